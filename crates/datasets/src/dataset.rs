@@ -1,0 +1,278 @@
+//! In-memory labelled image sets, kept as `u8`, and their copies on a Candle device.
+//!
+//! An [`ImageDataset`] holds every image of one split as raw bytes (`N x C x H x W`, channel
+//! planes in row-major order) with one label per image. [`ImageDataset::to_device`] uploads the
+//! bytes once; batches are then gathered and normalised to `[0, 1]` floats on the device, so a
+//! batch never copies more than its own images.
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::batches::ShuffledBatches;
+use crate::error::{DataError, Result};
+use crate::files::SourceFile;
+
+/// A labelled set of equally sized images, as bytes.
+#[derive(Debug, Clone)]
+pub struct ImageDataset {
+    /// A name such as `mnist/train`.
+    pub name: String,
+    /// `len() * C * H * W` bytes, image after image, each as C planes of H rows of W pixels.
+    pub images: Vec<u8>,
+    /// One label per image, in `0..classes.len()`.
+    pub labels: Vec<u32>,
+    /// Channels, height and width of every image.
+    pub shape: [usize; 3],
+    /// Class names; label `i` is `classes[i]`.
+    pub classes: Vec<String>,
+    /// The files the images were read from and what their checksums say.
+    pub sources: Vec<SourceFile>,
+}
+
+impl ImageDataset {
+    /// Builds a dataset after checking that the sizes agree.
+    pub fn new(
+        name: impl Into<String>,
+        images: Vec<u8>,
+        labels: Vec<u32>,
+        shape: [usize; 3],
+        classes: Vec<String>,
+        sources: Vec<SourceFile>,
+    ) -> Result<Self> {
+        let name = name.into();
+        let per = shape.iter().product::<usize>();
+        if per == 0 || images.len() != labels.len() * per {
+            return Err(DataError::Invalid(format!(
+                "{name}: {} image bytes for {} labels of shape {shape:?} (expected {})",
+                images.len(),
+                labels.len(),
+                labels.len() * per
+            )));
+        }
+        if let Some(bad) = labels.iter().find(|&&l| l as usize >= classes.len()) {
+            return Err(DataError::Invalid(format!(
+                "{name}: label {bad} but only {} classes",
+                classes.len()
+            )));
+        }
+        Ok(Self {
+            name,
+            images,
+            labels,
+            shape,
+            classes,
+            sources,
+        })
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Bytes per image (`C * H * W`).
+    pub fn image_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The bytes of image `i`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.image_len();
+        &self.images[i * n..(i + 1) * n]
+    }
+
+    /// How many images each class has, indexed by label.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        for &l in &self.labels {
+            counts[l as usize] += 1;
+        }
+        counts
+    }
+
+    /// A new dataset holding the images at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Result<Self> {
+        let n = self.image_len();
+        let mut images = Vec::with_capacity(indices.len() * n);
+        let mut labels = Vec::with_capacity(indices.len());
+        for &i in indices {
+            if i >= self.len() {
+                return Err(DataError::Invalid(format!(
+                    "{}: index {i} out of range for {} images",
+                    self.name,
+                    self.len()
+                )));
+            }
+            images.extend_from_slice(self.image(i));
+            labels.push(self.labels[i]);
+        }
+        Ok(Self {
+            name: self.name.clone(),
+            images,
+            labels,
+            shape: self.shape,
+            classes: self.classes.clone(),
+            sources: self.sources.clone(),
+        })
+    }
+
+    /// The first `n` images (all of them if there are fewer).
+    pub fn take(&self, n: usize) -> Self {
+        let n = n.min(self.len());
+        Self {
+            name: self.name.clone(),
+            images: self.images[..n * self.image_len()].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            shape: self.shape,
+            classes: self.classes.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+
+    /// Uploads the images (as `u8`) and labels (as `u32`) to `device`, once.
+    pub fn to_device(&self, device: &Device) -> Result<DeviceDataset> {
+        let [c, h, w] = self.shape;
+        let images = Tensor::from_slice(&self.images, (self.len(), c, h, w), device)?;
+        let labels = Tensor::from_slice(&self.labels, self.len(), device)?;
+        Ok(DeviceDataset {
+            images,
+            labels,
+            len: self.len(),
+            classes: self.classes.len(),
+        })
+    }
+}
+
+/// A dataset living on a Candle device as `u8` images and `u32` labels.
+#[derive(Debug, Clone)]
+pub struct DeviceDataset {
+    images: Tensor,
+    labels: Tensor,
+    len: usize,
+    classes: usize,
+}
+
+/// One batch: images as `f32` in `[0, 1]` with shape `(B, C, H, W)`, labels as `u32` `(B,)`.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Normalised images.
+    pub images: Tensor,
+    /// Class labels.
+    pub labels: Tensor,
+}
+
+impl DeviceDataset {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// The device the data lives on.
+    pub fn device(&self) -> &Device {
+        self.images.device()
+    }
+
+    /// Gathers the images at `ids` and normalises them on the device.
+    pub fn batch(&self, ids: &[u32]) -> Result<Batch> {
+        let idx = Tensor::from_slice(ids, ids.len(), self.images.device())?;
+        self.batch_from_tensor(&idx)
+    }
+
+    fn batch_from_tensor(&self, idx: &Tensor) -> Result<Batch> {
+        let images = self
+            .images
+            .index_select(idx, 0)?
+            .to_dtype(DType::F32)?
+            .affine(1.0 / 255.0, 0.0)?;
+        let labels = self.labels.index_select(idx, 0)?;
+        Ok(Batch { images, labels })
+    }
+
+    /// Images `start..start + n` in order (for evaluation).
+    pub fn range(&self, start: usize, n: usize) -> Result<Batch> {
+        let n = n.min(self.len.saturating_sub(start));
+        let images = self
+            .images
+            .narrow(0, start, n)?
+            .to_dtype(DType::F32)?
+            .affine(1.0 / 255.0, 0.0)?;
+        let labels = self.labels.narrow(0, start, n)?;
+        Ok(Batch { images, labels })
+    }
+
+    /// All images in order, `batch_size` at a time (the last batch may be smaller).
+    pub fn sequential(&self, batch_size: usize) -> impl Iterator<Item = Result<Batch>> + '_ {
+        let batch_size = batch_size.max(1);
+        (0..self.len)
+            .step_by(batch_size)
+            .map(move |start| self.range(start, batch_size))
+    }
+
+    /// An endless stream of shuffled batches: each epoch is a new permutation drawn from `seed`.
+    pub fn shuffled(&self, batch_size: usize, seed: u64) -> impl Iterator<Item = Result<Batch>> + '_ {
+        ShuffledBatches::new(self.len, batch_size, seed).map(move |ids| self.batch(&ids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> ImageDataset {
+        // 4 images of 1x2x2: image i is filled with i * 85.
+        let images = (0..4u8).flat_map(|i| [i * 85; 4]).collect();
+        ImageDataset::new(
+            "tiny",
+            images,
+            vec![0, 1, 0, 1],
+            [1, 2, 2],
+            vec!["a".into(), "b".into()],
+            vec![],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn new_rejects_mismatched_sizes_and_labels() {
+        assert!(ImageDataset::new("x", vec![0; 7], vec![0, 0], [1, 2, 2], vec!["a".into()], vec![]).is_err());
+        assert!(ImageDataset::new("x", vec![0; 4], vec![3], [1, 2, 2], vec!["a".into()], vec![]).is_err());
+    }
+
+    #[test]
+    fn class_counts_and_subset() {
+        let d = tiny();
+        assert_eq!(d.class_counts(), vec![2, 2]);
+        let s = d.subset(&[3, 0]).unwrap();
+        assert_eq!(s.labels, vec![1, 0]);
+        assert_eq!(s.image(0), &[255; 4]);
+        assert!(d.subset(&[4]).is_err());
+        assert_eq!(d.take(10).len(), 4);
+    }
+
+    #[test]
+    fn batches_are_normalised_on_device() {
+        let d = tiny().to_device(&Device::Cpu).unwrap();
+        let b = d.batch(&[3, 1]).unwrap();
+        assert_eq!(b.images.dims(), &[2, 1, 2, 2]);
+        let v: Vec<f32> = b.images.flatten_all().unwrap().to_vec1().unwrap();
+        assert_eq!(v[0], 1.0);
+        assert!((v[4] - 85.0 / 255.0).abs() < 1e-6);
+        assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
+        let all: Vec<usize> = d.sequential(3).map(|b| b.unwrap().labels.dims()[0]).collect();
+        assert_eq!(all, vec![3, 1]);
+    }
+}
