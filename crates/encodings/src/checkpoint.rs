@@ -1,0 +1,283 @@
+//! Genome checkpoints: one safetensors file holding the genome tensors, with everything needed
+//! to develop the network again in its metadata.
+//!
+//! Metadata keys (all values are strings; the structured ones are JSON):
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `format` | [`FORMAT`] |
+//! | `innate_version` | version of the crate that wrote the file |
+//! | `encoding` | the encoding's name (`direct`, ...) |
+//! | `genome` | the encoding's configuration ([`Genome::config`]) |
+//! | `params` | [`ParamCount`] |
+//! | `run` | the run's configuration (dataset, seed, training settings) |
+//! | `metrics` | the run's results |
+//!
+//! Files are written atomically: to a temporary file beside the target, then renamed over it,
+//! so an interrupted write never leaves a damaged checkpoint behind.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use candle_nn::VarMap;
+use safetensors::SafeTensors;
+
+use crate::error::{GenomeError, Result};
+use crate::genome::Genome;
+use crate::params::ParamCount;
+
+/// The value of the `format` metadata key.
+pub const FORMAT: &str = "innate-genome/1";
+
+/// A genome checkpoint as read from disk.
+#[derive(Debug, Clone)]
+pub struct GenomeFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Encoding name.
+    pub encoding: String,
+    /// Encoding configuration.
+    pub genome: serde_json::Value,
+    /// Parameter counts recorded when it was written.
+    pub params: ParamCount,
+    /// The run's configuration.
+    pub run: serde_json::Value,
+    /// The run's results.
+    pub metrics: serde_json::Value,
+    /// Version of innate that wrote it.
+    pub version: String,
+    /// The tensors (learned and fixed), by name.
+    pub tensors: HashMap<String, Tensor>,
+}
+
+/// Writes `tensors` (by default the genome's current learned and fixed tensors) with metadata
+/// describing `genome`, the run and its metrics, atomically.
+pub fn save<G: Genome + ?Sized>(
+    path: &Path,
+    genome: &G,
+    tensors: Option<&[(String, Tensor)]>,
+    run: &serde_json::Value,
+    metrics: &serde_json::Value,
+) -> Result<()> {
+    let owned;
+    let tensors = match tensors {
+        Some(t) => t,
+        None => {
+            owned = current_tensors(genome)?;
+            &owned
+        }
+    };
+    let on_cpu: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?)))
+        .collect::<candle_core::Result<_>>()?;
+    let json = |v: &serde_json::Value| v.to_string();
+    let meta: HashMap<String, String> = [
+        ("format", FORMAT.to_string()),
+        ("innate_version", env!("CARGO_PKG_VERSION").to_string()),
+        ("encoding", genome.encoding().to_string()),
+        ("genome", json(&genome.config())),
+        (
+            "params",
+            serde_json::to_string(&genome.params()).unwrap_or_default(),
+        ),
+        ("run", json(run)),
+        ("metrics", json(metrics)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let bytes = safetensors::serialize(on_cpu.iter().map(|(n, t)| (n.as_str(), t)), Some(meta))
+        .map_err(|e| GenomeError::Config(format!("cannot serialise the genome: {e}")))?;
+    write_atomic(path, &bytes)
+}
+
+/// The genome's learned and fixed tensors, by name (deep copies, so later training does not
+/// change them).
+pub fn current_tensors<G: Genome + ?Sized>(genome: &G) -> Result<Vec<(String, Tensor)>> {
+    let mut out: Vec<(String, Tensor)> = genome
+        .varmap()
+        .data()
+        .lock()
+        .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?
+        .iter()
+        .map(|(n, v)| Ok((n.clone(), v.as_tensor().copy()?)))
+        .collect::<candle_core::Result<_>>()?;
+    out.extend(genome.fixed());
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e| GenomeError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("genome");
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}
+
+/// Reads a checkpoint, placing its tensors on `device`.
+pub fn load(path: &Path, device: &Device) -> Result<GenomeFile> {
+    let bytes = std::fs::read(path).map_err(|e| GenomeError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let not = |problem: String| GenomeError::NotAGenome {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| not(format!("not a readable safetensors file ({e:?})")))?;
+    let meta = header
+        .metadata()
+        .clone()
+        .ok_or_else(|| not("the safetensors file has no metadata".into()))?;
+    let get = |k: &str| {
+        meta.get(k)
+            .cloned()
+            .ok_or_else(|| not(format!("metadata key {k:?} is missing")))
+    };
+    let format = get("format")?;
+    if format != FORMAT {
+        return Err(not(format!("format is {format:?}, expected {FORMAT:?}")));
+    }
+    let parse = |k: &str| -> Result<serde_json::Value> {
+        serde_json::from_str(&get(k)?).map_err(|e| not(format!("metadata {k:?} is not valid JSON ({e})")))
+    };
+    let params: ParamCount = serde_json::from_value(parse("params")?)
+        .map_err(|e| not(format!("metadata \"params\" is not a parameter count ({e})")))?;
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| not(format!("tensors cannot be read ({e})")))?;
+    Ok(GenomeFile {
+        path: path.to_path_buf(),
+        encoding: get("encoding")?,
+        genome: parse("genome")?,
+        params,
+        run: parse("run")?,
+        metrics: parse("metrics")?,
+        version: get("innate_version")?,
+        tensors,
+    })
+}
+
+/// Overwrites every variable of `varmap` with the tensor of the same name from `tensors`,
+/// checking that each is present with the same shape. `path` is for messages.
+pub fn restore(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Path) -> Result<()> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?;
+    for (name, var) in data.iter() {
+        let t = tensors.get(name).ok_or_else(|| GenomeError::NotAGenome {
+            path: path.to_path_buf(),
+            problem: format!("tensor {name:?} is missing"),
+        })?;
+        if t.dims() != var.dims() {
+            return Err(GenomeError::NotAGenome {
+                path: path.to_path_buf(),
+                problem: format!(
+                    "tensor {name:?} has shape {:?}, the genome described by its metadata needs {:?}",
+                    t.dims(),
+                    var.dims()
+                ),
+            });
+        }
+        var.set(&t.to_dtype(var.dtype())?.to_device(var.device())?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::{SeededInit, register};
+    use crate::phenotype::{Dense, Mlp};
+    use candle_core::Var;
+
+    struct Tiny {
+        vm: VarMap,
+        w: Var,
+    }
+
+    impl Tiny {
+        fn new(seed: u64) -> Self {
+            let vm = VarMap::new();
+            let w = register(&vm, "w", SeededInit::new(seed, &Device::Cpu).uniform(&[2, 3], -1.0, 1.0).unwrap()).unwrap();
+            Self { vm, w }
+        }
+    }
+
+    impl Genome for Tiny {
+        type Phenotype = Mlp;
+        fn encoding(&self) -> &'static str {
+            "tiny"
+        }
+        fn config(&self) -> serde_json::Value {
+            serde_json::json!({"rows": 2})
+        }
+        fn varmap(&self) -> &VarMap {
+            &self.vm
+        }
+        fn params(&self) -> ParamCount {
+            ParamCount { learned: 6, fixed: 0, phenotype: 6 }
+        }
+        fn develop(&self) -> candle_core::Result<Mlp> {
+            Ok(Mlp { layers: vec![Dense { weight: self.w.as_tensor().clone(), bias: None }] })
+        }
+    }
+
+    #[test]
+    fn save_load_restore_round_trip() -> Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("genome.safetensors");
+        let a = Tiny::new(1);
+        save(&path, &a, None, &serde_json::json!({"seed": 1}), &serde_json::json!({"acc": 0.5}))?;
+        let f = load(&path, &Device::Cpu)?;
+        assert_eq!(f.encoding, "tiny");
+        assert_eq!(f.genome["rows"], 2);
+        assert_eq!(f.run["seed"], 1);
+        assert_eq!(f.metrics["acc"], 0.5);
+        assert_eq!(f.params.learned, 6);
+        let b = Tiny::new(2);
+        restore(&b.vm, &f.tensors, &path)?;
+        assert_eq!(b.w.as_tensor().to_vec2::<f32>()?, a.w.as_tensor().to_vec2::<f32>()?);
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn wrong_files_are_named_errors() -> Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.safetensors");
+        std::fs::write(&junk, b"hello").unwrap();
+        let e = load(&junk, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("junk.safetensors") && e.contains("safetensors"), "{e}");
+        assert!(matches!(load(&dir.path().join("none"), &Device::Cpu), Err(GenomeError::Io { .. })));
+
+        // Plain safetensors without our metadata.
+        let plain = dir.path().join("plain.safetensors");
+        let t = Tensor::zeros((2, 3), candle_core::DType::F32, &Device::Cpu)?;
+        candle_core::safetensors::save(&HashMap::from([("w".to_string(), t)]), &plain)?;
+        let e = load(&plain, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("no metadata"), "{e}");
+
+        // Shape mismatch on restore.
+        let wrong = HashMap::from([("w".to_string(), Tensor::zeros((3, 2), candle_core::DType::F32, &Device::Cpu)?)]);
+        let e = restore(Tiny::new(0).varmap(), &wrong, &plain).unwrap_err().to_string();
+        assert!(e.contains("shape [3, 2]"), "{e}");
+        let e = restore(Tiny::new(0).varmap(), &HashMap::new(), &plain).unwrap_err().to_string();
+        assert!(e.contains("missing"), "{e}");
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! The genome abstraction: a few learned tensors that develop into a network.
+//!
+//! An encoding implements [`Genome`]: it owns its learned tensors in a [`VarMap`] and says how
+//! they develop into a phenotype. It never knows how it is trained: a training strategy only
+//! calls [`Genome::develop`], runs the phenotype, and updates the variables of
+//! [`Genome::varmap`] (by gradients through `develop`, by fitting, or by selection).
+
+use candle_core::{Module, Tensor};
+use candle_nn::VarMap;
+
+use crate::params::ParamCount;
+
+/// A compact description of a network that develops into its weights.
+pub trait Genome {
+    /// The network a genome develops into.
+    type Phenotype: Module;
+
+    /// The encoding's short name, as used on the command line (`direct`, `gem`, ...).
+    fn encoding(&self) -> &'static str;
+
+    /// The configuration from which a genome of the same shape can be built again (saved in
+    /// checkpoints as JSON, next to the tensors).
+    fn config(&self) -> serde_json::Value;
+
+    /// The learned tensors, by name.
+    fn varmap(&self) -> &VarMap;
+
+    /// Tensors used by development but not learned (fixed random projections and the like), by
+    /// name. They are saved in checkpoints but not counted as genome parameters.
+    fn fixed(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
+    /// Exact parameter counts.
+    fn params(&self) -> ParamCount;
+
+    /// Develops the phenotype from the current genome tensors. Gradients flow back from the
+    /// phenotype's outputs into the genome's variables.
+    fn develop(&self) -> candle_core::Result<Self::Phenotype>;
+}

@@ -1,0 +1,150 @@
+//! Phenotypes: the ordinary networks a genome develops into.
+//!
+//! [`MlpSpec`] describes a multilayer perceptron by its layer sizes (a single-layer perceptron is
+//! `[784, 10]`, the papers' MLPs `[784, 800, 10]` and `[784, 784, 10]`); [`Mlp`] holds the
+//! developed weights and runs it: a linear layer per pair of sizes, ReLU between them, none after
+//! the last. Inputs of any shape `(B, ...)` are flattened to `(B, sizes[0])`.
+
+use candle_core::{Module, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{GenomeError, Result};
+
+/// Layer sizes of a multilayer perceptron and whether its layers have biases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MlpSpec {
+    /// Neurons per layer, input first (at least two entries).
+    pub sizes: Vec<usize>,
+    /// Whether each linear layer adds a bias.
+    pub bias: bool,
+}
+
+impl MlpSpec {
+    /// A spec after checking it has at least two non-empty layers.
+    pub fn new(sizes: Vec<usize>, bias: bool) -> Result<Self> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return Err(GenomeError::Config(format!(
+                "an MLP needs at least an input and an output layer, all non-empty; got sizes {sizes:?}"
+            )));
+        }
+        Ok(Self { sizes, bias })
+    }
+
+    /// A single-layer perceptron (a linear classifier) with biases.
+    pub fn slp(inputs: usize, outputs: usize) -> Self {
+        Self { sizes: vec![inputs, outputs], bias: true }
+    }
+
+    /// A one-hidden-layer perceptron with biases.
+    pub fn mlp(inputs: usize, hidden: usize, outputs: usize) -> Self {
+        Self { sizes: vec![inputs, hidden, outputs], bias: true }
+    }
+
+    /// Number of linear layers.
+    pub fn layers(&self) -> usize {
+        self.sizes.len() - 1
+    }
+
+    /// `(inputs, outputs)` of linear layer `i`.
+    pub fn layer(&self, i: usize) -> (usize, usize) {
+        (self.sizes[i], self.sizes[i + 1])
+    }
+
+    /// Number of weights (synapses), biases excluded.
+    pub fn weights(&self) -> usize {
+        self.sizes.windows(2).map(|w| w[0] * w[1]).sum()
+    }
+
+    /// Number of biases.
+    pub fn biases(&self) -> usize {
+        if self.bias { self.sizes[1..].iter().sum() } else { 0 }
+    }
+
+    /// Weights plus biases.
+    pub fn params(&self) -> usize {
+        self.weights() + self.biases()
+    }
+
+    /// A short name such as `784-800-10`.
+    pub fn name(&self) -> String {
+        self.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-")
+    }
+}
+
+/// One developed linear layer: `y = x Wᵀ + b`.
+#[derive(Debug, Clone)]
+pub struct Dense {
+    /// Weight matrix, `(outputs, inputs)`.
+    pub weight: Tensor,
+    /// Bias, `(outputs,)`, if the layer has one.
+    pub bias: Option<Tensor>,
+}
+
+impl Module for Dense {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let y = x.matmul(&self.weight.t()?)?;
+        match &self.bias {
+            Some(b) => y.broadcast_add(b),
+            None => Ok(y),
+        }
+    }
+}
+
+/// A developed multilayer perceptron: linear layers with ReLU between them.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    /// The layers, input side first.
+    pub layers: Vec<Dense>,
+}
+
+impl Module for Mlp {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut h = x.flatten_from(1)?;
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = layer.forward(&h)?;
+            if i < last {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    #[test]
+    fn counts_match_the_papers() {
+        // The genomic-bottleneck p-network: 784-800-10 with biases.
+        assert_eq!(MlpSpec::mlp(784, 800, 10).params(), 636_010);
+        // The developmental-priors MLP: 622,496 weights.
+        assert_eq!(MlpSpec::mlp(784, 784, 10).weights(), 622_496);
+        assert_eq!(MlpSpec::slp(784, 10).weights(), 7_840);
+        assert_eq!(MlpSpec::slp(784, 10).params(), 7_850);
+        assert_eq!(MlpSpec::mlp(784, 800, 10).name(), "784-800-10");
+        assert!(MlpSpec::new(vec![784], true).is_err());
+        assert!(MlpSpec::new(vec![784, 0, 10], true).is_err());
+    }
+
+    #[test]
+    fn forward_is_linear_relu_linear() -> candle_core::Result<()> {
+        let d = Device::Cpu;
+        let net = Mlp {
+            layers: vec![
+                Dense {
+                    weight: Tensor::new(&[[1f32, 0.], [0., -1.]], &d)?,
+                    bias: Some(Tensor::new(&[0f32, 0.5], &d)?),
+                },
+                Dense { weight: Tensor::new(&[[1f32, 1.]], &d)?, bias: None },
+            ],
+        };
+        // x = (2, 3): hidden = relu(2, -3 + 0.5) = (2, 0); out = 2.
+        let x = Tensor::new(&[[[2f32, 3.]]], &d)?; // (1, 1, 2): flattened to (1, 2)
+        let y = net.forward(&x)?;
+        assert_eq!(y.to_vec2::<f32>()?, vec![vec![2.0]]);
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! Training strategies for genomes.
+//!
+//! A strategy improves a genome without knowing its encoding: it only develops the network,
+//! runs it, and updates the genome's variables. So far this crate has lifetime learning
+//! ([`lifetime`]): the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
+//! the full test set and early stopping. Intermittent training with annealing, first-order MAML
+//! and gradient-free evolution join it in later work.
+//!
+//! ```
+//! use candle_core::Device;
+//! use innate_datasets::ImageDataset;
+//! use innate_encodings::MlpSpec;
+//! use innate_evolution::lifetime::{LifetimeConfig, train};
+//! use innate_gem::Direct;
+//!
+//! # fn main() -> Result<(), innate_evolution::TrainError> {
+//! // Two 1x1 "images", one per class.
+//! let data = ImageDataset::new("two", vec![0, 255], vec![0, 1], [1, 1, 1], vec!["dark".into(), "light".into()], vec![])?
+//!     .to_device(&Device::Cpu)?;
+//! let genome = Direct::new(MlpSpec::slp(1, 2), 0, &Device::Cpu)?;
+//! let config = LifetimeConfig { batch_size: 2, max_batches: 200, eval_every: 100, lr: 0.1, ..Default::default() };
+//! let report = train(&genome, &data, &data, &config, &mut ())?;
+//! assert_eq!(report.best_test_accuracy, 1.0);
+//! # Ok(()) }
+//! ```
+
+pub mod error;
+pub mod lifetime;
+
+pub use error::{Result, TrainError};
+pub use lifetime::{EvalPoint, LifetimeConfig, LifetimeReport, Observer};

@@ -1,0 +1,386 @@
+//! Lifetime learning: the papers' training loop for a genome, end to end through `develop()`.
+//!
+//! Per batch the genome develops the network, the batch is run through it, the cross-entropy
+//! loss is backpropagated into the genome's tensors and Adam updates them; the next batch
+//! develops the network again. The test accuracy on the whole test set is measured every
+//! `eval_every` batches; training stops after `max_batches`, or early when the accuracy has not
+//! beaten the best so far by more than `min_delta` for `patience` evaluations in a row. The
+//! reported accuracy is the best one measured, as in the papers' Methods ("Learning on MNIST").
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use candle_core::{DType, Module, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use innate_datasets::DeviceDataset;
+use innate_encodings::Genome;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, TrainError};
+
+/// Settings of the lifetime-learning loop. The defaults are the papers' protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifetimeConfig {
+    /// Images per training batch (64).
+    pub batch_size: usize,
+    /// Most training batches (30,000).
+    pub max_batches: usize,
+    /// Batches between evaluations on the test set (1,000).
+    pub eval_every: usize,
+    /// Evaluations without enough improvement before stopping (2); 0 disables early stopping.
+    pub patience: usize,
+    /// Improvement of the test accuracy (a fraction) that counts (0.005).
+    pub min_delta: f64,
+    /// Adam's learning rate (0.001).
+    pub lr: f64,
+    /// Seed of the batch order.
+    pub seed: u64,
+    /// Images per evaluation batch (1,000; only affects speed and memory).
+    pub eval_batch_size: usize,
+}
+
+impl Default for LifetimeConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            max_batches: 30_000,
+            eval_every: 1_000,
+            patience: 2,
+            min_delta: 0.005,
+            lr: 1e-3,
+            seed: 0,
+            eval_batch_size: 1_000,
+        }
+    }
+}
+
+impl LifetimeConfig {
+    /// Checks the settings make sense.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(TrainError::Config(m));
+        if self.batch_size == 0 {
+            return bad("batch size must be at least 1".into());
+        }
+        if self.max_batches == 0 {
+            return bad("the number of batches must be at least 1".into());
+        }
+        if self.eval_every == 0 {
+            return bad("the evaluation interval must be at least 1 batch".into());
+        }
+        if self.lr.is_nan() || self.lr <= 0.0 || self.lr.is_infinite() {
+            return bad(format!("learning rate must be a positive number, got {}", self.lr));
+        }
+        if self.min_delta.is_nan() || self.min_delta < 0.0 {
+            return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
+        }
+        Ok(())
+    }
+}
+
+/// One evaluation on the test set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalPoint {
+    /// Training batches done.
+    pub batches: usize,
+    /// Accuracy on the whole test set (a fraction).
+    pub test_accuracy: f64,
+    /// Mean training loss over the batches since the previous evaluation.
+    pub train_loss: f64,
+    /// Seconds since training started.
+    pub seconds: f64,
+}
+
+/// What a lifetime-learning run produced.
+#[derive(Debug, Clone)]
+pub struct LifetimeReport {
+    /// Accuracy before any training, then after every `eval_every` batches (and at the end).
+    pub curve: Vec<EvalPoint>,
+    /// Best test accuracy measured.
+    pub best_test_accuracy: f64,
+    /// Batches done when it was measured.
+    pub best_batches: usize,
+    /// Test accuracy at the end.
+    pub final_test_accuracy: f64,
+    /// Training batches done.
+    pub batches: usize,
+    /// Wall-clock seconds, evaluations included.
+    pub seconds: f64,
+    /// Seconds spent in training steps only.
+    pub train_seconds: f64,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Copies of the genome tensors at the best evaluation, by name.
+    pub best_tensors: Vec<(String, Tensor)>,
+}
+
+impl LifetimeReport {
+    /// Seconds of training per 1,000 batches.
+    pub fn seconds_per_1000_batches(&self) -> f64 {
+        1000.0 * self.train_seconds / self.batches.max(1) as f64
+    }
+}
+
+/// Receives progress while a genome trains (for progress bars and logs).
+pub trait Observer {
+    /// Called after each training batch with the number done.
+    fn batch(&mut self, _done: usize) {}
+    /// Called after each evaluation.
+    fn eval(&mut self, _point: &EvalPoint) {}
+}
+
+/// An observer that ignores everything.
+impl Observer for () {}
+
+/// Fraction of `data` that `model` classifies correctly.
+pub fn accuracy<M: Module>(model: &M, data: &DeviceDataset, batch_size: usize) -> Result<f64> {
+    let mut correct: Option<Tensor> = None;
+    for batch in data.sequential(batch_size) {
+        let batch = batch?;
+        let pred = model.forward(&batch.images)?.argmax(1)?;
+        let hits = pred.eq(&batch.labels)?.to_dtype(DType::F32)?.sum_all()?;
+        correct = Some(match correct {
+            Some(c) => (c + hits)?,
+            None => hits,
+        });
+    }
+    let correct = match correct {
+        Some(c) => c.to_scalar::<f32>()? as f64,
+        None => return Ok(0.0),
+    };
+    Ok(correct / data.len().max(1) as f64)
+}
+
+/// Trains `genome` on `train`, evaluating on `test`, as described in the module docs.
+pub fn train<G: Genome + ?Sized>(
+    genome: &G,
+    train: &DeviceDataset,
+    test: &DeviceDataset,
+    config: &LifetimeConfig,
+    observer: &mut dyn Observer,
+) -> Result<LifetimeReport> {
+    config.validate()?;
+    if train.is_empty() || test.is_empty() {
+        return Err(TrainError::Config(format!(
+            "cannot train on {} training and {} test images",
+            train.len(),
+            test.len()
+        )));
+    }
+    let vars = genome.varmap().all_vars();
+    let mut opt = AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr: config.lr,
+            weight_decay: 0.0,
+            ..ParamsAdamW::default()
+        },
+    )?;
+    let start = Instant::now();
+    let mut train_seconds = 0.0;
+    let evaluate = |batches: usize, loss: f64, start: &Instant| -> Result<EvalPoint> {
+        let acc = accuracy(&genome.develop()?, test, config.eval_batch_size)?;
+        Ok(EvalPoint {
+            batches,
+            test_accuracy: acc,
+            train_loss: loss,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    };
+
+    let first = evaluate(0, f64::NAN, &start)?;
+    observer.eval(&first);
+    let mut best_acc = first.test_accuracy;
+    let mut best_batches = 0;
+    let mut best_tensors = innate_encodings::checkpoint::current_tensors(genome)?;
+    let mut reference = first.test_accuracy;
+    let mut stale = 0;
+    let mut curve = vec![first];
+    let mut loss_sum: Option<Tensor> = None;
+    let mut since_eval = 0usize;
+    let mut done = 0usize;
+    let mut stopped_early = false;
+
+    let mut batches = train.shuffled(config.batch_size, config.seed);
+    while done < config.max_batches {
+        let t0 = Instant::now();
+        let batch = batches
+            .next()
+            .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
+        let logits = genome.develop()?.forward(&batch.images)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+        opt.backward_step(&loss)?;
+        let loss = loss.detach();
+        loss_sum = Some(match loss_sum {
+            Some(s) => (s + loss)?,
+            None => loss,
+        });
+        done += 1;
+        since_eval += 1;
+        train_seconds += t0.elapsed().as_secs_f64();
+        observer.batch(done);
+
+        if done % config.eval_every == 0 || done == config.max_batches {
+            let mean_loss = match loss_sum.take() {
+                Some(s) => s.to_scalar::<f32>()? as f64 / since_eval as f64,
+                None => f64::NAN,
+            };
+            since_eval = 0;
+            if !mean_loss.is_finite() {
+                return Err(TrainError::Diverged { batches: done, lr: config.lr });
+            }
+            let point = evaluate(done, mean_loss, &start)?;
+            observer.eval(&point);
+            if point.test_accuracy > best_acc {
+                best_acc = point.test_accuracy;
+                best_batches = done;
+                best_tensors = innate_encodings::checkpoint::current_tensors(genome)?;
+            }
+            if point.test_accuracy > reference + config.min_delta {
+                reference = point.test_accuracy;
+                stale = 0;
+            } else {
+                stale += 1;
+            }
+            curve.push(point);
+            if config.patience > 0 && stale >= config.patience {
+                stopped_early = true;
+                break;
+            }
+        }
+    }
+    let final_test_accuracy = curve.last().map_or(best_acc, |p| p.test_accuracy);
+    Ok(LifetimeReport {
+        curve,
+        best_test_accuracy: best_acc,
+        best_batches,
+        final_test_accuracy,
+        batches: done,
+        seconds: start.elapsed().as_secs_f64(),
+        train_seconds,
+        stopped_early,
+        best_tensors,
+    })
+}
+
+/// The best tensors of a report as a map, for [`innate_encodings::checkpoint::restore`].
+pub fn tensor_map(tensors: &[(String, Tensor)]) -> HashMap<String, Tensor> {
+    tensors.iter().cloned().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use innate_datasets::ImageDataset;
+    use innate_encodings::MlpSpec;
+    use innate_gem::Direct;
+
+    /// Two separable classes of 1x2x2 images: bright top row vs bright bottom row.
+    fn toy(n: usize) -> DeviceDataset {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = (i % 2) as u32;
+            let noise = (i * 37 % 50) as u8;
+            if c == 0 {
+                images.extend([200 + noise, 200, noise, 0]);
+            } else {
+                images.extend([noise, 0, 200 + noise, 200]);
+            }
+            labels.push(c);
+        }
+        ImageDataset::new("toy", images, labels, [1, 2, 2], vec!["top".into(), "bottom".into()], vec![])
+            .unwrap()
+            .to_device(&Device::Cpu)
+            .unwrap()
+    }
+
+    #[derive(Default)]
+    struct Count {
+        batches: usize,
+        evals: usize,
+    }
+
+    impl Observer for Count {
+        fn batch(&mut self, _: usize) {
+            self.batches += 1;
+        }
+        fn eval(&mut self, _: &EvalPoint) {
+            self.evals += 1;
+        }
+    }
+
+    fn config() -> LifetimeConfig {
+        LifetimeConfig { batch_size: 8, max_batches: 60, eval_every: 20, lr: 0.05, patience: 0, ..Default::default() }
+    }
+
+    #[test]
+    fn learns_a_separable_task_and_reports_a_curve() -> Result<()> {
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        let mut obs = Count::default();
+        let r = train(&g, &data, &data, &config(), &mut obs)?;
+        assert_eq!(r.batches, 60);
+        assert_eq!(obs.batches, 60);
+        assert_eq!(obs.evals, 4);
+        assert_eq!(r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(), vec![0, 20, 40, 60]);
+        assert_eq!(r.best_test_accuracy, 1.0);
+        assert!(r.curve[1..].iter().all(|p| p.train_loss.is_finite()));
+        assert!(!r.stopped_early);
+        // The saved best tensors reproduce the best accuracy.
+        let again = Direct::new(MlpSpec::slp(4, 2), 99, &Device::Cpu)?;
+        innate_encodings::checkpoint::restore(again.varmap(), &tensor_map(&r.best_tensors), std::path::Path::new("mem"))?;
+        assert_eq!(accuracy(&again.develop()?, &data, 1000)?, r.best_test_accuracy);
+        Ok(())
+    }
+
+    #[test]
+    fn same_seed_same_run() -> Result<()> {
+        let data = toy(64);
+        let run = |seed| -> Result<Vec<f64>> {
+            let g = Direct::new(MlpSpec::mlp(4, 3, 2), seed, &Device::Cpu)?;
+            let r = train(&g, &data, &data, &LifetimeConfig { lr: 0.01, ..config() }, &mut ())?;
+            Ok(r.curve.iter().map(|p| p.train_loss).collect())
+        };
+        let a = run(1)?;
+        assert_eq!(a[1..], run(1)?[1..]);
+        assert_ne!(a[1..], run(2)?[1..]);
+        Ok(())
+    }
+
+    #[test]
+    fn early_stopping_after_patience_evaluations() -> Result<()> {
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        // Evaluating every batch with an impossible improvement threshold stops after 2 evals.
+        let cfg = LifetimeConfig { eval_every: 1, patience: 2, min_delta: 2.0, ..config() };
+        let r = train(&g, &data, &data, &cfg, &mut ())?;
+        assert!(r.stopped_early);
+        assert_eq!(r.batches, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_settings_are_rejected() {
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
+        let data = toy(4);
+        for cfg in [
+            LifetimeConfig { batch_size: 0, ..config() },
+            LifetimeConfig { lr: -1.0, ..config() },
+            LifetimeConfig { eval_every: 0, ..config() },
+            LifetimeConfig { max_batches: 0, ..config() },
+        ] {
+            assert!(matches!(train(&g, &data, &data, &cfg, &mut ()), Err(TrainError::Config(_))));
+        }
+    }
+
+    #[test]
+    fn divergence_is_reported() {
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
+        let data = toy(16);
+        let cfg = LifetimeConfig { lr: 1e300, ..config() };
+        let e = train(&g, &data, &data, &cfg, &mut ()).unwrap_err();
+        assert!(matches!(e, TrainError::Diverged { batches: 20, .. }), "{e}");
+        assert!(e.to_string().contains("Lower the learning rate"));
+    }
+}
