@@ -181,6 +181,17 @@ impl DeviceDataset {
         self.classes
     }
 
+    /// The first `n` images (all of them if there are fewer), without copying.
+    pub fn take(&self, n: usize) -> Result<DeviceDataset> {
+        let n = n.min(self.len);
+        Ok(DeviceDataset {
+            images: self.images.narrow(0, 0, n)?,
+            labels: self.labels.narrow(0, 0, n)?,
+            len: n,
+            classes: self.classes,
+        })
+    }
+
     /// The device the data lives on.
     pub fn device(&self) -> &Device {
         self.images.device()

@@ -84,8 +84,8 @@ pub struct EvalPoint {
     pub batches: usize,
     /// Accuracy on the whole test set (a fraction).
     pub test_accuracy: f64,
-    /// Mean training loss over the batches since the previous evaluation.
-    pub train_loss: f64,
+    /// Mean training loss over the batches since the previous evaluation (none before training).
+    pub train_loss: Option<f64>,
     /// Seconds since training started.
     pub seconds: f64,
 }
@@ -177,7 +177,7 @@ pub fn train<G: Genome + ?Sized>(
     )?;
     let start = Instant::now();
     let mut train_seconds = 0.0;
-    let evaluate = |batches: usize, loss: f64, start: &Instant| -> Result<EvalPoint> {
+    let evaluate = |batches: usize, loss: Option<f64>, start: &Instant| -> Result<EvalPoint> {
         let acc = accuracy(&genome.develop()?, test, config.eval_batch_size)?;
         Ok(EvalPoint {
             batches,
@@ -187,7 +187,7 @@ pub fn train<G: Genome + ?Sized>(
         })
     };
 
-    let first = evaluate(0, f64::NAN, &start)?;
+    let first = evaluate(0, None, &start)?;
     observer.eval(&first);
     let mut best_acc = first.test_accuracy;
     let mut best_batches = 0;
@@ -228,7 +228,7 @@ pub fn train<G: Genome + ?Sized>(
             if !mean_loss.is_finite() {
                 return Err(TrainError::Diverged { batches: done, lr: config.lr });
             }
-            let point = evaluate(done, mean_loss, &start)?;
+            let point = evaluate(done, Some(mean_loss), &start)?;
             observer.eval(&point);
             if point.test_accuracy > best_acc {
                 best_acc = point.test_accuracy;
@@ -325,7 +325,8 @@ mod tests {
         assert_eq!(obs.evals, 4);
         assert_eq!(r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(), vec![0, 20, 40, 60]);
         assert_eq!(r.best_test_accuracy, 1.0);
-        assert!(r.curve[1..].iter().all(|p| p.train_loss.is_finite()));
+        assert!(r.curve[0].train_loss.is_none());
+        assert!(r.curve[1..].iter().all(|p| p.train_loss.is_some_and(f64::is_finite)));
         assert!(!r.stopped_early);
         // The saved best tensors reproduce the best accuracy.
         let again = Direct::new(MlpSpec::slp(4, 2), 99, &Device::Cpu)?;
@@ -337,7 +338,7 @@ mod tests {
     #[test]
     fn same_seed_same_run() -> Result<()> {
         let data = toy(64);
-        let run = |seed| -> Result<Vec<f64>> {
+        let run = |seed| -> Result<Vec<Option<f64>>> {
             let g = Direct::new(MlpSpec::mlp(4, 3, 2), seed, &Device::Cpu)?;
             let r = train(&g, &data, &data, &LifetimeConfig { lr: 0.01, ..config() }, &mut ())?;
             Ok(r.curve.iter().map(|p| p.train_loss).collect())

@@ -1,0 +1,243 @@
+//! Command-line arguments of `innate`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Grow neural networks from compact genomes: train, evaluate and inspect genomes, \
+check datasets, and reproduce the figures of the genomic-bottleneck and developmental-priors papers.";
+
+const AFTER: &str = "\
+Data: datasets are read from <data root>/<dataset>/<official file names>, where the data root is
+--data-dir, else $INNATE_DATA, else ./data. `cargo xtask download` fetches the official files.
+
+Examples:
+  innate data info mnist
+  innate train --dataset mnist --model mlp --hidden 800 --encoding direct --seed 0 --out runs/mlp
+  innate eval runs/mlp/genome.safetensors
+  innate reproduce --profile quick";
+
+/// `innate`: grow neural networks from compact genomes.
+#[derive(Debug, Parser)]
+#[command(name = "innate", version, about = ABOUT, after_help = AFTER)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Data root holding <dataset>/<official files> [default: $INNATE_DATA, else ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Where tensors live and compute: cpu, cuda or cuda:N (needs a build with --features cuda)
+    #[arg(long, global = true, default_value = "cpu", value_name = "DEVICE")]
+    pub device: String,
+
+    /// Print only warnings and errors, and no progress bars
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// More log output (-v: debug, -vv: trace); INNATE_LOG=<filter> overrides
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a genome (or a directly learned baseline) on a dataset and save it with its metrics
+    Train(TrainArgs),
+    /// Recompute a genome's accuracy from its file alone
+    Eval(EvalArgs),
+    /// Print a genome file's encoding, parameter counts, compression ratio and run
+    Inspect(InspectArgs),
+    /// Check and describe datasets
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Run the papers' experiments: results/NAME.jsonl, figures/NAME.png|svg and REPORT.md
+    Reproduce(ReproduceArgs),
+}
+
+/// The network a genome develops into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Single-layer perceptron: inputs -> classes (a linear classifier)
+    Slp,
+    /// One hidden ReLU layer: inputs -> --hidden -> classes
+    Mlp,
+}
+
+/// How the network's weights are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// Every weight and bias learned directly (the papers' baseline; compression 1)
+    Direct,
+}
+
+/// `innate train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Dataset: mnist, fashion-mnist, cifar-10, cifar-10-jpeg, svhn, omniglot, or folder:PATH
+    #[arg(long, default_value = "mnist")]
+    pub dataset: String,
+
+    /// Network shape
+    #[arg(long, value_enum, default_value_t = Model::Mlp)]
+    pub model: Model,
+
+    /// Hidden-layer size of --model mlp (the genomic-bottleneck paper uses 800, the
+    /// developmental-priors paper 784)
+    #[arg(long, default_value_t = 800)]
+    pub hidden: usize,
+
+    /// Weight encoding
+    #[arg(long, value_enum, default_value_t = Encoding::Direct)]
+    pub encoding: Encoding,
+
+    /// Most training batches (training stops earlier when the test accuracy stalls)
+    #[arg(long, default_value_t = 30_000)]
+    pub batches: usize,
+
+    /// Images per training batch
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+
+    /// Evaluate on the whole test set every N batches
+    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    pub eval_every: usize,
+
+    /// Stop after this many evaluations without an improvement of more than --min-delta (0: never)
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+
+    /// Improvement of the test accuracy (a fraction) that counts for early stopping
+    #[arg(long, default_value_t = 0.005)]
+    pub min_delta: f64,
+
+    /// Adam's learning rate
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+
+    /// Seed of the initial genome and of the batch order (same seed, same CPU run)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Train on the first N training images only (for quick checks)
+    #[arg(long, value_name = "N")]
+    pub train_limit: Option<usize>,
+
+    /// Run folder for genome.safetensors and metrics.json [default: runs/<dataset>-<model>-<encoding>-seed<S>]
+    #[arg(long, value_name = "RUN_DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `innate eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// A genome file written by `innate train` (RUN_DIR/genome.safetensors)
+    pub genome: PathBuf,
+
+    /// Dataset to evaluate on [default: the one the genome was trained on]
+    #[arg(long)]
+    pub dataset: Option<String>,
+
+    /// Which split to evaluate on
+    #[arg(long, value_enum, default_value_t = SplitArg::Test)]
+    pub split: SplitArg,
+}
+
+/// A dataset split on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    /// The training images
+    Train,
+    /// The held-out test images
+    Test,
+}
+
+impl From<SplitArg> for innate_datasets::Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::Train => innate_datasets::Split::Train,
+            SplitArg::Test => innate_datasets::Split::Test,
+        }
+    }
+}
+
+/// `innate inspect`.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// A genome file written by `innate train`
+    pub genome: PathBuf,
+
+    /// Print the metadata as JSON instead of a summary
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `innate data ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DataCommand {
+    /// Verify a dataset's files (checksums, formats, counts) and print counts and class balance
+    Info {
+        /// Datasets to check [default: every dataset found under the data root]
+        datasets: Vec<String>,
+    },
+}
+
+/// Experiment profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Few seeds and shortened sweeps: minutes on 2 CPU cores
+    Quick,
+    /// The papers' protocol and seeds (for a GPU or a long night)
+    Paper,
+}
+
+impl Profile {
+    /// `"quick"` or `"paper"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Paper => "paper",
+        }
+    }
+}
+
+/// `innate reproduce`.
+#[derive(Debug, Clone, Args)]
+pub struct ReproduceArgs {
+    /// Which protocol to run
+    #[arg(long, value_enum, default_value_t = Profile::Quick)]
+    pub profile: Profile,
+
+    /// Run only these experiments (repeatable); see --list
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+
+    /// List the experiments and exit
+    #[arg(long)]
+    pub list: bool,
+
+    /// Folder for results/, figures/, runs/ and REPORT.md
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Run again even where a finished run with the same configuration exists
+    #[arg(long)]
+    pub force: bool,
+
+    /// Only redraw figures and REPORT.md from the existing results/*.jsonl
+    #[arg(long)]
+    pub report_only: bool,
+}

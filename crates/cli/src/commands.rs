@@ -1,0 +1,256 @@
+//! The commands behind `innate train | eval | inspect | data info | reproduce`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use innate_datasets::{Dataset, ImageDataset, Split, data_root, files::group};
+use innate_evolution::LifetimeConfig;
+
+use crate::cli::{Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, TrainArgs};
+use crate::runs::{self, DataCache, RunConfig};
+
+/// Runs the parsed command.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Train(a) => train(g, &a),
+        Command::Eval(a) => eval(g, &a),
+        Command::Inspect(a) => inspect(&a),
+        Command::Data(DataCommand::Info { datasets }) => data_info(g, &datasets),
+        Command::Reproduce(a) => crate::reproduce::run(g, &a),
+    }
+}
+
+/// `innate train`.
+pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
+    let dataset: Dataset = a.dataset.parse()?;
+    if a.hidden == 0 {
+        bail!("--hidden 0: an MLP needs at least one hidden unit");
+    }
+    let config = RunConfig {
+        dataset: dataset.to_string(),
+        model: a.model,
+        hidden: a.hidden,
+        encoding: a.encoding,
+        seed: a.seed,
+        lifetime: LifetimeConfig {
+            batch_size: a.batch_size,
+            max_batches: a.batches,
+            eval_every: a.eval_every,
+            patience: a.patience,
+            min_delta: a.min_delta,
+            lr: a.lr,
+            seed: a.seed,
+            ..LifetimeConfig::default()
+        },
+        train_limit: a.train_limit,
+    };
+    config.lifetime.validate()?;
+    let out = a.out.clone().unwrap_or_else(|| config.default_dir());
+    let device = crate::device::parse(&g.device)?;
+    let root = data_root(g.data_dir.as_deref());
+    let m = runs::execute(&config, &root, &device, &out, &mut DataCache::default(), g.quiet)?;
+    println!(
+        "{} {} on {}: best test accuracy {:.2}% (final {:.2}%) after {} of {} batches; \
+         {} genome parameters, {} phenotype parameters; {:.1} s ({:.2} s per 1,000 batches)",
+        m.encoding,
+        m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
+        m.dataset,
+        100.0 * m.best_test_accuracy,
+        100.0 * m.final_test_accuracy,
+        m.best_batches,
+        m.batches,
+        group(m.genome_params as u64),
+        group(m.phenotype_params as u64),
+        m.seconds,
+        m.seconds_per_1000_batches
+    );
+    println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
+    Ok(())
+}
+
+/// `innate eval`.
+pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
+    let device = crate::device::parse(&g.device)?;
+    let file = innate_encodings::checkpoint::load(&a.genome, &device)?;
+    let trained_on = file.run.get("dataset").and_then(|d| d.as_str()).map(String::from);
+    let name = match (&a.dataset, &trained_on) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => bail!("{}: the genome does not record its dataset; pass --dataset", a.genome.display()),
+    };
+    let dataset: Dataset = name.parse()?;
+    let genome = crate::genomes::from_file(&file, &device)?;
+    let root = data_root(g.data_dir.as_deref());
+    let split: Split = a.split.into();
+    let data = dataset.load(&root, split)?.to_device(&device)?;
+    let t = Instant::now();
+    let acc = innate_evolution::lifetime::accuracy(&genome.develop()?, &data, 1000)?;
+    println!(
+        "{}: {} accuracy on {dataset} {} ({} images): {:.2}% ({:.2} s)",
+        a.genome.display(),
+        file.encoding,
+        split.name(),
+        group(data.len() as u64),
+        100.0 * acc,
+        t.elapsed().as_secs_f64()
+    );
+    if split == Split::Test
+        && trained_on.as_deref() == Some(dataset.to_string().as_str())
+        && let Some(recorded) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64())
+    {
+        let agrees = (recorded - acc).abs() < 1e-9;
+        println!(
+            "recorded at training time: {:.2}% ({})",
+            100.0 * recorded,
+            if agrees { "identical" } else { "differs: other data files or another device?" }
+        );
+    }
+    Ok(())
+}
+
+/// `innate inspect`.
+pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
+    let file = innate_encodings::checkpoint::load(&a.genome, &candle_core::Device::Cpu)?;
+    if a.json {
+        let v = serde_json::json!({
+            "encoding": file.encoding,
+            "genome": file.genome,
+            "params": file.params,
+            "compression": file.params.compression(),
+            "run": file.run,
+            "metrics": file.metrics,
+            "innate_version": file.version,
+            "tensors": file.tensors.iter().map(|(k, t)| (k.clone(), t.dims().to_vec())).collect::<std::collections::BTreeMap<_, _>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let p = file.params;
+    println!("genome file   {}", a.genome.display());
+    println!("encoding      {}", file.encoding);
+    println!("configuration {}", file.genome);
+    println!("genome params {} learned, {} fixed (not counted)", group(p.learned as u64), group(p.fixed as u64));
+    println!("phenotype     {} parameters", group(p.phenotype as u64));
+    println!(
+        "compression   {:.1}x ({:.3}% of the phenotype's parameters)",
+        p.compression(),
+        p.percent_of_phenotype()
+    );
+    let mut names: Vec<_> = file.tensors.iter().collect();
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, t) in names {
+        println!("  tensor {name:<20} {:?}", t.dims());
+    }
+    if let Some(d) = file.run.get("dataset") {
+        println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
+    }
+    if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
+        println!("best test acc {:.2}%", 100.0 * acc);
+    }
+    println!("written by    innate {}", file.version);
+    Ok(())
+}
+
+/// `innate data info`.
+pub fn data_info(g: &GlobalArgs, names: &[String]) -> anyhow::Result<()> {
+    let root = data_root(g.data_dir.as_deref());
+    let datasets: Vec<Dataset> = if names.is_empty() {
+        let found: Vec<Dataset> = Dataset::ALL
+            .into_iter()
+            .filter(|d| root.join(d.folder()).is_dir())
+            .filter(|d| *d != Dataset::Cifar10Jpeg || root.join("cifar-10").join("cifar-10-jpeg.tar.gz").exists() || root.join("cifar-10").join("cifar-10-jpeg").is_dir())
+            .collect();
+        if found.is_empty() {
+            bail!(
+                "no dataset folders under the data root {}: run `cargo xtask download`, or pass \
+                 --data-dir / set INNATE_DATA to a folder that holds them",
+                root.display()
+            );
+        }
+        found
+    } else {
+        names.iter().map(|n| n.parse()).collect::<Result<_, _>>()?
+    };
+    println!("data root: {}", root.display());
+    let mut failed = 0;
+    for d in datasets {
+        println!("\n== {d}");
+        if let Err(e) = describe(&root, &d) {
+            failed += 1;
+            println!("  ERROR: {e:#}");
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} dataset(s) failed their checks (see above)");
+    }
+    Ok(())
+}
+
+fn describe(root: &Path, d: &Dataset) -> anyhow::Result<()> {
+    if *d == Dataset::Omniglot {
+        let t = Instant::now();
+        let o = innate_datasets::omniglot::load(root, 28)?;
+        let secs = t.elapsed().as_secs_f64();
+        print_sources(&o.sources);
+        for (bg, set) in [(true, "background"), (false, "evaluation")] {
+            let chars: Vec<_> = o.characters.iter().filter(|c| c.background == bg).collect();
+            let images: usize = chars.iter().map(|c| c.images.len()).sum();
+            let (lo, hi) = chars.iter().fold((usize::MAX, 0), |(lo, hi), c| (lo.min(c.images.len()), hi.max(c.images.len())));
+            let mut alphabets: Vec<&str> = chars.iter().map(|c| c.alphabet.as_str()).collect();
+            alphabets.dedup();
+            println!(
+                "  {set:<10}: {} alphabets, {} characters, {} images ({lo}-{hi} drawings per character)",
+                alphabets.len(),
+                group(chars.len() as u64),
+                group(images as u64)
+            );
+        }
+        let sampler = innate_datasets::TaskSampler::new(&o, 1);
+        println!(
+            "  meta-learning split (seed 1): {} training characters (x4 rotations), {} test characters",
+            sampler.characters(innate_datasets::ClassSplit::Train).len(),
+            sampler.characters(innate_datasets::ClassSplit::Test).len()
+        );
+        println!("  images resized to 28x28 (Lanczos-3), ink = 255; loaded and checked in {secs:.2} s");
+        return Ok(());
+    }
+    for split in [Split::Train, Split::Test] {
+        let t = Instant::now();
+        let data = d.load(root, split).with_context(|| format!("{d} {}", split.name()))?;
+        let secs = t.elapsed().as_secs_f64();
+        print_sources(&data.sources);
+        print_split(&data, split, secs);
+    }
+    Ok(())
+}
+
+fn print_sources(sources: &[innate_datasets::SourceFile]) {
+    for s in sources {
+        println!("  file {}\n       {}", s.path.display(), s.provenance);
+    }
+}
+
+fn print_split(data: &ImageDataset, split: Split, secs: f64) {
+    let counts = data.class_counts();
+    let [c, h, w] = data.shape;
+    println!(
+        "  {:<5}: {} images of {c}x{h}x{w}, {} classes, loaded and checked in {secs:.3} s",
+        split.name(),
+        group(data.len() as u64),
+        data.classes.len()
+    );
+    if data.classes.len() <= 20 {
+        let parts: Vec<String> = data
+            .classes
+            .iter()
+            .zip(&counts)
+            .map(|(name, n)| format!("{name}: {n} ({:.1}%)", 100.0 * *n as f64 / data.len().max(1) as f64))
+            .collect();
+        println!("         {}", parts.join(", "));
+    } else {
+        let (lo, hi) = (counts.iter().min().unwrap_or(&0), counts.iter().max().unwrap_or(&0));
+        println!("         {lo}-{hi} images per class");
+    }
+}

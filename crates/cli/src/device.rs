@@ -1,0 +1,57 @@
+//! `--device cpu|cuda[:N]`.
+
+use anyhow::{Context, bail};
+use candle_core::Device;
+
+/// Opens the device named on the command line.
+pub fn parse(name: &str) -> anyhow::Result<Device> {
+    let name = name.trim().to_ascii_lowercase();
+    if name == "cpu" {
+        return Ok(Device::Cpu);
+    }
+    let ordinal = match name.strip_prefix("cuda") {
+        Some("") => 0,
+        Some(rest) => match rest.strip_prefix(':').and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) => n,
+            None => bail!("--device {name}: expected cpu, cuda or cuda:N (N a GPU number such as 0)"),
+        },
+        None => bail!("--device {name}: expected cpu, cuda or cuda:N"),
+    };
+    if !candle_core::utils::cuda_is_available() {
+        bail!(
+            "--device {name}: this innate binary was built without CUDA support. Build it with \
+             `cargo build --release --features cuda` (or ../shared/tools/cuda-build.sh -p innate-cli) \
+             on a machine with the CUDA toolkit, or use --device cpu"
+        );
+    }
+    Device::new_cuda(ordinal).with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
+}
+
+/// A short name of a device for results files (`cpu`, `cuda:0`).
+pub fn describe(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "cpu".into(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_and_bad_names() {
+        assert!(parse("cpu").unwrap().is_cpu());
+        assert!(parse("CPU").unwrap().is_cpu());
+        let e = parse("tpu").unwrap_err().to_string();
+        assert!(e.contains("expected cpu, cuda"), "{e}");
+        let e = parse("cuda:x").unwrap_err().to_string();
+        assert!(e.contains("cuda:N"), "{e}");
+        if !candle_core::utils::cuda_is_available() {
+            let e = parse("cuda").unwrap_err().to_string();
+            assert!(e.contains("--features cuda"), "{e}");
+        }
+        assert_eq!(describe(&Device::Cpu), "cpu");
+    }
+}

@@ -1,0 +1,210 @@
+//! Figures in pure Rust: line charts drawn with plotters to PNG and SVG, with a bundled font
+//! (DejaVu Sans, see `assets/DejaVuSans-LICENSE.txt`) so no system font library is needed.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Context, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The font is compiled in; registering it cannot fail unless the file is damaged, and the
+        // test below would catch that.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Colours for series, in order (Tableau 10).
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One line with an optional band (for example the mean over seeds with its min-max range).
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// `(x, y)` points, in x order.
+    pub points: Vec<(f64, f64)>,
+    /// `(x, low, high)` band around the line; empty for none.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Index into [`PALETTE`].
+    pub color: usize,
+}
+
+/// A horizontal reference line (for example a value the paper reports).
+#[derive(Debug, Clone)]
+pub struct HLine {
+    /// Legend text.
+    pub name: String,
+    /// Height.
+    pub y: f64,
+    /// Index into [`PALETTE`].
+    pub color: usize,
+}
+
+/// A line chart.
+#[derive(Debug, Clone, Default)]
+pub struct LineChart {
+    /// Title above the plot.
+    pub title: String,
+    /// X-axis label.
+    pub x_label: String,
+    /// Y-axis label.
+    pub y_label: String,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// Dashed reference lines.
+    pub hlines: Vec<HLine>,
+    /// Y range; computed from the data when `None`.
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// Size of the figures in pixels.
+pub const SIZE: (u32, u32) = (900, 560);
+
+impl LineChart {
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (x0, x1) = if x0.is_finite() { (x0, x1.max(x0 + 1.0)) } else { (0.0, 1.0) };
+        let y = self.y_range.unwrap_or_else(|| {
+            let ys = self
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| [b.1, b.2])))
+                .chain(self.hlines.iter().map(|h| h.y));
+            let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+            if a.is_finite() {
+                let pad = ((b - a) * 0.08).max(0.5);
+                (a - pad, b + pad)
+            } else {
+                (0.0, 1.0)
+            }
+        });
+        ((x0, x1), y)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
+        root.fill(&WHITE).map_err(err)?;
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&self.title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_label)
+            .y_desc(&self.y_label)
+            .label_style(("sans-serif", 14))
+            .axis_desc_style(("sans-serif", 16))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        for s in &self.series {
+            let color = PALETTE[s.color % PALETTE.len()];
+            if !s.band.is_empty() {
+                let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
+                poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled())))
+                    .map_err(err)?;
+            }
+            chart
+                .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(&s.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart
+                .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(err)?;
+        }
+        for h in &self.hlines {
+            let color = PALETTE[h.color % PALETTE.len()];
+            chart
+                .draw_series(DashedLineSeries::new(vec![(x0, h.y), (x1, h.y)], 8, 6, color.stroke_width(1)))
+                .map_err(err)?
+                .label(&h.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)], color.stroke_width(1)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+        Ok(())
+    }
+
+    /// Writes `stem.png` and `stem.svg` (atomically).
+    pub fn save(&self, stem: &Path) -> anyhow::Result<()> {
+        register_font();
+        let (w, h) = SIZE;
+        let mut svg = String::new();
+        self.draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area())?;
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        self.draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area())?;
+        let img = image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png)?;
+        let with = |ext: &str| stem.with_extension(ext);
+        innate_encodings::checkpoint::write_atomic(&with("png"), png.get_ref())
+            .with_context(|| format!("cannot write {}", with("png").display()))?;
+        innate_encodings::checkpoint::write_atomic(&with("svg"), svg.as_bytes())
+            .with_context(|| format!("cannot write {}", with("svg").display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_png_and_svg_with_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = LineChart {
+            title: "test".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series {
+                name: "line".into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0)],
+                band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
+                color: 0,
+            }],
+            hlines: vec![HLine { name: "ref".into(), y: 1.5, color: 1 }],
+            y_range: None,
+        };
+        chart.save(&dir.path().join("fig")).unwrap();
+        let png = image::open(dir.path().join("fig.png")).unwrap();
+        assert_eq!((png.width(), png.height()), SIZE);
+        let svg = std::fs::read_to_string(dir.path().join("fig.svg")).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("line") && svg.contains("ref"));
+        // Text was rendered into the bitmap: the title region is not blank.
+        let rgb = png.to_rgb8();
+        let dark = (0..SIZE.0).flat_map(|x| (0..40).map(move |y| (x, y))).filter(|&(x, y)| rgb.get_pixel(x, y)[0] < 128).count();
+        assert!(dark > 0, "title text was not drawn");
+    }
+}

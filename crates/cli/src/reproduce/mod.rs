@@ -1,0 +1,253 @@
+//! The experiment registry behind `innate reproduce` (and `cargo xtask reproduce`).
+//!
+//! Each table or figure of the papers is one [`Experiment`]: a list of runs per profile, a
+//! figure drawn from the runs' results, and the report lines that put the paper's numbers beside
+//! ours. Running an experiment writes, under the output folder:
+//!
+//! - `runs/NAME/PROFILE/RUN/` — each run's genome and `metrics.json` (reused when a finished
+//!   run with the same configuration exists, unless `--force`);
+//! - `results/NAME.jsonl` — one JSON row per run ([`Row`]);
+//! - `figures/NAME.png` and `figures/NAME.svg` — drawn from those rows;
+//! - `REPORT.md` — regenerated from every `results/*.jsonl` present.
+//!
+//! Numbers in figures and the report come only from the rows; the paper's values are quoted
+//! from the papers beside them.
+
+mod baselines;
+mod report;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use innate_datasets::data_root;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{GlobalArgs, Profile, ReproduceArgs};
+use crate::runs::{self, DataCache, Metrics, RunConfig};
+
+/// One line of the report: a quantity, the paper's value and ours.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// What is measured.
+    pub quantity: String,
+    /// The paper's value, as the paper states it.
+    pub paper: String,
+    /// Our value (mean ± sd over runs, or a single value).
+    pub ours: String,
+    /// Number of runs behind our value.
+    pub runs: usize,
+}
+
+/// A registered experiment.
+pub struct Experiment {
+    /// Name used with `--only`, and for the results and figure files.
+    pub name: &'static str,
+    /// What it reproduces.
+    pub title: &'static str,
+    /// Where in the papers.
+    pub source: &'static str,
+    /// The runs of a profile: (run id, configuration).
+    pub runs: fn(Profile) -> Vec<(String, RunConfig)>,
+    /// Draws the figure from the rows into `stem.png` / `stem.svg`.
+    pub figure: fn(&[Row], &Path) -> anyhow::Result<()>,
+    /// The report lines.
+    pub claims: fn(&[Row]) -> Vec<Claim>,
+    /// Caption under the figure in the report.
+    pub caption: &'static str,
+}
+
+/// One run's results, as a line of `results/NAME.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    /// Experiment name.
+    pub experiment: String,
+    /// Profile the run belongs to.
+    pub profile: Profile,
+    /// Run id within the experiment.
+    pub run: String,
+    /// The run's metrics (its configuration included).
+    pub metrics: Metrics,
+}
+
+/// Every experiment, in report order.
+pub fn registry() -> Vec<Experiment> {
+    vec![baselines::experiment()]
+}
+
+/// `innate reproduce`.
+pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
+    let all = registry();
+    if a.list {
+        for e in &all {
+            println!("{:<12} {} ({})", e.name, e.title, e.source);
+        }
+        return Ok(());
+    }
+    for name in &a.only {
+        if !all.iter().any(|e| e.name == name) {
+            let names: Vec<&str> = all.iter().map(|e| e.name).collect();
+            bail!("--only {name}: no such experiment; known: {}", names.join(", "));
+        }
+    }
+    let selected: Vec<&Experiment> = all
+        .iter()
+        .filter(|e| a.only.is_empty() || a.only.iter().any(|n| n == e.name))
+        .collect();
+    let out = &a.out;
+    if !a.report_only {
+        let device = crate::device::parse(&g.device)?;
+        let root = data_root(g.data_dir.as_deref());
+        let mut cache = DataCache::default();
+        for e in &selected {
+            let rows = run_experiment(e, a.profile, out, &root, &device, &mut cache, a.force, g.quiet)?;
+            write_rows(&results_path(out, e.name), &rows)?;
+        }
+    }
+    for e in &selected {
+        let rows = read_rows(&results_path(out, e.name))?;
+        if rows.is_empty() {
+            tracing::warn!("{}: no results yet; run without --report-only first", e.name);
+            continue;
+        }
+        let stem = out.join("figures").join(e.name);
+        (e.figure)(&rows, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
+        println!("drew {}", stem.with_extension("png").display());
+    }
+    let report = report::write(&all, out)?;
+    println!("wrote {}", report.display());
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_experiment(
+    e: &Experiment,
+    profile: Profile,
+    out: &Path,
+    root: &Path,
+    device: &candle_core::Device,
+    cache: &mut DataCache,
+    force: bool,
+    quiet: bool,
+) -> anyhow::Result<Vec<Row>> {
+    let runs = (e.runs)(profile);
+    let mut rows = Vec::with_capacity(runs.len());
+    for (i, (id, config)) in runs.iter().enumerate() {
+        let dir = out.join("runs").join(e.name).join(profile.name()).join(id);
+        let previous = runs::read_metrics(&dir).ok().filter(|m| &m.config == config);
+        let metrics = match previous {
+            Some(m) if !force => {
+                tracing::info!("[{}/{}] {} {id}: reusing the finished run in {}", i + 1, runs.len(), e.name, dir.display());
+                m
+            }
+            _ => {
+                tracing::info!("[{}/{}] {} {id}", i + 1, runs.len(), e.name);
+                runs::execute(config, root, device, &dir, cache, quiet)
+                    .with_context(|| format!("experiment {} run {id}", e.name))?
+            }
+        };
+        rows.push(Row {
+            experiment: e.name.to_string(),
+            profile,
+            run: id.clone(),
+            metrics,
+        });
+    }
+    Ok(rows)
+}
+
+/// `OUT/results/NAME.jsonl`.
+pub fn results_path(out: &Path, name: &str) -> PathBuf {
+    out.join("results").join(format!("{name}.jsonl"))
+}
+
+/// Writes rows as JSON Lines, atomically.
+pub fn write_rows(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for r in rows {
+        text.push_str(&serde_json::to_string(r)?);
+        text.push('\n');
+    }
+    innate_encodings::checkpoint::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Reads rows written by [`write_rows`]; a missing file is no rows.
+pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!("{} line {}: not a result row of this version of innate; delete the file and rerun", path.display(), i + 1)
+            })
+        })
+        .collect()
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    if xs.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = xs.iter().sum::<f64>() / n;
+    let sd = if xs.len() > 1 {
+        (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
+}
+
+/// `"92.61 ± 0.05%"` for fractions.
+pub fn percent(xs: &[f64]) -> String {
+    let (m, s) = mean_sd(xs);
+    if xs.len() > 1 {
+        format!("{:.2} ± {:.2}%", 100.0 * m, 100.0 * s)
+    } else {
+        format!("{:.2}%", 100.0 * m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics() {
+        assert_eq!(mean_sd(&[1.0, 3.0]), (2.0, 2f64.sqrt()));
+        assert_eq!(percent(&[0.9]), "90.00%");
+        assert_eq!(percent(&[0.9, 0.92]), "91.00 ± 1.41%");
+        assert!(mean_sd(&[]).0.is_nan());
+    }
+
+    #[test]
+    fn rows_round_trip_and_bad_rows_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("results").join("x.jsonl");
+        assert!(read_rows(&p).unwrap().is_empty());
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, "{\"nope\": 1}\n").unwrap();
+        let e = read_rows(&p).unwrap_err().to_string();
+        assert!(e.contains("x.jsonl line 1"), "{e}");
+    }
+
+    #[test]
+    fn every_experiment_has_runs_in_both_profiles_and_unique_ids() {
+        for e in registry() {
+            for p in [Profile::Quick, Profile::Paper] {
+                let runs = (e.runs)(p);
+                assert!(!runs.is_empty(), "{} {p:?}", e.name);
+                let mut ids: Vec<_> = runs.iter().map(|r| r.0.clone()).collect();
+                ids.sort();
+                ids.dedup();
+                assert_eq!(ids.len(), runs.len(), "{}", e.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! One training run: its configuration, its results, and the run folder it writes.
+//!
+//! A run folder holds `genome.safetensors` (the genome at its best test accuracy, with the run's
+//! configuration and metrics in its metadata) and `metrics.json` ([`Metrics`]). Both are written
+//! atomically, so an interrupted run leaves either the old files or the new ones.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use candle_core::Device;
+use innate_datasets::{Dataset, DeviceDataset, Split};
+use innate_encodings::MlpSpec;
+use innate_evolution::{EvalPoint, LifetimeConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Encoding, Model};
+use crate::genomes;
+use crate::progress::TrainProgress;
+
+/// Everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Dataset name (`mnist`, ...).
+    pub dataset: String,
+    /// Network shape.
+    pub model: Model,
+    /// Hidden units of an MLP (ignored for an SLP).
+    pub hidden: usize,
+    /// Weight encoding.
+    pub encoding: Encoding,
+    /// Seed of the genome and the batch order.
+    pub seed: u64,
+    /// Training loop settings (its own `seed` is set from `seed`).
+    pub lifetime: LifetimeConfig,
+    /// Use only the first N training images.
+    pub train_limit: Option<usize>,
+}
+
+impl RunConfig {
+    /// The network for `inputs` and `classes`.
+    pub fn spec(&self, inputs: usize, classes: usize) -> MlpSpec {
+        match self.model {
+            Model::Slp => MlpSpec::slp(inputs, classes),
+            Model::Mlp => MlpSpec::mlp(inputs, self.hidden, classes),
+        }
+    }
+
+    /// A default run-folder name.
+    pub fn default_dir(&self) -> PathBuf {
+        let model = match self.model {
+            Model::Slp => "slp".to_string(),
+            Model::Mlp => format!("mlp{}", self.hidden),
+        };
+        PathBuf::from("runs").join(format!(
+            "{}-{model}-{}-seed{}",
+            self.dataset.replace([':', '/'], "_"),
+            serde_json::to_value(self.encoding).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            self.seed
+        ))
+    }
+}
+
+/// What a run measured; written as `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Dataset name.
+    pub dataset: String,
+    /// Encoding name.
+    pub encoding: String,
+    /// `slp` or `mlp`.
+    pub model: Model,
+    /// Layer sizes of the network.
+    pub sizes: Vec<usize>,
+    /// Seed.
+    pub seed: u64,
+    /// Best accuracy on the full test set (a fraction); the papers' reported number.
+    pub best_test_accuracy: f64,
+    /// Test accuracy at the end of training.
+    pub final_test_accuracy: f64,
+    /// Batches done when the best accuracy was measured.
+    pub best_batches: usize,
+    /// Training batches done.
+    pub batches: usize,
+    /// Whether early stopping ended training.
+    pub stopped_early: bool,
+    /// Learned genome parameters.
+    pub genome_params: usize,
+    /// Fixed (not learned) genome parameters.
+    pub genome_fixed_params: usize,
+    /// Parameters of the developed network.
+    pub phenotype_params: usize,
+    /// `phenotype_params / genome_params`.
+    pub compression: f64,
+    /// Wall-clock seconds of training, evaluations included.
+    pub seconds: f64,
+    /// Seconds of training steps only.
+    pub train_seconds: f64,
+    /// Training seconds per 1,000 batches.
+    pub seconds_per_1000_batches: f64,
+    /// Seconds to load and check the dataset.
+    pub data_load_seconds: f64,
+    /// Training images used.
+    pub train_images: usize,
+    /// Test images evaluated on.
+    pub test_images: usize,
+    /// Device the run used.
+    pub device: String,
+    /// Version of innate.
+    pub innate_version: String,
+    /// Test accuracy before training and at every evaluation.
+    pub curve: Vec<EvalPoint>,
+    /// The run's configuration.
+    pub config: RunConfig,
+}
+
+/// Datasets already loaded onto a device, so that several runs load each only once.
+#[derive(Default)]
+pub struct DataCache {
+    loaded: HashMap<(String, Split, String), (DeviceDataset, usize, f64)>,
+}
+
+impl DataCache {
+    /// The split of `dataset` on `device`, loaded from `root` on first use. Returns the data, the
+    /// number of classes and the seconds the first load took.
+    pub fn get(
+        &mut self,
+        root: &Path,
+        dataset: &str,
+        split: Split,
+        device: &Device,
+    ) -> anyhow::Result<(DeviceDataset, usize, f64)> {
+        let key = (dataset.to_string(), split, format!("{:?}", device.location()));
+        if let Some(hit) = self.loaded.get(&key) {
+            return Ok(hit.clone());
+        }
+        let which: Dataset = dataset.parse()?;
+        let t = Instant::now();
+        let data = which.load(root, split)?;
+        let secs = t.elapsed().as_secs_f64();
+        tracing::info!(
+            "loaded {} ({} images, {:?}) in {:.2} s",
+            data.name,
+            data.len(),
+            data.shape,
+            secs
+        );
+        let value = (data.to_device(device)?, data.classes.len(), secs);
+        self.loaded.insert(key, value.clone());
+        Ok(value)
+    }
+}
+
+/// Trains as `config` says, writes `out/genome.safetensors` and `out/metrics.json`, and returns
+/// the metrics.
+pub fn execute(
+    config: &RunConfig,
+    root: &Path,
+    device: &Device,
+    out: &Path,
+    cache: &mut DataCache,
+    quiet: bool,
+) -> anyhow::Result<Metrics> {
+    let (mut train, classes, load_train) = cache.get(root, &config.dataset, Split::Train, device)?;
+    let (test, _, load_test) = cache.get(root, &config.dataset, Split::Test, device)?;
+    if let Some(n) = config.train_limit {
+        train = train.take(n)?;
+    }
+    let inputs = {
+        let b = test.range(0, 1)?;
+        b.images.dims()[1..].iter().product::<usize>()
+    };
+    let spec = config.spec(inputs, classes);
+    let genome = genomes::build(config.encoding, spec.clone(), config.seed, device)?;
+    let params = genome.params();
+    let lifetime = LifetimeConfig {
+        seed: config.seed,
+        ..config.lifetime.clone()
+    };
+    tracing::info!(
+        "training {} {} on {} ({} genome parameters, {} phenotype parameters) -> {}",
+        genome.encoding(),
+        spec.name(),
+        config.dataset,
+        params.learned,
+        params.phenotype,
+        out.display()
+    );
+    let mut progress = TrainProgress::new(
+        &format!("{} seed {}", spec.name(), config.seed),
+        lifetime.max_batches,
+        quiet,
+    );
+    let report = innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
+    progress.finish();
+
+    let metrics = Metrics {
+        dataset: config.dataset.clone(),
+        encoding: genome.encoding().to_string(),
+        model: config.model,
+        sizes: spec.sizes.clone(),
+        seed: config.seed,
+        best_test_accuracy: report.best_test_accuracy,
+        final_test_accuracy: report.final_test_accuracy,
+        best_batches: report.best_batches,
+        batches: report.batches,
+        stopped_early: report.stopped_early,
+        genome_params: params.learned,
+        genome_fixed_params: params.fixed,
+        phenotype_params: params.phenotype,
+        compression: params.compression(),
+        seconds: report.seconds,
+        train_seconds: report.train_seconds,
+        seconds_per_1000_batches: report.seconds_per_1000_batches(),
+        data_load_seconds: load_train + load_test,
+        train_images: train.len(),
+        test_images: test.len(),
+        device: crate::device::describe(device),
+        innate_version: env!("CARGO_PKG_VERSION").to_string(),
+        curve: report.curve.clone(),
+        config: config.clone(),
+    };
+    let metrics_json = serde_json::to_value(&metrics)?;
+    let mut summary = metrics_json.clone();
+    if let Some(m) = summary.as_object_mut() {
+        m.remove("curve");
+        m.remove("config");
+    }
+    innate_encodings::checkpoint::save(
+        &out.join("genome.safetensors"),
+        &*genome,
+        Some(&report.best_tensors),
+        &serde_json::to_value(config)?,
+        &summary,
+    )
+    .with_context(|| format!("cannot save the genome into {}", out.display()))?;
+    innate_encodings::checkpoint::write_atomic(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics_json)?.as_bytes(),
+    )?;
+    tracing::info!(
+        "best test accuracy {:.2}% after {} batches ({} batches, {:.1} s, {:.2} s per 1,000 batches)",
+        100.0 * metrics.best_test_accuracy,
+        metrics.best_batches,
+        metrics.batches,
+        metrics.seconds,
+        metrics.seconds_per_1000_batches
+    );
+    Ok(metrics)
+}
+
+/// Reads `dir/metrics.json`.
+pub fn read_metrics(dir: &Path) -> anyhow::Result<Metrics> {
+    let path = dir.join("metrics.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a metrics file of this version of innate", path.display()))
+}
