@@ -202,6 +202,9 @@ pub enum Profile {
     Quick,
     /// The papers' protocol and seeds (for a GPU or a long night)
     Paper,
+    /// A few batches of every experiment, for testing the pipeline on the fixtures
+    #[value(hide = true)]
+    Smoke,
 }
 
 impl Profile {
@@ -210,6 +213,7 @@ impl Profile {
         match self {
             Profile::Quick => "quick",
             Profile::Paper => "paper",
+            Profile::Smoke => "smoke",
         }
     }
 }

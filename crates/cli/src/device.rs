@@ -13,7 +13,9 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
         Some("") => 0,
         Some(rest) => match rest.strip_prefix(':').and_then(|n| n.parse::<usize>().ok()) {
             Some(n) => n,
-            None => bail!("--device {name}: expected cpu, cuda or cuda:N (N a GPU number such as 0)"),
+            None => {
+                bail!("--device {name}: expected cpu, cuda or cuda:N (N a GPU number such as 0)")
+            }
         },
         None => bail!("--device {name}: expected cpu, cuda or cuda:N"),
     };
@@ -24,7 +26,8 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
              on a machine with the CUDA toolkit, or use --device cpu"
         );
     }
-    Device::new_cuda(ordinal).with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
+    Device::new_cuda(ordinal)
+        .with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
 }
 
 /// A short name of a device for results files (`cpu`, `cuda:0`).

@@ -12,7 +12,12 @@ use crate::cli::Encoding;
 pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
 
 /// A fresh genome of `encoding` for a network of shape `spec`, initialised from `seed`.
-pub fn build(encoding: Encoding, spec: MlpSpec, seed: u64, device: &Device) -> anyhow::Result<MlpGenome> {
+pub fn build(
+    encoding: Encoding,
+    spec: MlpSpec,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<MlpGenome> {
     Ok(match encoding {
         Encoding::Direct => Box::new(Direct::new(spec, seed, device)?),
     })
@@ -21,10 +26,9 @@ pub fn build(encoding: Encoding, spec: MlpSpec, seed: u64, device: &Device) -> a
 /// The genome stored in `file`, ready to develop.
 pub fn from_file(file: &GenomeFile, device: &Device) -> anyhow::Result<MlpGenome> {
     let genome: MlpGenome = match file.encoding.as_str() {
-        "direct" => Box::new(
-            Direct::from_config(&file.genome, device)
-                .with_context(|| format!("{}: cannot rebuild the direct genome", file.path.display()))?,
-        ),
+        "direct" => Box::new(Direct::from_config(&file.genome, device).with_context(|| {
+            format!("{}: cannot rebuild the direct genome", file.path.display())
+        })?),
         other => bail!(
             "{}: encoding {other:?} is not known to this version of innate ({}); it knows: direct",
             file.path.display(),

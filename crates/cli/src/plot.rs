@@ -76,16 +76,32 @@ pub const SIZE: (u32, u32) = (900, 560);
 
 impl LineChart {
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
-        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (x0, x1) = if x0.is_finite() { (x0, x1.max(x0 + 1.0)) } else { (0.0, 1.0) };
+        let xs = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (x0, x1) = if x0.is_finite() {
+            (x0, x1.max(x0 + 1.0))
+        } else {
+            (0.0, 1.0)
+        };
         let y = self.y_range.unwrap_or_else(|| {
             let ys = self
                 .series
                 .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.1).chain(s.band.iter().flat_map(|b| [b.1, b.2])))
+                .flat_map(|s| {
+                    s.points
+                        .iter()
+                        .map(|p| p.1)
+                        .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+                })
                 .chain(self.hlines.iter().map(|h| h.y));
-            let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+            let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+                (a.min(y), b.max(y))
+            });
             if a.is_finite() {
                 let pad = ((b - a) * 0.08).max(0.5);
                 (a - pad, b + pad)
@@ -125,14 +141,19 @@ impl LineChart {
                 let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
                 poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
                 chart
-                    .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled())))
+                    .draw_series(std::iter::once(Polygon::new(
+                        poly,
+                        color.mix(0.18).filled(),
+                    )))
                     .map_err(err)?;
             }
             chart
                 .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
                 .map_err(err)?
                 .label(&s.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
             chart
                 .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(err)?;
@@ -140,10 +161,20 @@ impl LineChart {
         for h in &self.hlines {
             let color = PALETTE[h.color % PALETTE.len()];
             chart
-                .draw_series(DashedLineSeries::new(vec![(x0, h.y), (x1, h.y)], 8, 6, color.stroke_width(1)))
+                .draw_series(DashedLineSeries::new(
+                    vec![(x0, h.y), (x1, h.y)],
+                    8,
+                    6,
+                    color.stroke_width(1),
+                ))
                 .map_err(err)?
                 .label(&h.name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)], color.stroke_width(1)));
+                .legend(move |(x, y)| {
+                    PathElement::new(
+                        vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)],
+                        color.stroke_width(1),
+                    )
+                });
         }
         chart
             .configure_series_labels()
@@ -165,7 +196,8 @@ impl LineChart {
         self.draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area())?;
         let mut rgb = vec![0u8; (w * h * 3) as usize];
         self.draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area())?;
-        let img = image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
+        let img =
+            image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
         let mut png = std::io::Cursor::new(Vec::new());
         img.write_to(&mut png, image::ImageFormat::Png)?;
         let with = |ext: &str| stem.with_extension(ext);
@@ -194,7 +226,11 @@ mod tests {
                 band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
                 color: 0,
             }],
-            hlines: vec![HLine { name: "ref".into(), y: 1.5, color: 1 }],
+            hlines: vec![HLine {
+                name: "ref".into(),
+                y: 1.5,
+                color: 1,
+            }],
             y_range: None,
         };
         chart.save(&dir.path().join("fig")).unwrap();
@@ -204,7 +240,10 @@ mod tests {
         assert!(svg.contains("<svg") && svg.contains("line") && svg.contains("ref"));
         // Text was rendered into the bitmap: the title region is not blank.
         let rgb = png.to_rgb8();
-        let dark = (0..SIZE.0).flat_map(|x| (0..40).map(move |y| (x, y))).filter(|&(x, y)| rgb.get_pixel(x, y)[0] < 128).count();
+        let dark = (0..SIZE.0)
+            .flat_map(|x| (0..40).map(move |y| (x, y)))
+            .filter(|&(x, y)| rgb.get_pixel(x, y)[0] < 128)
+            .count();
         assert!(dark > 0, "title text was not drawn");
     }
 }

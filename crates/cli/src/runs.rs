@@ -56,7 +56,10 @@ impl RunConfig {
         PathBuf::from("runs").join(format!(
             "{}-{model}-{}-seed{}",
             self.dataset.replace([':', '/'], "_"),
-            serde_json::to_value(self.encoding).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            serde_json::to_value(self.encoding)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
             self.seed
         ))
     }
@@ -131,7 +134,11 @@ impl DataCache {
         split: Split,
         device: &Device,
     ) -> anyhow::Result<(DeviceDataset, usize, f64)> {
-        let key = (dataset.to_string(), split, format!("{:?}", device.location()));
+        let key = (
+            dataset.to_string(),
+            split,
+            format!("{:?}", device.location()),
+        );
         if let Some(hit) = self.loaded.get(&key) {
             return Ok(hit.clone());
         }
@@ -162,7 +169,8 @@ pub fn execute(
     cache: &mut DataCache,
     quiet: bool,
 ) -> anyhow::Result<Metrics> {
-    let (mut train, classes, load_train) = cache.get(root, &config.dataset, Split::Train, device)?;
+    let (mut train, classes, load_train) =
+        cache.get(root, &config.dataset, Split::Train, device)?;
     let (test, _, load_test) = cache.get(root, &config.dataset, Split::Test, device)?;
     if let Some(n) = config.train_limit {
         train = train.take(n)?;
@@ -192,7 +200,8 @@ pub fn execute(
         lifetime.max_batches,
         quiet,
     );
-    let report = innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
+    let report =
+        innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
     progress.finish();
 
     let metrics = Metrics {
@@ -253,6 +262,12 @@ pub fn execute(
 /// Reads `dir/metrics.json`.
 pub fn read_metrics(dir: &Path) -> anyhow::Result<Metrics> {
     let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{} is not a metrics file of this version of innate", path.display()))
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a metrics file of this version of innate",
+            path.display()
+        )
+    })
 }

@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::Split;
 use crate::dataset::ImageDataset;
 use crate::error::{DataError, Result};
 use crate::files::{self, Provenance, SourceFile, group};
-use crate::Split;
 
 /// Folder name under the data root.
 pub const FOLDER: &str = "cifar-10";
@@ -53,7 +53,7 @@ pub fn batch_names(split: Split) -> Vec<String> {
 /// `official` says whether `name` is an official batch name, which must then hold exactly
 /// 10,000 records.
 pub fn parse_records(bytes: &[u8], path: &Path, official: bool) -> Result<(Vec<u8>, Vec<u32>)> {
-    if bytes.len() % RECORD != 0 || bytes.is_empty() {
+    if !bytes.len().is_multiple_of(RECORD) || bytes.is_empty() {
         return Err(DataError::corrupt(
             path,
             FOLDER,
@@ -141,9 +141,14 @@ pub fn load(root: &Path, split: Split) -> Result<ImageDataset> {
              images 0-999. Accuracies are not comparable with the full dataset.",
             subset.display()
         );
-        let (found, prov) = read_tar_gz(&subset, "cifar-10-batches-bin-subset/", &[name.to_string()])?;
+        let (found, prov) =
+            read_tar_gz(&subset, "cifar-10-batches-bin-subset/", &[name.to_string()])?;
         let bytes = found.get(name).cloned().ok_or_else(|| {
-            DataError::corrupt(&subset, FOLDER, format!("has no member cifar-10-batches-bin-subset/{name}"))
+            DataError::corrupt(
+                &subset,
+                FOLDER,
+                format!("has no member cifar-10-batches-bin-subset/{name}"),
+            )
         })?;
         members.push((
             PathBuf::from(format!("{}:{name}", subset.display())),
@@ -277,13 +282,19 @@ pub(crate) mod tests {
         assert_eq!(lb, vec![0, 1, 2]);
         assert_eq!(im.len(), 3 * 3072);
         assert_eq!(im[3072], 1);
-        let e = parse_records(&records(3)[..100], Path::new("x"), false).unwrap_err().to_string();
+        let e = parse_records(&records(3)[..100], Path::new("x"), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("3,073-byte records"), "{e}");
-        let e = parse_records(&records(3), Path::new("x"), true).unwrap_err().to_string();
+        let e = parse_records(&records(3), Path::new("x"), true)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("10,000"), "{e}");
         let mut bad = records(2);
         bad[RECORD] = 11;
-        let e = parse_records(&bad, Path::new("x"), false).unwrap_err().to_string();
+        let e = parse_records(&bad, Path::new("x"), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("label 11"), "{e}");
     }
 
@@ -299,8 +310,14 @@ pub(crate) mod tests {
         std::fs::write(
             dir.join("cifar-10-binary-subset.tar.gz"),
             tar_gz(&[
-                ("cifar-10-batches-bin-subset/data_batch_1_first4000.bin", &train),
-                ("cifar-10-batches-bin-subset/test_batch_first1000.bin", &test),
+                (
+                    "cifar-10-batches-bin-subset/data_batch_1_first4000.bin",
+                    &train,
+                ),
+                (
+                    "cifar-10-batches-bin-subset/test_batch_first1000.bin",
+                    &test,
+                ),
             ]),
         )
         .unwrap();

@@ -234,7 +234,11 @@ impl DeviceDataset {
     }
 
     /// An endless stream of shuffled batches: each epoch is a new permutation drawn from `seed`.
-    pub fn shuffled(&self, batch_size: usize, seed: u64) -> impl Iterator<Item = Result<Batch>> + '_ {
+    pub fn shuffled(
+        &self,
+        batch_size: usize,
+        seed: u64,
+    ) -> impl Iterator<Item = Result<Batch>> + '_ {
         ShuffledBatches::new(self.len, batch_size, seed).map(move |ids| self.batch(&ids))
     }
 }
@@ -259,8 +263,28 @@ mod tests {
 
     #[test]
     fn new_rejects_mismatched_sizes_and_labels() {
-        assert!(ImageDataset::new("x", vec![0; 7], vec![0, 0], [1, 2, 2], vec!["a".into()], vec![]).is_err());
-        assert!(ImageDataset::new("x", vec![0; 4], vec![3], [1, 2, 2], vec!["a".into()], vec![]).is_err());
+        assert!(
+            ImageDataset::new(
+                "x",
+                vec![0; 7],
+                vec![0, 0],
+                [1, 2, 2],
+                vec!["a".into()],
+                vec![]
+            )
+            .is_err()
+        );
+        assert!(
+            ImageDataset::new(
+                "x",
+                vec![0; 4],
+                vec![3],
+                [1, 2, 2],
+                vec!["a".into()],
+                vec![]
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -283,7 +307,10 @@ mod tests {
         assert_eq!(v[0], 1.0);
         assert!((v[4] - 85.0 / 255.0).abs() < 1e-6);
         assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
-        let all: Vec<usize> = d.sequential(3).map(|b| b.unwrap().labels.dims()[0]).collect();
+        let all: Vec<usize> = d
+            .sequential(3)
+            .map(|b| b.unwrap().labels.dims()[0])
+            .collect();
         assert_eq!(all, vec![3, 1]);
     }
 }

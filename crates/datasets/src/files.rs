@@ -64,99 +64,236 @@ macro_rules! known {
 
 /// Every file this crate knows, official ones first within each dataset.
 pub const KNOWN_FILES: &[KnownFile] = &[
-    known!("mnist", "train-images-idx3-ubyte.gz", 9_912_422,
+    known!(
+        "mnist",
+        "train-images-idx3-ubyte.gz",
+        9_912_422,
         sha256 = Some("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
         md5 = Some("f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        urls = &[concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "train-images-idx3-ubyte.gz"),
-                 concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "train-images-idx3-ubyte.gz")],
-        FileKind::Official, true),
-    known!("mnist", "train-labels-idx1-ubyte.gz", 28_881,
+        urls = &[
+            concat!(
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "train-images-idx3-ubyte.gz"
+            ),
+            concat!(
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                "train-images-idx3-ubyte.gz"
+            )
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "mnist",
+        "train-labels-idx1-ubyte.gz",
+        28_881,
         sha256 = Some("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
         md5 = Some("d53e105ee54ea40749a09fcbcd1e9432"),
-        urls = &[concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "train-labels-idx1-ubyte.gz"),
-                 concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "train-labels-idx1-ubyte.gz")],
-        FileKind::Official, true),
-    known!("mnist", "t10k-images-idx3-ubyte.gz", 1_648_877,
+        urls = &[
+            concat!(
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "train-labels-idx1-ubyte.gz"
+            ),
+            concat!(
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                "train-labels-idx1-ubyte.gz"
+            )
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "mnist",
+        "t10k-images-idx3-ubyte.gz",
+        1_648_877,
         sha256 = Some("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
         md5 = Some("9fb629c4189551a2d022fa330f9573f3"),
-        urls = &[concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "t10k-images-idx3-ubyte.gz"),
-                 concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "t10k-images-idx3-ubyte.gz")],
-        FileKind::Official, true),
-    known!("mnist", "t10k-labels-idx1-ubyte.gz", 4_542,
+        urls = &[
+            concat!(
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "t10k-images-idx3-ubyte.gz"
+            ),
+            concat!(
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                "t10k-images-idx3-ubyte.gz"
+            )
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "mnist",
+        "t10k-labels-idx1-ubyte.gz",
+        4_542,
         sha256 = Some("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
         md5 = Some("ec29112dd5afa0611ce80d1b7f02629c"),
-        urls = &[concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "t10k-labels-idx1-ubyte.gz"),
-                 concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "t10k-labels-idx1-ubyte.gz")],
-        FileKind::Official, true),
-    known!("fashion-mnist", "train-images-idx3-ubyte.gz", 26_421_880,
+        urls = &[
+            concat!(
+                "https://ossci-datasets.s3.amazonaws.com/mnist/",
+                "t10k-labels-idx1-ubyte.gz"
+            ),
+            concat!(
+                "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                "t10k-labels-idx1-ubyte.gz"
+            )
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "fashion-mnist",
+        "train-images-idx3-ubyte.gz",
+        26_421_880,
         sha256 = Some("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
         md5 = Some("8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        urls = &[concat!("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "train-images-idx3-ubyte.gz")],
-        FileKind::Official, true),
-    known!("fashion-mnist", "train-labels-idx1-ubyte.gz", 29_515,
+        urls = &[concat!(
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "train-images-idx3-ubyte.gz"
+        )],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "fashion-mnist",
+        "train-labels-idx1-ubyte.gz",
+        29_515,
         sha256 = Some("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
         md5 = Some("25c81989df183df01b3e8a0aad5dffbe"),
-        urls = &[concat!("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "train-labels-idx1-ubyte.gz")],
-        FileKind::Official, true),
-    known!("fashion-mnist", "t10k-images-idx3-ubyte.gz", 4_422_102,
+        urls = &[concat!(
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "train-labels-idx1-ubyte.gz"
+        )],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "fashion-mnist",
+        "t10k-images-idx3-ubyte.gz",
+        4_422_102,
         sha256 = Some("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
         md5 = Some("bef4ecab320f06d8554ea6380940ec79"),
-        urls = &[concat!("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "t10k-images-idx3-ubyte.gz")],
-        FileKind::Official, true),
-    known!("fashion-mnist", "t10k-labels-idx1-ubyte.gz", 5_148,
+        urls = &[concat!(
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "t10k-images-idx3-ubyte.gz"
+        )],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "fashion-mnist",
+        "t10k-labels-idx1-ubyte.gz",
+        5_148,
         sha256 = Some("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
         md5 = Some("bb300cfdad3c16e7a12a480ee83cd310"),
-        urls = &[concat!("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", "t10k-labels-idx1-ubyte.gz")],
-        FileKind::Official, true),
-    known!("cifar-10", "cifar-10-binary.tar.gz", 170_052_171,
+        urls = &[concat!(
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "t10k-labels-idx1-ubyte.gz"
+        )],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "cifar-10",
+        "cifar-10-binary.tar.gz",
+        170_052_171,
         sha256 = None,
         md5 = Some("c32a1d4ab5d03f1284b67883e8d87530"),
         urls = &["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"],
-        FileKind::Official, true),
-    known!("cifar-10", "cifar-10-binary-subset.tar.gz", 14_184_806,
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "cifar-10",
+        "cifar-10-binary-subset.tar.gz",
+        14_184_806,
         sha256 = Some("1ac4cfe784ad7620defdef1afe941950ea6a9bf9701b47532a6a79401ef6a619"),
         md5 = Some("d72acdd5853ea0a296e0d5b4f9c901cd"),
         urls = &[],
-        FileKind::Substitute("exact pixels of training images 0-3,999 and test images 0-999 only (5,000 of 60,000)"),
-        false),
-    known!("cifar-10", "cifar-10-jpeg.tar.gz", 19_678_879,
+        FileKind::Substitute(
+            "exact pixels of training images 0-3,999 and test images 0-999 only (5,000 of 60,000)"
+        ),
+        false
+    ),
+    known!(
+        "cifar-10",
+        "cifar-10-jpeg.tar.gz",
+        19_678_879,
         sha256 = Some("4f309d14e4cc72a9827029247db682293b2e98ae3de3a55aec8eb21d3eb6dc5d"),
         md5 = Some("fda7038c5f575d85b834b90c25abe24a"),
         urls = &[],
-        FileKind::Substitute("all 60,000 images re-encoded as JPEG (quality ~75): pixels are not the official ones"),
-        false),
-    known!("svhn", "train_32x32.mat", 182_040_794,
+        FileKind::Substitute(
+            "all 60,000 images re-encoded as JPEG (quality ~75): pixels are not the official ones"
+        ),
+        false
+    ),
+    known!(
+        "svhn",
+        "train_32x32.mat",
+        182_040_794,
         sha256 = None,
         md5 = Some("e26dedcc434d2e4c54c9b2d4a06d8373"),
         urls = &["http://ufldl.stanford.edu/housenumbers/train_32x32.mat"],
-        FileKind::Official, true),
-    known!("svhn", "test_32x32.mat", 64_275_384,
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "svhn",
+        "test_32x32.mat",
+        64_275_384,
         sha256 = None,
         md5 = Some("eb5a983be6a315427106f1b164d9cef3"),
         urls = &["http://ufldl.stanford.edu/housenumbers/test_32x32.mat"],
-        FileKind::Official, true),
-    known!("omniglot", "images_background.zip", 9_464_212,
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "omniglot",
+        "images_background.zip",
+        9_464_212,
         sha256 = None,
         md5 = Some("68d2efa1b9178cc56df9314c21c6e718"),
-        urls = &["https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_background.zip"],
-        FileKind::Official, true),
-    known!("omniglot", "images_evaluation.zip", 6_462_886,
+        urls = &[
+            "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_background.zip"
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "omniglot",
+        "images_evaluation.zip",
+        6_462_886,
         sha256 = None,
         md5 = Some("6b91aef0f799c5bb55b94e3f2daec811"),
-        urls = &["https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_evaluation.zip"],
-        FileKind::Official, true),
-    known!("omniglot", "images_background.zip", 8_545_058,
+        urls = &[
+            "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_evaluation.zip"
+        ],
+        FileKind::Official,
+        true
+    ),
+    known!(
+        "omniglot",
+        "images_background.zip",
+        8_545_058,
         sha256 = Some("b6155a90989fe20b126b02d9c24ca06f879da31d90bd5ee684ac4667a2431eb4"),
         md5 = Some("00055ef698dac122567b060b8b6c9d4c"),
         urls = &[],
-        FileKind::Substitute("repacked zip of the original PNG files (same images, different container)"),
-        false),
-    known!("omniglot", "images_evaluation.zip", 5_833_360,
+        FileKind::Substitute(
+            "repacked zip of the original PNG files (same images, different container)"
+        ),
+        false
+    ),
+    known!(
+        "omniglot",
+        "images_evaluation.zip",
+        5_833_360,
         sha256 = Some("205f3f983e866f015ae3c41b2b824e8114c86c77e0155df5e618d84b7e4b354b"),
         md5 = Some("31487995ea687fac2e676b76affd3ea9"),
         urls = &[],
-        FileKind::Substitute("repacked zip of the original PNG files (same images, different container)"),
-        false),
+        FileKind::Substitute(
+            "repacked zip of the original PNG files (same images, different container)"
+        ),
+        false
+    ),
 ];
 
 /// The known files of one dataset folder (official and substitutes).
@@ -239,10 +376,7 @@ pub fn identify(path: &Path, dataset: &str, name: &str, bytes: &[u8]) -> Result<
             });
         }
     }
-    if let Some(same_size) = candidates
-        .iter()
-        .find(|k| k.size == bytes.len() as u64)
-    {
+    if let Some(same_size) = candidates.iter().find(|k| k.size == bytes.len() as u64) {
         let (algo, expected, found) = match same_size.sha256 {
             Some(sha) => ("SHA-256", sha, sha256_hex(bytes)),
             None => ("MD5", same_size.md5.unwrap_or("?"), md5_hex(bytes)),
@@ -276,7 +410,7 @@ pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -323,18 +457,38 @@ mod tests {
     #[test]
     fn same_size_other_checksum_is_damage() {
         let bytes = vec![0u8; 4_542];
-        let err = identify(Path::new("t10k-labels-idx1-ubyte.gz"), "mnist", "t10k-labels-idx1-ubyte.gz", &bytes)
-            .unwrap_err()
-            .to_string();
+        let err = identify(
+            Path::new("t10k-labels-idx1-ubyte.gz"),
+            "mnist",
+            "t10k-labels-idx1-ubyte.gz",
+            &bytes,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("SHA-256"), "{err}");
         assert!(err.contains("cargo xtask download mnist"), "{err}");
     }
 
     #[test]
     fn other_size_is_unverified_and_unknown_name_too() {
-        let p = identify(Path::new("x"), "mnist", "t10k-labels-idx1-ubyte.gz", &[1, 2, 3]).unwrap();
-        assert!(matches!(p, Provenance::Unverified(ref s) if s.contains("4,542")), "{p:?}");
-        let p = identify(Path::new("x"), "mnist", "t10k-labels-idx1-ubyte", &[1, 2, 3]).unwrap();
+        let p = identify(
+            Path::new("x"),
+            "mnist",
+            "t10k-labels-idx1-ubyte.gz",
+            &[1, 2, 3],
+        )
+        .unwrap();
+        assert!(
+            matches!(p, Provenance::Unverified(ref s) if s.contains("4,542")),
+            "{p:?}"
+        );
+        let p = identify(
+            Path::new("x"),
+            "mnist",
+            "t10k-labels-idx1-ubyte",
+            &[1, 2, 3],
+        )
+        .unwrap();
         assert!(matches!(p, Provenance::Unverified(_)));
     }
 

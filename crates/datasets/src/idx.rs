@@ -148,7 +148,9 @@ mod tests {
     #[test]
     fn wrong_magic_is_named() {
         let bytes = encode(&[3], &[1, 2, 3]);
-        let err = parse(&bytes, 3, Path::new("f"), "mnist").unwrap_err().to_string();
+        let err = parse(&bytes, 3, Path::new("f"), "mnist")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("magic number is 2049"), "{err}");
         assert!(err.contains("expected 2051"), "{err}");
     }
@@ -157,14 +159,22 @@ mod tests {
     fn truncated_and_trailing_data_are_errors() {
         let mut bytes = encode(&[4], &[1, 2, 3, 4]);
         bytes.pop();
-        let err = parse(&bytes, 1, Path::new("f"), "mnist").unwrap_err().to_string();
+        let err = parse(&bytes, 1, Path::new("f"), "mnist")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cut short"), "{err}");
         bytes.extend_from_slice(&[0, 0]);
-        let err = parse(&bytes, 1, Path::new("f"), "mnist").unwrap_err().to_string();
+        let err = parse(&bytes, 1, Path::new("f"), "mnist")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("trailing"), "{err}");
-        let err = parse(&[0, 0], 1, Path::new("f"), "mnist").unwrap_err().to_string();
+        let err = parse(&[0, 0], 1, Path::new("f"), "mnist")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("too short"), "{err}");
-        let err = parse(&[0, 0, 8, 3, 0], 3, Path::new("f"), "mnist").unwrap_err().to_string();
+        let err = parse(&[0, 0, 8, 3, 0], 3, Path::new("f"), "mnist")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("header"), "{err}");
     }
 

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 
 use image::DynamicImage;
 
+use crate::Split;
 use crate::cifar;
 use crate::dataset::ImageDataset;
 use crate::error::{DataError, Result};
 use crate::files::{self, Provenance, SourceFile};
-use crate::Split;
 
 /// File extensions read as images (case-insensitive).
 pub const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
@@ -45,7 +45,9 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<ImageDataset> {
     let classes = class_names(&items);
     let sources = vec![SourceFile {
         path: dir.to_path_buf(),
-        provenance: Provenance::Unverified("image folder; every image decoded and size-checked".into()),
+        provenance: Provenance::Unverified(
+            "image folder; every image decoded and size-checked".into(),
+        ),
     }];
     decode_all(name, items, classes, sources)
 }
@@ -77,7 +79,10 @@ pub fn read_dir_images(dir: &Path) -> Result<Vec<EncodedImage>> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for file in list(&class_dir)? {
-            let fname = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let fname = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if file.is_file() && is_image(&fname) {
                 let bytes = std::fs::read(&file).map_err(|e| DataError::io(&file, e))?;
                 items.push(EncodedImage {
@@ -197,7 +202,9 @@ pub fn load_cifar_jpeg(root: &Path, split: Split) -> Result<ImageDataset> {
         let order = std::fs::read_to_string(dir.join("train_order.txt")).ok();
         let src = SourceFile {
             path: dir.clone(),
-            provenance: Provenance::Substitute("CIFAR-10 re-encoded as JPEG: pixels are not the official ones"),
+            provenance: Provenance::Substitute(
+                "CIFAR-10 re-encoded as JPEG: pixels are not the official ones",
+            ),
         };
         (items, order, src)
     } else if archive.is_file() {
@@ -224,7 +231,14 @@ pub fn load_cifar_jpeg(root: &Path, split: Split) -> Result<ImageDataset> {
             Ok(true)
         })?;
         items.sort_by(|a, b| a.path.cmp(&b.path));
-        (items, order, SourceFile { path: archive.clone(), provenance })
+        (
+            items,
+            order,
+            SourceFile {
+                path: archive.clone(),
+                provenance,
+            },
+        )
     } else {
         return Err(DataError::Missing {
             dataset: ds.into(),
@@ -249,7 +263,12 @@ pub fn load_cifar_jpeg(root: &Path, split: Split) -> Result<ImageDataset> {
     {
         items = official_order(items, &order, &classes, &source.path)?;
     }
-    decode_all(&format!("cifar-10-jpeg/{}", split.name()), items, classes, vec![source])
+    decode_all(
+        &format!("cifar-10-jpeg/{}", split.name()),
+        items,
+        classes,
+        vec![source],
+    )
 }
 
 /// Reorders training images by `train_order.txt` (`index label train/CLASS/FILE` per line).
@@ -270,20 +289,37 @@ fn official_order(
         by_key.insert(format!("train/{}/{file}", it.class), it);
     }
     let mut out = Vec::with_capacity(by_key.len());
-    for (ln, line) in order.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (ln, line) in order
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let [idx, label, rel] = parts[..] else {
-            return Err(bad(format!("train_order.txt line {} is {line:?}, expected `index label path`", ln + 1)));
+            return Err(bad(format!(
+                "train_order.txt line {} is {line:?}, expected `index label path`",
+                ln + 1
+            )));
         };
         if idx.parse::<usize>().ok() != Some(out.len()) {
-            return Err(bad(format!("train_order.txt line {} has index {idx}, expected {}", ln + 1, out.len())));
+            return Err(bad(format!(
+                "train_order.txt line {} has index {idx}, expected {}",
+                ln + 1,
+                out.len()
+            )));
         }
-        let item = by_key
-            .remove(rel)
-            .ok_or_else(|| bad(format!("train_order.txt line {} names {rel}, which is missing or listed twice", ln + 1)))?;
+        let item = by_key.remove(rel).ok_or_else(|| {
+            bad(format!(
+                "train_order.txt line {} names {rel}, which is missing or listed twice",
+                ln + 1
+            ))
+        })?;
         let expected = label.parse::<usize>().ok().and_then(|l| classes.get(l));
         if expected != Some(&item.class) {
-            return Err(bad(format!("train_order.txt line {} gives label {label} for {rel}", ln + 1)));
+            return Err(bad(format!(
+                "train_order.txt line {} gives label {label} for {rel}",
+                ln + 1
+            )));
         }
         out.push(item);
     }
@@ -304,13 +340,17 @@ mod tests {
 
     fn png_gray(w: u32, h: u32, v: u8) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
-        GrayImage::from_pixel(w, h, image::Luma([v])).write_to(&mut out, ImageFormat::Png).unwrap();
+        GrayImage::from_pixel(w, h, image::Luma([v]))
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
         out.into_inner()
     }
 
     fn png_rgb(w: u32, h: u32, px: [u8; 3]) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
-        RgbImage::from_pixel(w, h, image::Rgb(px)).write_to(&mut out, ImageFormat::Png).unwrap();
+        RgbImage::from_pixel(w, h, image::Rgb(px))
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
         out.into_inner()
     }
 
@@ -352,8 +392,16 @@ mod tests {
         let e = load_dir(t.path(), "t").unwrap_err().to_string();
         assert!(e.contains("1.png") && e.contains("decoded"), "{e}");
         let empty = tempfile::tempdir().unwrap();
-        assert!(load_dir(empty.path(), "t").unwrap_err().to_string().contains("no images"));
-        assert!(matches!(load_dir(&empty.path().join("nope"), "t"), Err(DataError::Missing { .. })));
+        assert!(
+            load_dir(empty.path(), "t")
+                .unwrap_err()
+                .to_string()
+                .contains("no images")
+        );
+        assert!(matches!(
+            load_dir(&empty.path().join("nope"), "t"),
+            Err(DataError::Missing { .. })
+        ));
     }
 
     #[test]
@@ -363,16 +411,29 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for (i, c) in cifar::CLASSES.iter().enumerate() {
-            members.push((format!("cifar-10-jpeg/train/{c}/0000.png"), png_rgb(4, 4, [i as u8; 3])));
-            members.push((format!("cifar-10-jpeg/test/{c}/0000.png"), png_rgb(4, 4, [i as u8; 3])));
+            members.push((
+                format!("cifar-10-jpeg/train/{c}/0000.png"),
+                png_rgb(4, 4, [i as u8; 3]),
+            ));
+            members.push((
+                format!("cifar-10-jpeg/test/{c}/0000.png"),
+                png_rgb(4, 4, [i as u8; 3]),
+            ));
         }
         // Official order: classes in reverse.
         let order: String = (0..10)
             .map(|i| format!("{i} {} train/{}/0000.png\n", 9 - i, cifar::CLASSES[9 - i]))
             .collect();
         members.push(("cifar-10-jpeg/train_order.txt".into(), order.into_bytes()));
-        let refs: Vec<(&str, &[u8])> = members.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect();
-        std::fs::write(dir.join("cifar-10-jpeg.tar.gz"), cifar::tests::tar_gz(&refs)).unwrap();
+        let refs: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_slice()))
+            .collect();
+        std::fs::write(
+            dir.join("cifar-10-jpeg.tar.gz"),
+            cifar::tests::tar_gz(&refs),
+        )
+        .unwrap();
         let train = load_cifar_jpeg(t.path(), Split::Train).unwrap();
         assert_eq!(train.labels, (0..10).rev().collect::<Vec<u32>>());
         assert_eq!(train.image(0)[0], 9);

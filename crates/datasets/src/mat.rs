@@ -105,7 +105,10 @@ impl<'a> Cursor<'a> {
         let (ty, small_len) = (first & 0xffff, first >> 16);
         if small_len != 0 {
             if small_len > 4 {
-                return Err(format!("small data element at byte {} claims {small_len} bytes", self.pos));
+                return Err(format!(
+                    "small data element at byte {} claims {small_len} bytes",
+                    self.pos
+                ));
             }
             let start = self.pos + 4;
             let data = self
@@ -117,7 +120,8 @@ impl<'a> Cursor<'a> {
         }
         let len = self
             .u32_at(self.pos + 4)
-            .ok_or_else(|| format!("data element tag at byte {} is cut short", self.pos))? as usize;
+            .ok_or_else(|| format!("data element tag at byte {} is cut short", self.pos))?
+            as usize;
         let start = self.pos + 8;
         let data = self.bytes.get(start..start + len).ok_or_else(|| {
             format!(
@@ -139,12 +143,20 @@ fn numbers(ty: u32, data: &[u8], big_endian: bool) -> std::result::Result<MatDat
     macro_rules! conv {
         ($t:ty, $n:expr) => {{
             if data.len() % $n != 0 {
-                return Err(format!("{} bytes is not a whole number of {}-byte values", data.len(), $n));
+                return Err(format!(
+                    "{} bytes is not a whole number of {}-byte values",
+                    data.len(),
+                    $n
+                ));
             }
             data.chunks_exact($n)
                 .map(|c| {
                     let a: [u8; $n] = c.try_into().unwrap_or([0; $n]);
-                    (if big_endian { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }) as f64
+                    (if big_endian {
+                        <$t>::from_be_bytes(a)
+                    } else {
+                        <$t>::from_le_bytes(a)
+                    }) as f64
                 })
                 .collect()
         }};
@@ -175,7 +187,13 @@ fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>
     if ty != MI_UINT32 || flags.len() < 8 {
         return Err("array flags sub-element is missing".into());
     }
-    let flags0 = Cursor { bytes: flags, pos: 0, big_endian }.u32_at(0).unwrap_or(0);
+    let flags0 = Cursor {
+        bytes: flags,
+        pos: 0,
+        big_endian,
+    }
+    .u32_at(0)
+    .unwrap_or(0);
     let class = (flags0 & 0xff) as u8;
     let complex = flags0 & 0x0800 != 0;
     if !NUMERIC_CLASSES.contains(&class) || complex {
@@ -183,7 +201,9 @@ fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>
     }
     let (ty, dims) = c.element()?;
     if ty != MI_INT32 {
-        return Err(format!("dimensions sub-element has type {ty}, expected 5 (miINT32)"));
+        return Err(format!(
+            "dimensions sub-element has type {ty}, expected 5 (miINT32)"
+        ));
     }
     let dims: Vec<usize> = match numbers(MI_INT32, dims, big_endian)? {
         MatData::F64(v) => v.iter().map(|&d| d as usize).collect(),
@@ -212,13 +232,18 @@ fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>
 pub fn read(bytes: &[u8], path: &Path, dataset: &str) -> Result<Vec<MatArray>> {
     let bad = |problem: String| DataError::corrupt(path, dataset, problem);
     if bytes.len() < 128 {
-        return Err(bad(format!("is {} bytes, shorter than the 128-byte MAT-file header", bytes.len())));
+        return Err(bad(format!(
+            "is {} bytes, shorter than the 128-byte MAT-file header",
+            bytes.len()
+        )));
     }
     let big_endian = match &bytes[126..128] {
         b"IM" => false,
         b"MI" => true,
         other => {
-            let hint = if bytes.starts_with(b"\x89HDF") || bytes[..128].windows(4).any(|w| w == b"HDF\r") {
+            let hint = if bytes.starts_with(b"\x89HDF")
+                || bytes[..128].windows(4).any(|w| w == b"HDF\r")
+            {
                 " (this looks like a MATLAB v7.3 / HDF5 file, which is not supported: save it with -v7)"
             } else {
                 ""
@@ -268,7 +293,7 @@ fn tag(out: &mut Vec<u8>, ty: u32, len: usize) {
 }
 
 fn pad(out: &mut Vec<u8>) {
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
 }
@@ -312,8 +337,11 @@ fn encode_matrix(arr: &MatArray) -> Vec<u8> {
 /// `compress` is set, as MATLAB's `save -v7` does.
 pub fn write(arrays: &[MatArray], compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut text = format!("MATLAB 5.0 MAT-file, Platform: innate, Created by: innate-datasets {}", env!("CARGO_PKG_VERSION"))
-        .into_bytes();
+    let mut text = format!(
+        "MATLAB 5.0 MAT-file, Platform: innate, Created by: innate-datasets {}",
+        env!("CARGO_PKG_VERSION")
+    )
+    .into_bytes();
     text.resize(116, b' ');
     out.extend(text);
     out.extend_from_slice(&[0u8; 8]);
@@ -367,7 +395,11 @@ mod tests {
     fn small_elements_and_big_endian_numbers() {
         // A small-format element: type miUINT16 (4), 2 bytes, data 0x0102 big-endian.
         let small = [0u8, 2, 0, 4, 1, 2, 0, 0];
-        let mut c = Cursor { bytes: &small, pos: 0, big_endian: true };
+        let mut c = Cursor {
+            bytes: &small,
+            pos: 0,
+            big_endian: true,
+        };
         let (ty, data) = c.element().unwrap();
         assert_eq!((ty, data), (MI_UINT16, &[1u8, 2][..]));
         assert_eq!(c.pos, 8);
@@ -386,10 +418,14 @@ mod tests {
         let e = read(&bytes, p, "svhn").unwrap_err().to_string();
         assert!(e.contains("endianness"), "{e}");
         let bytes = write(&sample(), false);
-        let e = read(&bytes[..bytes.len() - 20], p, "svhn").unwrap_err().to_string();
+        let e = read(&bytes[..bytes.len() - 20], p, "svhn")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cut short"), "{e}");
         let bytes = write(&sample(), true);
-        let e = read(&bytes[..bytes.len() - 5], p, "svhn").unwrap_err().to_string();
+        let e = read(&bytes[..bytes.len() - 5], p, "svhn")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("cut short"), "{e}");
     }
 }

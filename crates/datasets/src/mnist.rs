@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Split;
 use crate::dataset::ImageDataset;
 use crate::error::{DataError, Result};
 use crate::files::{self, SourceFile};
 use crate::idx;
-use crate::Split;
 
 /// Which of the two IDX datasets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,10 @@ pub fn load(root: &Path, which: IdxDataset, split: Split) -> Result<ImageDataset
         return Err(DataError::corrupt(
             &lbl_path,
             ds,
-            format!("label {} at index {pos} is not a class 0-9", labels.data[pos]),
+            format!(
+                "label {} at index {pos} is not a class 0-9",
+                labels.data[pos]
+            ),
         ));
     }
     let labels: Vec<u32> = labels.data.iter().map(|&l| l as u32).collect();
@@ -187,27 +190,40 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d.labels, vec![0, 9, 4]);
         assert_eq!(d.image(1)[0], (784 % 251) as u8);
-        assert!(matches!(d.sources[0].provenance, files::Provenance::Unverified(_)));
+        assert!(matches!(
+            d.sources[0].provenance,
+            files::Provenance::Unverified(_)
+        ));
     }
 
     #[test]
     fn count_mismatch_bad_label_bad_shape_missing() {
         let t = tempfile::tempdir().unwrap();
         write_split(&t.path().join("mnist"), 3, 28, &[0, 9]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("2 labels") && e.contains("3 images"), "{e}");
 
         write_split(&t.path().join("mnist"), 2, 28, &[0, 10]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("label 10"), "{e}");
 
         write_split(&t.path().join("mnist"), 2, 27, &[0, 1]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("28x28"), "{e}");
 
         let e = load(t.path(), IdxDataset::FashionMnist, Split::Train).unwrap_err();
         assert!(matches!(e, DataError::Missing { .. }));
         let e = e.to_string();
-        assert!(e.contains("train-images-idx3-ubyte.gz") && e.contains("cargo xtask download fashion-mnist"), "{e}");
+        assert!(
+            e.contains("train-images-idx3-ubyte.gz")
+                && e.contains("cargo xtask download fashion-mnist"),
+            "{e}"
+        );
     }
 }

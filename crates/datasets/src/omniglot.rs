@@ -103,7 +103,9 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
         let provenance = files::identify(&path, FOLDER, file, &raw)?;
         let groups = read_zip(&raw, &path, prefix)?;
         let images: usize = groups.values().map(Vec::len).sum();
-        if !matches!(provenance, Provenance::Unverified(_)) && (groups.len() != *n_chars || images != *n_images) {
+        if !matches!(provenance, Provenance::Unverified(_))
+            && (groups.len() != *n_chars || images != *n_images)
+        {
             return Err(DataError::corrupt(
                 &path,
                 FOLDER,
@@ -129,7 +131,9 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
     let mut images = vec![0u8; entries.len() * per];
     crate::par::fill(&entries, &mut images, per, |e, dst| {
         let img = image::load_from_memory_with_format(&e.bytes, image::ImageFormat::Png)
-            .map_err(|err| DataError::corrupt(&e.path, FOLDER, format!("is not a readable PNG ({err})")))?
+            .map_err(|err| {
+                DataError::corrupt(&e.path, FOLDER, format!("is not a readable PNG ({err})"))
+            })?
             .to_luma8();
         if img.dimensions() != (ORIGINAL_SIDE, ORIGINAL_SIDE) {
             return Err(DataError::corrupt(
@@ -157,7 +161,11 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
 }
 
 /// Reads the PNG members of one archive, grouped by (alphabet, character) in sorted order.
-fn read_zip(raw: &[u8], path: &Path, prefix: &str) -> Result<BTreeMap<(String, String), Vec<Entry>>> {
+fn read_zip(
+    raw: &[u8],
+    path: &Path,
+    prefix: &str,
+) -> Result<BTreeMap<(String, String), Vec<Entry>>> {
     let broken = |e: String| {
         DataError::corrupt(
             path,
@@ -165,7 +173,8 @@ fn read_zip(raw: &[u8], path: &Path, prefix: &str) -> Result<BTreeMap<(String, S
             format!("cannot be read as a zip archive ({e}); it may be cut short"),
         )
     };
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| broken(e.to_string()))?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| broken(e.to_string()))?;
     let mut groups: BTreeMap<(String, String), BTreeMap<String, Entry>> = BTreeMap::new();
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).map_err(|e| broken(e.to_string()))?;
@@ -206,7 +215,11 @@ fn read_zip(raw: &[u8], path: &Path, prefix: &str) -> Result<BTreeMap<(String, S
             );
     }
     if groups.is_empty() {
-        return Err(DataError::corrupt(path, FOLDER, format!("holds no PNG images under {prefix}")));
+        return Err(DataError::corrupt(
+            path,
+            FOLDER,
+            format!("holds no PNG images under {prefix}"),
+        ));
     }
     Ok(groups
         .into_iter()
@@ -214,17 +227,61 @@ fn read_zip(raw: &[u8], path: &Path, prefix: &str) -> Result<BTreeMap<(String, S
         .collect())
 }
 
-/// Writes an Omniglot-layout zip (`prefix` then `ALPHABET/CHARACTER/FILE.png`) from
-/// `(alphabet, character, file, png bytes)` members, for building fixtures.
-pub fn write_zip(out: &Path, prefix: &str, members: &[(String, String, String, Vec<u8>)]) -> std::io::Result<()> {
+/// One PNG file of an Omniglot archive, undecoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Alphabet folder.
+    pub alphabet: String,
+    /// Character folder.
+    pub character: String,
+    /// File name (`XXXX_YY.png`).
+    pub file: String,
+    /// The PNG bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The PNG members of an Omniglot archive, sorted, without decoding them (for cutting
+/// fixtures). `prefix` is `images_background/` or `images_evaluation/`.
+pub fn read_members(path: &Path, prefix: &str) -> Result<Vec<Member>> {
+    let raw = files::read(path, FOLDER)?;
+    let groups = read_zip(&raw, path, prefix)?;
+    Ok(groups
+        .into_iter()
+        .flat_map(|((alphabet, character), entries)| {
+            entries.into_iter().map(move |e| {
+                let file = e
+                    .path
+                    .to_string_lossy()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                Member {
+                    alphabet: alphabet.clone(),
+                    character: character.clone(),
+                    file,
+                    bytes: e.bytes,
+                }
+            })
+        })
+        .collect())
+}
+
+/// Writes an Omniglot-layout zip (`prefix` then `ALPHABET/CHARACTER/FILE.png`), for building
+/// fixtures.
+pub fn write_zip(out: &Path, prefix: &str, members: &[Member]) -> std::io::Result<()> {
     use std::io::Write;
     let file = std::fs::File::create(out)?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (alphabet, character, name, bytes) in members {
-        zip.start_file(format!("{prefix}{alphabet}/{character}/{name}"), opts)
-            .map_err(std::io::Error::other)?;
-        zip.write_all(bytes)?;
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for m in members {
+        zip.start_file(
+            format!("{prefix}{}/{}/{}", m.alphabet, m.character, m.file),
+            opts,
+        )
+        .map_err(std::io::Error::other)?;
+        zip.write_all(&m.bytes)?;
     }
     zip.finish().map_err(std::io::Error::other)?;
     Ok(())
@@ -253,12 +310,12 @@ pub(crate) mod tests {
             let mut members = Vec::new();
             for c in 0..chars {
                 for d in 0..draw {
-                    members.push((
-                        format!("Alpha{}", c % 2),
-                        format!("character{c:02}"),
-                        format!("{c:04}_{d:02}.png"),
-                        glyph((c + d) as u32 % 5),
-                    ));
+                    members.push(Member {
+                        alphabet: format!("Alpha{}", c % 2),
+                        character: format!("character{c:02}"),
+                        file: format!("{c:04}_{d:02}.png"),
+                        bytes: glyph((c + d) as u32 % 5),
+                    });
                 }
             }
             write_zip(&t.path().join(FOLDER).join(file), prefix, &members).unwrap();
@@ -289,8 +346,25 @@ pub(crate) mod tests {
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
         let e = load(t.path(), 28).unwrap_err().to_string();
-        assert!(e.contains("images_evaluation.zip") && e.contains("zip"), "{e}");
+        assert!(
+            e.contains("images_evaluation.zip") && e.contains("zip"),
+            "{e}"
+        );
         std::fs::remove_file(&p).unwrap();
         assert!(matches!(load(t.path(), 28), Err(DataError::Missing { .. })));
+        let members = read_members(
+            &t.path().join(FOLDER).join("images_background.zip"),
+            "images_background/",
+        )
+        .unwrap();
+        assert_eq!(members.len(), 1);
+        assert_eq!(
+            (
+                members[0].alphabet.as_str(),
+                members[0].character.as_str(),
+                members[0].file.as_str()
+            ),
+            ("Alpha0", "character00", "0000_00.png")
+        );
     }
 }

@@ -68,7 +68,9 @@ pub fn register(varmap: &VarMap, name: &str, init: Tensor) -> Result<Var> {
         .lock()
         .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?;
     if data.contains_key(name) {
-        return Err(GenomeError::Config(format!("variable {name} is registered twice")));
+        return Err(GenomeError::Config(format!(
+            "variable {name} is registered twice"
+        )));
     }
     let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
     data.insert(name.to_string(), var.clone());
@@ -84,7 +86,11 @@ mod tests {
         let a = SeededInit::new(3, &Device::Cpu).uniform(&[4, 5], -1.0, 1.0)?;
         let b = SeededInit::new(3, &Device::Cpu).uniform(&[4, 5], -1.0, 1.0)?;
         let c = SeededInit::new(4, &Device::Cpu).uniform(&[4, 5], -1.0, 1.0)?;
-        let (a, b, c) = (a.flatten_all()?.to_vec1::<f32>()?, b.flatten_all()?.to_vec1::<f32>()?, c.flatten_all()?.to_vec1::<f32>()?);
+        let (a, b, c) = (
+            a.flatten_all()?.to_vec1::<f32>()?,
+            b.flatten_all()?.to_vec1::<f32>()?,
+            c.flatten_all()?.to_vec1::<f32>()?,
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.iter().all(|x| (-1.0..1.0).contains(x)));
@@ -94,12 +100,18 @@ mod tests {
     #[test]
     fn linear_default_bound_and_normal_moments() -> Result<()> {
         let mut init = SeededInit::new(0, &Device::Cpu);
-        let w = init.linear_default(&[100, 400], 400)?.flatten_all()?.to_vec1::<f32>()?;
+        let w = init
+            .linear_default(&[100, 400], 400)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
         assert!(w.iter().all(|x| x.abs() <= 0.05));
         let n = init.normal(&[20_000], 1.0, 2.0)?.to_vec1::<f32>()?;
         let mean = n.iter().sum::<f32>() / n.len() as f32;
         let var = n.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n.len() as f32;
-        assert!((mean - 1.0).abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            (mean - 1.0).abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05,
+            "{mean} {var}"
+        );
         Ok(())
     }
 

@@ -24,8 +24,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod adam;
 pub mod error;
 pub mod lifetime;
 
+pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};
 pub use lifetime::{EvalPoint, LifetimeConfig, LifetimeReport, Observer};

@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use candle_core::{DType, Module, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use innate_datasets::DeviceDataset;
 use innate_encodings::Genome;
 use serde::{Deserialize, Serialize};
 
+use crate::adam::{Adam, AdamConfig};
 use crate::error::{Result, TrainError};
 
 /// Settings of the lifetime-learning loop. The defaults are the papers' protocol.
@@ -68,10 +68,16 @@ impl LifetimeConfig {
             return bad("the evaluation interval must be at least 1 batch".into());
         }
         if self.lr.is_nan() || self.lr <= 0.0 || self.lr.is_infinite() {
-            return bad(format!("learning rate must be a positive number, got {}", self.lr));
+            return bad(format!(
+                "learning rate must be a positive number, got {}",
+                self.lr
+            ));
         }
         if self.min_delta.is_nan() || self.min_delta < 0.0 {
-            return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
+            return bad(format!(
+                "min_delta must be 0 or more, got {}",
+                self.min_delta
+            ));
         }
         Ok(())
     }
@@ -167,12 +173,11 @@ pub fn train<G: Genome + ?Sized>(
         )));
     }
     let vars = genome.varmap().all_vars();
-    let mut opt = AdamW::new(
+    let mut opt = Adam::new(
         vars,
-        ParamsAdamW {
+        AdamConfig {
             lr: config.lr,
-            weight_decay: 0.0,
-            ..ParamsAdamW::default()
+            ..AdamConfig::default()
         },
     )?;
     let start = Instant::now();
@@ -219,14 +224,17 @@ pub fn train<G: Genome + ?Sized>(
         train_seconds += t0.elapsed().as_secs_f64();
         observer.batch(done);
 
-        if done % config.eval_every == 0 || done == config.max_batches {
+        if done.is_multiple_of(config.eval_every) || done == config.max_batches {
             let mean_loss = match loss_sum.take() {
                 Some(s) => s.to_scalar::<f32>()? as f64 / since_eval as f64,
                 None => f64::NAN,
             };
             since_eval = 0;
             if !mean_loss.is_finite() {
-                return Err(TrainError::Diverged { batches: done, lr: config.lr });
+                return Err(TrainError::Diverged {
+                    batches: done,
+                    lr: config.lr,
+                });
             }
             let point = evaluate(done, Some(mean_loss), &start)?;
             observer.eval(&point);
@@ -289,10 +297,17 @@ mod tests {
             }
             labels.push(c);
         }
-        ImageDataset::new("toy", images, labels, [1, 2, 2], vec!["top".into(), "bottom".into()], vec![])
-            .unwrap()
-            .to_device(&Device::Cpu)
-            .unwrap()
+        ImageDataset::new(
+            "toy",
+            images,
+            labels,
+            [1, 2, 2],
+            vec!["top".into(), "bottom".into()],
+            vec![],
+        )
+        .unwrap()
+        .to_device(&Device::Cpu)
+        .unwrap()
     }
 
     #[derive(Default)]
@@ -311,7 +326,14 @@ mod tests {
     }
 
     fn config() -> LifetimeConfig {
-        LifetimeConfig { batch_size: 8, max_batches: 60, eval_every: 20, lr: 0.05, patience: 0, ..Default::default() }
+        LifetimeConfig {
+            batch_size: 8,
+            max_batches: 60,
+            eval_every: 20,
+            lr: 0.05,
+            patience: 0,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -323,15 +345,29 @@ mod tests {
         assert_eq!(r.batches, 60);
         assert_eq!(obs.batches, 60);
         assert_eq!(obs.evals, 4);
-        assert_eq!(r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(), vec![0, 20, 40, 60]);
+        assert_eq!(
+            r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(),
+            vec![0, 20, 40, 60]
+        );
         assert_eq!(r.best_test_accuracy, 1.0);
         assert!(r.curve[0].train_loss.is_none());
-        assert!(r.curve[1..].iter().all(|p| p.train_loss.is_some_and(f64::is_finite)));
+        assert!(
+            r.curve[1..]
+                .iter()
+                .all(|p| p.train_loss.is_some_and(f64::is_finite))
+        );
         assert!(!r.stopped_early);
         // The saved best tensors reproduce the best accuracy.
         let again = Direct::new(MlpSpec::slp(4, 2), 99, &Device::Cpu)?;
-        innate_encodings::checkpoint::restore(again.varmap(), &tensor_map(&r.best_tensors), std::path::Path::new("mem"))?;
-        assert_eq!(accuracy(&again.develop()?, &data, 1000)?, r.best_test_accuracy);
+        innate_encodings::checkpoint::restore(
+            again.varmap(),
+            &tensor_map(&r.best_tensors),
+            std::path::Path::new("mem"),
+        )?;
+        assert_eq!(
+            accuracy(&again.develop()?, &data, 1000)?,
+            r.best_test_accuracy
+        );
         Ok(())
     }
 
@@ -340,7 +376,16 @@ mod tests {
         let data = toy(64);
         let run = |seed| -> Result<Vec<Option<f64>>> {
             let g = Direct::new(MlpSpec::mlp(4, 3, 2), seed, &Device::Cpu)?;
-            let r = train(&g, &data, &data, &LifetimeConfig { lr: 0.01, ..config() }, &mut ())?;
+            let r = train(
+                &g,
+                &data,
+                &data,
+                &LifetimeConfig {
+                    lr: 0.01,
+                    ..config()
+                },
+                &mut (),
+            )?;
             Ok(r.curve.iter().map(|p| p.train_loss).collect())
         };
         let a = run(1)?;
@@ -354,7 +399,12 @@ mod tests {
         let data = toy(64);
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
         // Evaluating every batch with an impossible improvement threshold stops after 2 evals.
-        let cfg = LifetimeConfig { eval_every: 1, patience: 2, min_delta: 2.0, ..config() };
+        let cfg = LifetimeConfig {
+            eval_every: 1,
+            patience: 2,
+            min_delta: 2.0,
+            ..config()
+        };
         let r = train(&g, &data, &data, &cfg, &mut ())?;
         assert!(r.stopped_early);
         assert_eq!(r.batches, 2);
@@ -366,12 +416,27 @@ mod tests {
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
         let data = toy(4);
         for cfg in [
-            LifetimeConfig { batch_size: 0, ..config() },
-            LifetimeConfig { lr: -1.0, ..config() },
-            LifetimeConfig { eval_every: 0, ..config() },
-            LifetimeConfig { max_batches: 0, ..config() },
+            LifetimeConfig {
+                batch_size: 0,
+                ..config()
+            },
+            LifetimeConfig {
+                lr: -1.0,
+                ..config()
+            },
+            LifetimeConfig {
+                eval_every: 0,
+                ..config()
+            },
+            LifetimeConfig {
+                max_batches: 0,
+                ..config()
+            },
         ] {
-            assert!(matches!(train(&g, &data, &data, &cfg, &mut ()), Err(TrainError::Config(_))));
+            assert!(matches!(
+                train(&g, &data, &data, &cfg, &mut ()),
+                Err(TrainError::Config(_))
+            ));
         }
     }
 
@@ -379,7 +444,10 @@ mod tests {
     fn divergence_is_reported() {
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
         let data = toy(16);
-        let cfg = LifetimeConfig { lr: 1e300, ..config() };
+        let cfg = LifetimeConfig {
+            lr: 1e300,
+            ..config()
+        };
         let e = train(&g, &data, &data, &cfg, &mut ()).unwrap_err();
         assert!(matches!(e, TrainError::Diverged { batches: 20, .. }), "{e}");
         assert!(e.to_string().contains("Lower the learning rate"));

@@ -16,8 +16,18 @@ use crate::plot::{HLine, LineChart, Series};
 use crate::runs::RunConfig;
 
 const MODELS: [(Model, &str, f64, &str); 2] = [
-    (Model::Slp, "SLP 784-10", 0.93, "93% (developmental priors, Fig. 1c)"),
-    (Model::Mlp, "MLP 784-800-10", 0.98, "98% (genomic bottleneck, Table 1)"),
+    (
+        Model::Slp,
+        "SLP 784-10",
+        0.93,
+        "93% (developmental priors, Fig. 1c)",
+    ),
+    (
+        Model::Mlp,
+        "MLP 784-800-10",
+        0.98,
+        "98% (genomic bottleneck, Table 1)",
+    ),
 ];
 
 /// The experiment.
@@ -39,6 +49,7 @@ fn seeds(profile: Profile) -> std::ops::Range<u64> {
     match profile {
         Profile::Quick => 0..3,
         Profile::Paper => 0..10,
+        Profile::Smoke => 0..2,
     }
 }
 
@@ -58,7 +69,18 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
                     hidden: 800,
                     encoding: Encoding::Direct,
                     seed,
-                    lifetime: LifetimeConfig { seed, ..LifetimeConfig::default() },
+                    lifetime: match profile {
+                        Profile::Smoke => LifetimeConfig {
+                            seed,
+                            max_batches: 20,
+                            eval_every: 10,
+                            ..LifetimeConfig::default()
+                        },
+                        _ => LifetimeConfig {
+                            seed,
+                            ..LifetimeConfig::default()
+                        },
+                    },
                     train_limit: None,
                 },
             ));
@@ -97,7 +119,10 @@ fn claims(rows: &[Row]) -> Vec<Claim> {
         });
         let batches: Vec<f64> = rs.iter().map(|r| r.metrics.batches as f64).collect();
         let (b, _) = mean_sd(&batches);
-        let speed: Vec<f64> = rs.iter().map(|r| r.metrics.seconds_per_1000_batches).collect();
+        let speed: Vec<f64> = rs
+            .iter()
+            .map(|r| r.metrics.seconds_per_1000_batches)
+            .collect();
         let (s, sd) = mean_sd(&speed);
         out.push(Claim {
             quantity: format!("{label}: batches until early stopping; seconds per 1,000 batches"),
@@ -122,10 +147,18 @@ fn figure(rows: &[Row], stem: &Path) -> anyhow::Result<()> {
             continue;
         }
         // Points at each evaluation after the start (the untrained 10% would flatten the plot).
-        let mut xs: Vec<usize> = rs.iter().flat_map(|r| r.metrics.curve.iter().map(|p| p.batches)).filter(|&b| b > 0).collect();
+        let mut xs: Vec<usize> = rs
+            .iter()
+            .flat_map(|r| r.metrics.curve.iter().map(|p| p.batches))
+            .filter(|&b| b > 0)
+            .collect();
         xs.sort();
         xs.dedup();
-        let mut s = Series { name: format!("{label} (n = {})", rs.len()), color: i, ..Series::default() };
+        let mut s = Series {
+            name: format!("{label} (n = {})", rs.len()),
+            color: i,
+            ..Series::default()
+        };
         for x in xs {
             let ys: Vec<f64> = rs
                 .iter()
@@ -139,7 +172,11 @@ fn figure(rows: &[Row], stem: &Path) -> anyhow::Result<()> {
             s.band.push((x as f64, lo, hi));
         }
         chart.series.push(s);
-        chart.hlines.push(HLine { name: format!("paper: {label} {:.0}%", 100.0 * paper), y: 100.0 * paper, color: i });
+        chart.hlines.push(HLine {
+            name: format!("paper: {label} {:.0}%", 100.0 * paper),
+            y: 100.0 * paper,
+            color: i,
+        });
     }
     chart.save(stem)
 }

@@ -86,7 +86,10 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
     for name in &a.only {
         if !all.iter().any(|e| e.name == name) {
             let names: Vec<&str> = all.iter().map(|e| e.name).collect();
-            bail!("--only {name}: no such experiment; known: {}", names.join(", "));
+            bail!(
+                "--only {name}: no such experiment; known: {}",
+                names.join(", ")
+            );
         }
     }
     let selected: Vec<&Experiment> = all
@@ -99,14 +102,19 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         let root = data_root(g.data_dir.as_deref());
         let mut cache = DataCache::default();
         for e in &selected {
-            let rows = run_experiment(e, a.profile, out, &root, &device, &mut cache, a.force, g.quiet)?;
+            let rows = run_experiment(
+                e, a.profile, out, &root, &device, &mut cache, a.force, g.quiet,
+            )?;
             write_rows(&results_path(out, e.name), &rows)?;
         }
     }
     for e in &selected {
         let rows = read_rows(&results_path(out, e.name))?;
         if rows.is_empty() {
-            tracing::warn!("{}: no results yet; run without --report-only first", e.name);
+            tracing::warn!(
+                "{}: no results yet; run without --report-only first",
+                e.name
+            );
             continue;
         }
         let stem = out.join("figures").join(e.name);
@@ -133,10 +141,18 @@ fn run_experiment(
     let mut rows = Vec::with_capacity(runs.len());
     for (i, (id, config)) in runs.iter().enumerate() {
         let dir = out.join("runs").join(e.name).join(profile.name()).join(id);
-        let previous = runs::read_metrics(&dir).ok().filter(|m| &m.config == config);
+        let previous = runs::read_metrics(&dir)
+            .ok()
+            .filter(|m| &m.config == config);
         let metrics = match previous {
             Some(m) if !force => {
-                tracing::info!("[{}/{}] {} {id}: reusing the finished run in {}", i + 1, runs.len(), e.name, dir.display());
+                tracing::info!(
+                    "[{}/{}] {} {id}: reusing the finished run in {}",
+                    i + 1,
+                    runs.len(),
+                    e.name,
+                    dir.display()
+                );
                 m
             }
             _ => {
@@ -240,7 +256,7 @@ mod tests {
     #[test]
     fn every_experiment_has_runs_in_both_profiles_and_unique_ids() {
         for e in registry() {
-            for p in [Profile::Quick, Profile::Paper] {
+            for p in [Profile::Quick, Profile::Paper, Profile::Smoke] {
                 let runs = (e.runs)(p);
                 assert!(!runs.is_empty(), "{} {p:?}", e.name);
                 let mut ids: Vec<_> = runs.iter().map(|r| r.0.clone()).collect();

@@ -21,14 +21,24 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
         let _ = writeln!(md, "## {}: {}\n", e.name, e.title);
         let _ = writeln!(md, "Source: {}.\n", e.source);
         if rows.is_empty() {
-            let _ = writeln!(md, "Not run yet: `cargo xtask reproduce --only {}`.\n", e.name);
+            let _ = writeln!(
+                md,
+                "Not run yet: `cargo xtask reproduce --only {}`.\n",
+                e.name
+            );
             continue;
         }
         any = true;
         let mut profiles: Vec<&str> = rows.iter().map(|r| r.profile.name()).collect();
         profiles.dedup();
-        let device = rows.first().map(|r| r.metrics.device.as_str()).unwrap_or("?");
-        let version = rows.first().map(|r| r.metrics.innate_version.as_str()).unwrap_or("?");
+        let device = rows
+            .first()
+            .map(|r| r.metrics.device.as_str())
+            .unwrap_or("?");
+        let version = rows
+            .first()
+            .map(|r| r.metrics.innate_version.as_str())
+            .unwrap_or("?");
         let _ = writeln!(
             md,
             "Profile: {}; {} runs on {device} (innate {version}).\n",
@@ -37,9 +47,17 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
         );
         md.push_str("| quantity | paper | ours | runs |\n| --- | --- | --- | ---: |\n");
         for c in (e.claims)(&rows) {
-            let _ = writeln!(md, "| {} | {} | {} | {} |", c.quantity, c.paper, c.ours, c.runs);
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                c.quantity, c.paper, c.ours, c.runs
+            );
         }
-        let _ = writeln!(md, "\n![{}](figures/{}.png)\n\n{}\n", e.name, e.name, e.caption);
+        let _ = writeln!(
+            md,
+            "\n![{}](figures/{}.png)\n\n{}\n",
+            e.name, e.name, e.caption
+        );
     }
     if !any {
         md.push_str("No experiment has results yet.\n");
