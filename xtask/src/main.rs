@@ -47,6 +47,9 @@ struct ReproduceArgs {
     /// Only redraw figures and REPORT.md from results/*.jsonl
     #[arg(long)]
     report_only: bool,
+    /// List the experiments and exit
+    #[arg(long)]
+    list: bool,
     /// Data root [default: $INNATE_DATA, else ./data]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
@@ -84,7 +87,7 @@ fn main() {
 
 fn reproduce(a: &ReproduceArgs) -> anyhow::Result<()> {
     let root = workspace_root();
-    if !a.report_only {
+    if !a.report_only && !a.list {
         // The experiments of the registry read these datasets; fetch what is missing.
         let fetch = download::Args {
             datasets: vec!["mnist".into()],
@@ -124,6 +127,9 @@ fn reproduce(a: &ReproduceArgs) -> anyhow::Result<()> {
     }
     if a.report_only {
         cmd.arg("--report-only");
+    }
+    if a.list {
+        cmd.arg("--list");
     }
     if a.quiet {
         cmd.arg("--quiet");

@@ -17,6 +17,8 @@
 //! innate_cli::run(["innate", "data", "info", "mnist", "--data-dir", "data"]).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod commands;
 pub mod device;
@@ -72,6 +74,7 @@ fn init_logging(quiet: bool, verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();

@@ -133,6 +133,8 @@ impl LineChart {
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 16))
             .light_line_style(RGBColor(235, 235, 235))
+            .x_label_formatter(&|x| format_tick(*x))
+            .y_label_formatter(&|y| format_tick(*y))
             .draw()
             .map_err(err)?;
         for s in &self.series {
@@ -209,8 +211,25 @@ impl LineChart {
     }
 }
 
+/// Axis numbers without needless decimals: `1000`, `97.5`, `0.25`.
+fn format_tick(v: f64) -> String {
+    if v == v.round() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ticks() {
+        assert_eq!(super::format_tick(1000.0), "1000");
+        assert_eq!(super::format_tick(97.5), "97.5");
+        assert_eq!(super::format_tick(0.25), "0.25");
+    }
+
     use super::*;
 
     #[test]

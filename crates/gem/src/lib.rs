@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod direct;
 
 pub use direct::{Direct, DirectConfig};
