@@ -169,6 +169,7 @@ fn same_seed_same_run() {
             "--out",
             p(&out),
             "--quiet",
+            "--overwrite",
         ]);
         let m: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap())
@@ -270,6 +271,72 @@ fn bad_input_gets_clear_errors() {
         p(&tmp.path().join("r")),
     ]);
     assert!(e.contains("expected cpu, cuda"), "{e}");
+
+    // A genome evaluated on a dataset of another shape; a dataset whose test classes are new.
+    let run = tmp.path().join("slp");
+    ok(&[
+        "train",
+        "--model",
+        "slp",
+        "--batches",
+        "2",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&run),
+        "--quiet",
+    ]);
+    let e = fails(&[
+        "eval",
+        p(&run.join("genome.safetensors")),
+        "--dataset",
+        "cifar-10",
+        "--data-dir",
+        p(&fx),
+    ]);
+    assert!(
+        e.contains("784 inputs") && e.contains("3x32x32 = 3072"),
+        "{e}"
+    );
+    let e = fails(&[
+        "train",
+        "--dataset",
+        "omniglot",
+        "--batches",
+        "2",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&tmp.path().join("o")),
+    ]);
+    assert!(e.contains("few-shot"), "{e}");
+
+    // A finished run is not overwritten by accident.
+    let e = fails(&[
+        "train",
+        "--model",
+        "slp",
+        "--batches",
+        "2",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&run),
+    ]);
+    assert!(e.contains("--overwrite"), "{e}");
+    ok(&[
+        "train",
+        "--model",
+        "slp",
+        "--batches",
+        "2",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&run),
+        "--overwrite",
+        "--quiet",
+    ]);
 
     // A file that is not a genome.
     let e = fails(&["eval", p(&images)]);

@@ -138,6 +138,10 @@ pub struct TrainArgs {
     /// Run folder for genome.safetensors and metrics.json [default: runs/<dataset>-<model>-<encoding>-seed<S>]
     #[arg(long, value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
+
+    /// Replace the genome and metrics of a finished run in RUN_DIR (otherwise that is an error)
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `innate eval`.

@@ -48,6 +48,12 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     };
     config.lifetime.validate()?;
     let out = a.out.clone().unwrap_or_else(|| config.default_dir());
+    if !a.overwrite && out.join("genome.safetensors").exists() {
+        bail!(
+            "{} already holds a trained genome: pass --overwrite to replace it, or choose another --out",
+            out.display()
+        );
+    }
     let device = crate::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
     let m = runs::execute(
@@ -106,9 +112,23 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     let genome = crate::genomes::from_file(&file, &device)?;
     let root = data_root(g.data_dir.as_deref());
     let split: Split = a.split.into();
-    let data = dataset.load(&root, split)?.to_device(&device)?;
+    let data = dataset.load(&root, split)?;
+    let net = genome.develop()?;
+    let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
+    let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
+    if inputs != data.image_len() || outputs != data.classes.len() {
+        let [c, h, w] = data.shape;
+        bail!(
+            "{}: the genome's network takes {inputs} inputs and gives {outputs} classes, but {dataset} has \
+             {c}x{h}x{w} = {} values per image and {} classes; evaluate it on the dataset it was trained on",
+            a.genome.display(),
+            data.image_len(),
+            data.classes.len()
+        );
+    }
+    let data = data.to_device(&device)?;
     let t = Instant::now();
-    let acc = innate_evolution::lifetime::accuracy(&genome.develop()?, &data, 1000)?;
+    let acc = innate_evolution::lifetime::accuracy(&net, &data, 1000)?;
     println!(
         "{}: {} accuracy on {dataset} {} ({} images): {:.2}% ({:.2} s)",
         a.genome.display(),

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use candle_core::Device;
 use innate_datasets::{Dataset, DeviceDataset, Split};
 use innate_encodings::MlpSpec;
@@ -118,22 +118,32 @@ pub struct Metrics {
     pub config: RunConfig,
 }
 
+/// One split of a dataset on a device.
+#[derive(Clone)]
+pub struct LoadedSplit {
+    /// The images and labels.
+    pub data: DeviceDataset,
+    /// Class names in label order.
+    pub classes: Vec<String>,
+    /// Seconds the load (reading and checking the files) took.
+    pub load_seconds: f64,
+}
+
 /// Datasets already loaded onto a device, so that several runs load each only once.
 #[derive(Default)]
 pub struct DataCache {
-    loaded: HashMap<(String, Split, String), (DeviceDataset, usize, f64)>,
+    loaded: HashMap<(String, Split, String), LoadedSplit>,
 }
 
 impl DataCache {
-    /// The split of `dataset` on `device`, loaded from `root` on first use. Returns the data, the
-    /// number of classes and the seconds the first load took.
+    /// The split of `dataset` on `device`, loaded from `root` on first use.
     pub fn get(
         &mut self,
         root: &Path,
         dataset: &str,
         split: Split,
         device: &Device,
-    ) -> anyhow::Result<(DeviceDataset, usize, f64)> {
+    ) -> anyhow::Result<LoadedSplit> {
         let key = (
             dataset.to_string(),
             split,
@@ -145,15 +155,19 @@ impl DataCache {
         let which: Dataset = dataset.parse()?;
         let t = Instant::now();
         let data = which.load(root, split)?;
-        let secs = t.elapsed().as_secs_f64();
+        let load_seconds = t.elapsed().as_secs_f64();
         tracing::info!(
             "loaded {} ({} images, {:?}) in {:.2} s",
             data.name,
             data.len(),
             data.shape,
-            secs
+            load_seconds
         );
-        let value = (data.to_device(device)?, data.classes.len(), secs);
+        let value = LoadedSplit {
+            data: data.to_device(device)?,
+            classes: data.classes.clone(),
+            load_seconds,
+        };
         self.loaded.insert(key, value.clone());
         Ok(value)
     }
@@ -169,9 +183,19 @@ pub fn execute(
     cache: &mut DataCache,
     quiet: bool,
 ) -> anyhow::Result<Metrics> {
-    let (mut train, classes, load_train) =
-        cache.get(root, &config.dataset, Split::Train, device)?;
-    let (test, _, load_test) = cache.get(root, &config.dataset, Split::Test, device)?;
+    let train_split = cache.get(root, &config.dataset, Split::Train, device)?;
+    let test_split = cache.get(root, &config.dataset, Split::Test, device)?;
+    if train_split.classes != test_split.classes {
+        bail!(
+            "{}: the test split's classes are not the training split's ({} vs {} classes), so test \
+             accuracy means nothing; omniglot is a few-shot dataset whose test characters are new ones",
+            config.dataset,
+            test_split.classes.len(),
+            train_split.classes.len()
+        );
+    }
+    let (mut train, test, classes) = (train_split.data, test_split.data, train_split.classes.len());
+    let (load_train, load_test) = (train_split.load_seconds, test_split.load_seconds);
     if let Some(n) = config.train_limit {
         train = train.take(n)?;
     }

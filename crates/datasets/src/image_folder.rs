@@ -58,11 +58,11 @@ pub fn read_dir_images(dir: &Path) -> Result<Vec<EncodedImage>> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
-                    DataError::Missing {
-                        dataset: "folder".into(),
-                        path: p.to_path_buf(),
-                        hint: "; an image folder holds one sub-folder of images per class".into(),
-                    }
+                    DataError::Invalid(format!(
+                        "{}: folder not found; an image folder holds one sub-folder of images per \
+                         class (CLASS/IMAGE.png|jpg), and folder:PATH needs PATH/train and PATH/test",
+                        p.display()
+                    ))
                 } else {
                     DataError::io(p, e)
                 }
@@ -398,10 +398,10 @@ mod tests {
                 .to_string()
                 .contains("no images")
         );
-        assert!(matches!(
-            load_dir(&empty.path().join("nope"), "t"),
-            Err(DataError::Missing { .. })
-        ));
+        let e = load_dir(&empty.path().join("nope"), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope") && e.contains("folder not found"), "{e}");
     }
 
     #[test]
@@ -439,5 +439,40 @@ mod tests {
         assert_eq!(train.image(0)[0], 9);
         let test = load_cifar_jpeg(t.path(), Split::Test).unwrap();
         assert_eq!(test.labels, (0..10).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn malformed_train_order_is_named() {
+        let classes: Vec<String> = cifar::CLASSES.iter().map(|s| s.to_string()).collect();
+        let items = || {
+            vec![EncodedImage {
+                class: "cat".into(),
+                path: PathBuf::from("x/train/cat/0000.jpg"),
+                bytes: vec![],
+            }]
+        };
+        let p = Path::new("cifar-10-jpeg.tar.gz");
+        let cases = [
+            ("0 3\n", "expected `index label path`"),
+            ("1 3 train/cat/0000.jpg\n", "index 1, expected 0"),
+            ("0 3 train/dog/0000.jpg\n", "missing or listed twice"),
+            ("0 5 train/cat/0000.jpg\n", "gives label 5"),
+            ("", "not listed in train_order.txt"),
+        ];
+        for (text, needle) in cases {
+            let e = official_order(items(), text, &classes, p)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(needle) && e.contains("cifar-10-jpeg.tar.gz"),
+                "{text:?}: {e}"
+            );
+        }
+        assert_eq!(
+            official_order(items(), "0 3 train/cat/0000.jpg\n", &classes, p)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

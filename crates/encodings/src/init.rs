@@ -34,22 +34,25 @@ impl SeededInit {
         &self.device
     }
 
+    /// A tensor of `shape` with entries drawn from `dist`.
+    pub fn sample(&mut self, shape: &[usize], dist: impl Distribution<f32>) -> Result<Tensor> {
+        let n = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|_| dist.sample(&mut self.rng)).collect();
+        Ok(Tensor::from_vec(v, shape, &self.device)?)
+    }
+
     /// A tensor of `shape` with entries uniform in `[lo, hi)`.
     pub fn uniform(&mut self, shape: &[usize], lo: f64, hi: f64) -> Result<Tensor> {
         let dist = Uniform::new(lo as f32, hi as f32)
             .map_err(|e| GenomeError::Config(format!("uniform({lo}, {hi}): {e}")))?;
-        let n = shape.iter().product();
-        let v: Vec<f32> = (0..n).map(|_| dist.sample(&mut self.rng)).collect();
-        Ok(Tensor::from_vec(v, shape, &self.device)?)
+        self.sample(shape, dist)
     }
 
     /// A tensor of `shape` with entries normal with the given mean and standard deviation.
     pub fn normal(&mut self, shape: &[usize], mean: f64, std: f64) -> Result<Tensor> {
         let dist = Normal::new(mean as f32, std as f32)
             .map_err(|e| GenomeError::Config(format!("normal({mean}, {std}): {e}")))?;
-        let n = shape.iter().product();
-        let v: Vec<f32> = (0..n).map(|_| dist.sample(&mut self.rng)).collect();
-        Ok(Tensor::from_vec(v, shape, &self.device)?)
+        self.sample(shape, dist)
     }
 
     /// PyTorch's default for `nn.Linear` weights and biases: uniform in `±1/sqrt(fan_in)`.
