@@ -31,7 +31,7 @@ impl TrainProgress {
         let bar = bar(
             max_batches as u64,
             quiet,
-            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} batches ({per_sec}) {msg}",
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} batches, eta {eta} {msg}",
         );
         bar.set_prefix(label.to_string());
         Self { bar, best: 0.0 }
