@@ -31,16 +31,22 @@
 
 #![warn(missing_docs)]
 
+pub mod bias;
 pub mod checkpoint;
 pub mod error;
+pub mod expression;
 pub mod genome;
+pub mod grid;
 pub mod init;
 pub mod params;
 pub mod phenotype;
 
+pub use bias::{BiasMode, Biases, kaiming_scale};
 pub use checkpoint::GenomeFile;
 pub use error::{GenomeError, Result};
+pub use expression::{Expression, ExpressionSpec, GeneFields};
 pub use genome::Genome;
+pub use grid::NeuronGrid;
 pub use init::SeededInit;
 pub use params::ParamCount;
 pub use phenotype::{Dense, Mlp, MlpSpec};

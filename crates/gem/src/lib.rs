@@ -19,5 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod direct;
+pub mod gem;
 
 pub use direct::{Direct, DirectConfig};
+pub use gem::{GemConfig, GemKind, GemNet};

@@ -1,0 +1,272 @@
+//! Gene expression of a layer of neurons: the `X` matrices of the Genetic Connectome Model.
+//!
+//! Each neuron of a layer expresses `G` genes; the layer's expression is an `(N, G)` matrix `X`.
+//! It comes from one of three sources ([`ExpressionSpec`]):
+//!
+//! - **learned**: `X` itself is a genome tensor (`N·G` parameters, GEM);
+//! - **fixed**: `X` is a random matrix drawn once from the seed and never trained (the papers
+//!   freeze the 10 output neurons' expression this way); counted as fixed, not learned;
+//! - **gaussian**: `X` comes from learned Gaussian gene fields on the layer's [`NeuronGrid`]
+//!   (S-GEM): per gene a centre `mu = tanh(m)` (so it stays on the grid) and a width
+//!   `sigma = exp(s)` (so it stays positive), and
+//!   `X[n, g] = exp(-(|p_n - mu_g| / sigma_g)²)` for the neuron at `p_n`: 3 parameters per
+//!   gene, whatever the number of neurons.
+//!
+//! Initial values follow the reference code: learned and fixed matrices `randn`, field widths
+//! 0.3 (`s = ln 0.3`), raw centres `randn` (so `tanh` spreads them over the grid, denser in the
+//! middle).
+
+use candle_core::{Tensor, Var};
+use candle_nn::VarMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{GenomeError, Result};
+use crate::grid::NeuronGrid;
+use crate::init::{SeededInit, register};
+
+/// Initial width of every Gaussian gene field.
+pub const INITIAL_WIDTH: f64 = 0.3;
+
+/// Where a layer's gene expression comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ExpressionSpec {
+    /// An `(N, G)` matrix learned directly.
+    Learned,
+    /// An `(N, G)` random matrix, never trained.
+    Fixed,
+    /// Learned Gaussian gene fields on a grid of the layer's neurons.
+    Gaussian {
+        /// Where the neurons sit.
+        grid: NeuronGrid,
+    },
+}
+
+/// Learned Gaussian gene fields on a neuron grid.
+#[derive(Debug, Clone)]
+pub struct GeneFields {
+    positions: Tensor,
+    raw_centres: Var,
+    log_widths: Var,
+    grid: NeuronGrid,
+}
+
+impl GeneFields {
+    /// Builds `genes` fields on `grid`, registering `{prefix}.mu` `(G, 2)` and `{prefix}.log_sigma`
+    /// `(G,)` in `varmap`.
+    pub fn new(
+        grid: NeuronGrid,
+        genes: usize,
+        prefix: &str,
+        varmap: &VarMap,
+        init: &mut SeededInit,
+    ) -> Result<Self> {
+        let raw_centres = register(
+            varmap,
+            &format!("{prefix}.mu"),
+            init.normal(&[genes, 2], 0.0, 1.0)?,
+        )?;
+        let log_widths = register(
+            varmap,
+            &format!("{prefix}.log_sigma"),
+            Tensor::full(INITIAL_WIDTH.ln() as f32, genes, init.device())?,
+        )?;
+        Ok(Self {
+            positions: grid.positions(init.device())?,
+            raw_centres,
+            log_widths,
+            grid,
+        })
+    }
+
+    /// The grid the fields lie on.
+    pub fn grid(&self) -> NeuronGrid {
+        self.grid
+    }
+
+    /// Field centres `tanh(m)`, `(G, 2)` as `(x, y)`.
+    pub fn centres(&self) -> candle_core::Result<Tensor> {
+        self.raw_centres.as_tensor().tanh()
+    }
+
+    /// Field widths `exp(s)`, `(G,)`.
+    pub fn widths(&self) -> candle_core::Result<Tensor> {
+        self.log_widths.as_tensor().exp()
+    }
+
+    /// The expression matrix `X[n, g] = exp(-(|p_n - mu_g| / sigma_g)²)`, `(N, G)`.
+    pub fn expression(&self) -> candle_core::Result<Tensor> {
+        let mu = self.centres()?.unsqueeze(0)?; // (1, G, 2)
+        let p = self.positions.unsqueeze(1)?; // (N, 1, 2)
+        let d2 = p.broadcast_sub(&mu)?.sqr()?.sum(2)?; // (N, G)
+        let s2 = self.widths()?.sqr()?.unsqueeze(0)?; // (1, G)
+        d2.broadcast_div(&s2)?.neg()?.exp()
+    }
+}
+
+/// A layer's gene expression, ready to develop.
+#[derive(Debug, Clone)]
+pub enum Expression {
+    /// A learned matrix.
+    Learned(Var),
+    /// A fixed matrix.
+    Fixed(Tensor),
+    /// Gaussian gene fields.
+    Gaussian(GeneFields),
+}
+
+impl Expression {
+    /// Creates the expression of a layer of `neurons` neurons and `genes` genes as `spec` says.
+    /// Learned tensors are registered in `varmap` under `prefix`; a fixed matrix is returned
+    /// for the caller to keep (and save) under `{prefix}.x`.
+    pub fn new(
+        spec: ExpressionSpec,
+        neurons: usize,
+        genes: usize,
+        prefix: &str,
+        varmap: &VarMap,
+        init: &mut SeededInit,
+    ) -> Result<Self> {
+        if genes == 0 {
+            return Err(GenomeError::Config(
+                "the number of genes must be at least 1".into(),
+            ));
+        }
+        Ok(match spec {
+            ExpressionSpec::Learned => Expression::Learned(register(
+                varmap,
+                &format!("{prefix}.x"),
+                init.normal(&[neurons, genes], 0.0, 1.0)?,
+            )?),
+            ExpressionSpec::Fixed => Expression::Fixed(init.normal(&[neurons, genes], 0.0, 1.0)?),
+            ExpressionSpec::Gaussian { grid } => {
+                if grid.len() != neurons {
+                    return Err(GenomeError::Config(format!(
+                        "a {}x{} grid holds {} neurons, but the layer has {neurons}",
+                        grid.rows,
+                        grid.cols,
+                        grid.len()
+                    )));
+                }
+                Expression::Gaussian(GeneFields::new(grid, genes, prefix, varmap, init)?)
+            }
+        })
+    }
+
+    /// The `(N, G)` expression matrix.
+    pub fn develop(&self) -> candle_core::Result<Tensor> {
+        match self {
+            Expression::Learned(v) => Ok(v.as_tensor().clone()),
+            Expression::Fixed(t) => Ok(t.clone()),
+            Expression::Gaussian(f) => f.expression(),
+        }
+    }
+
+    /// Learned parameters.
+    pub fn learned_params(&self) -> usize {
+        match self {
+            Expression::Learned(v) => v.elem_count(),
+            Expression::Fixed(_) => 0,
+            Expression::Gaussian(f) => f.raw_centres.elem_count() + f.log_widths.elem_count(),
+        }
+    }
+
+    /// Fixed (not learned) parameters.
+    pub fn fixed_params(&self) -> usize {
+        match self {
+            Expression::Fixed(t) => t.elem_count(),
+            _ => 0,
+        }
+    }
+
+    /// The gene fields, for an expression made of them.
+    pub fn fields(&self) -> Option<&GeneFields> {
+        match self {
+            Expression::Gaussian(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Device};
+
+    #[test]
+    fn gaussian_field_values_by_hand() -> Result<()> {
+        // A 2x2 grid: neurons at (-1,-1), (1,-1), (-1,1), (1,1). One gene centred at the origin
+        // (raw centre 0, tanh 0 = 0) with width 1: every neuron is at distance sqrt(2), so
+        // X = exp(-2). A second gene centred at tanh(m) = (0.5, 0) with width 0.5: for the neuron
+        // at (1, -1), d² = 0.25 + 1 = 1.25 and X = exp(-1.25 / 0.25) = exp(-5).
+        let vm = VarMap::new();
+        let mut init = SeededInit::new(0, &Device::Cpu);
+        let f = GeneFields::new(NeuronGrid::new(2, 2)?, 2, "f", &vm, &mut init)?;
+        let m = 0.5f32.atanh();
+        f.raw_centres
+            .set(&Tensor::new(&[[0f32, 0.], [m, 0.]], &Device::Cpu)?)?;
+        f.log_widths
+            .set(&Tensor::new(&[0f32, 0.5f32.ln()], &Device::Cpu)?)?;
+        let x = f.expression()?.to_vec2::<f32>()?;
+        for row in &x {
+            assert!((row[0] - (-2f32).exp()).abs() < 1e-6, "{x:?}");
+        }
+        assert!((x[1][1] - (-5f32).exp()).abs() < 1e-6, "{x:?}");
+        // Neuron (-1, -1): d² = 2.25 + 1 = 3.25, X = exp(-13).
+        assert!((x[0][1] - (-13f32).exp()).abs() < 1e-9, "{x:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn counts_and_initial_widths() -> Result<()> {
+        let vm = VarMap::new();
+        let mut init = SeededInit::new(0, &Device::Cpu);
+        let grid = NeuronGrid::for_count(784)?;
+        let g = Expression::new(
+            ExpressionSpec::Gaussian { grid },
+            784,
+            7,
+            "in",
+            &vm,
+            &mut init,
+        )?;
+        assert_eq!((g.learned_params(), g.fixed_params()), (21, 0));
+        assert_eq!(g.develop()?.dims(), &[784, 7]);
+        let w = g.fields().unwrap().widths()?.to_vec1::<f32>()?;
+        assert!(w.iter().all(|&s| (s - 0.3).abs() < 1e-6));
+        let l = Expression::new(ExpressionSpec::Learned, 784, 7, "l", &vm, &mut init)?;
+        assert_eq!((l.learned_params(), l.fixed_params()), (784 * 7, 0));
+        let f = Expression::new(ExpressionSpec::Fixed, 10, 7, "o", &vm, &mut init)?;
+        assert_eq!((f.learned_params(), f.fixed_params()), (0, 70));
+        assert_eq!(
+            vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(),
+            21 + 784 * 7
+        );
+        let bad = Expression::new(
+            ExpressionSpec::Gaussian { grid },
+            100,
+            7,
+            "b",
+            &vm,
+            &mut init,
+        );
+        assert!(bad.is_err());
+        assert!(Expression::new(ExpressionSpec::Learned, 4, 0, "z", &vm, &mut init).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn gradients_reach_centres_and_widths() -> Result<()> {
+        let vm = VarMap::new();
+        let mut init = SeededInit::new(1, &Device::Cpu);
+        let f = GeneFields::new(NeuronGrid::new(3, 3)?, 2, "f", &vm, &mut init)?;
+        let target = Tensor::zeros((9, 2), DType::F32, &Device::Cpu)?;
+        let loss = f.expression()?.sub(&target)?.sqr()?.sum_all()?;
+        let grads = loss.backward()?;
+        for v in vm.all_vars() {
+            let g = grads.get(v.as_tensor()).expect("gradient");
+            assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
+        }
+        Ok(())
+    }
+}
