@@ -81,6 +81,57 @@ pub enum Model {
 pub enum Encoding {
     /// Every weight and bias learned directly (the papers' baseline; compression 1)
     Direct,
+    /// GEM: W = X O Xᵀ with learned expression matrices X (needs --genes)
+    Gem,
+    /// Spatial GEM: X from learned Gaussian gene fields on a grid of neurons (needs --genes)
+    Sgem,
+    /// Multi-layer S-GEM: S-GEM with one interaction matrix O shared by all layers (needs --genes)
+    Mlsgem,
+    /// Random basis: W = W0 + R p, B learned coordinates p in a fixed random basis R (needs --basis)
+    Rb,
+}
+
+impl Encoding {
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Direct => "direct",
+            Encoding::Gem => "gem",
+            Encoding::Sgem => "sgem",
+            Encoding::Mlsgem => "mlsgem",
+            Encoding::Rb => "rb",
+        }
+    }
+
+    /// The learning rate used when none is given: 0.001 for direct weights, 0.003 for the
+    /// encodings (see the README's notes on learning rates).
+    pub fn default_lr(self) -> f64 {
+        match self {
+            Encoding::Direct => 1e-3,
+            _ => 3e-3,
+        }
+    }
+}
+
+/// Biases on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BiasArg {
+    /// Learned biases (genome parameters)
+    Learned,
+    /// Fixed random biases, randn x 0.5 (not learned, not counted)
+    Fixed,
+    /// No biases
+    None,
+}
+
+impl From<BiasArg> for innate_encodings::BiasMode {
+    fn from(b: BiasArg) -> Self {
+        match b {
+            BiasArg::Learned => innate_encodings::BiasMode::Learned,
+            BiasArg::Fixed => innate_encodings::BiasMode::FixedRandom,
+            BiasArg::None => innate_encodings::BiasMode::None,
+        }
+    }
 }
 
 /// `innate train`.
@@ -103,6 +154,23 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Encoding::Direct)]
     pub encoding: Encoding,
 
+    /// Genes per neuron (G) for gem, sgem and mlsgem
+    #[arg(long, value_name = "G")]
+    pub genes: Option<usize>,
+
+    /// Number of basis vectors (B) for rb
+    #[arg(long, value_name = "B")]
+    pub basis: Option<usize>,
+
+    /// gem, sgem, mlsgem: learn the output neurons' expression matrix (the paper keeps it fixed random)
+    #[arg(long)]
+    pub learn_output: bool,
+
+    /// The layers' biases [default: learned for direct, fixed random (randn x 0.5, as the
+    /// reference code) for the encodings]
+    #[arg(long, value_enum)]
+    pub bias: Option<BiasArg>,
+
     /// Most training batches (training stops earlier when the test accuracy stalls)
     #[arg(long, default_value_t = 30_000)]
     pub batches: usize,
@@ -123,9 +191,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.005)]
     pub min_delta: f64,
 
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Adam's learning rate [default: 0.001 for direct, 0.003 for the encodings]
+    #[arg(long)]
+    pub lr: Option<f64>,
 
     /// Seed of the initial genome and of the batch order (same seed, same CPU run)
     #[arg(long, default_value_t = 0)]

@@ -33,6 +33,10 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         model: a.model,
         hidden: a.hidden,
         encoding: a.encoding,
+        genes: a.genes,
+        basis: a.basis,
+        learn_output: a.learn_output,
+        bias: a.bias.map(Into::into),
         seed: a.seed,
         lifetime: LifetimeConfig {
             batch_size: a.batch_size,
@@ -40,7 +44,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             eval_every: a.eval_every,
             patience: a.patience,
             min_delta: a.min_delta,
-            lr: a.lr,
+            lr: a.lr.unwrap_or(a.encoding.default_lr()),
             seed: a.seed,
             ..LifetimeConfig::default()
         },

@@ -23,6 +23,7 @@ pub mod cli;
 pub mod commands;
 pub mod device;
 pub mod genomes;
+pub mod panels;
 pub mod plot;
 pub mod progress;
 pub mod reproduce;

@@ -6,6 +6,8 @@ use std::sync::Once;
 
 use anyhow::{Context, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -30,7 +32,8 @@ pub const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// One line with an optional band (for example the mean over seeds with its min-max range).
+/// One line with an optional band (for example the mean over seeds with its min-max range) and
+/// optional error bars.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
     /// Legend text.
@@ -39,6 +42,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// `(x, low, high)` band around the line; empty for none.
     pub band: Vec<(f64, f64, f64)>,
+    /// `(x, y, low, high)` vertical error bars; empty for none.
+    pub errors: Vec<(f64, f64, f64, f64)>,
     /// Index into [`PALETTE`].
     pub color: usize,
 }
@@ -69,10 +74,21 @@ pub struct LineChart {
     pub hlines: Vec<HLine>,
     /// Y range; computed from the data when `None`.
     pub y_range: Option<(f64, f64)>,
+    /// Logarithmic x axis (all x must be positive).
+    pub log_x: bool,
 }
 
 /// Size of the figures in pixels.
 pub const SIZE: (u32, u32) = (900, 560);
+
+fn min_max(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (a, b) = vals
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    a.is_finite().then_some((a, b))
+}
 
 impl LineChart {
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
@@ -80,13 +96,11 @@ impl LineChart {
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.0));
-        let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(x), b.max(x))
-        });
-        let (x0, x1) = if x0.is_finite() {
-            (x0, x1.max(x0 + 1.0))
-        } else {
-            (0.0, 1.0)
+        let (x0, x1) = match min_max(xs.filter(|&x| !self.log_x || x > 0.0)) {
+            Some((a, b)) if self.log_x => (a / 1.25, b * 1.25),
+            Some((a, b)) => (a, b.max(a + 1.0)),
+            None if self.log_x => (1.0, 10.0),
+            None => (0.0, 1.0),
         };
         let y = self.y_range.unwrap_or_else(|| {
             let ys = self
@@ -97,16 +111,15 @@ impl LineChart {
                         .iter()
                         .map(|p| p.1)
                         .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+                        .chain(s.errors.iter().flat_map(|e| [e.2, e.3]))
                 })
                 .chain(self.hlines.iter().map(|h| h.y));
-            let (a, b) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-                (a.min(y), b.max(y))
-            });
-            if a.is_finite() {
-                let pad = ((b - a) * 0.08).max(0.5);
-                (a - pad, b + pad)
-            } else {
-                (0.0, 1.0)
+            match min_max(ys) {
+                Some((a, b)) => {
+                    let pad = ((b - a) * 0.08).max(0.5);
+                    (a - pad, b + pad)
+                }
+                None => (0.0, 1.0),
             }
         });
         ((x0, x1), y)
@@ -119,13 +132,35 @@ impl LineChart {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
         root.fill(&WHITE).map_err(err)?;
         let ((x0, x1), (y0, y1)) = self.ranges();
-        let mut chart = ChartBuilder::on(&root)
+        let mut builder = ChartBuilder::on(&root);
+        builder
             .caption(&self.title, ("sans-serif", 22))
             .margin(16)
             .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
+            .y_label_area_size(64);
+        if self.log_x {
+            let chart = builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(err)?;
+            self.draw_body(chart, (x0, x1))?;
+        } else {
+            let chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
+            self.draw_body(chart, (x0, x1))?;
+        }
+        root.present().map_err(err)?;
+        Ok(())
+    }
+
+    fn draw_body<'a, DB: DrawingBackend + 'a, X>(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
+        (x0, x1): (f64, f64),
+    ) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
@@ -150,6 +185,11 @@ impl LineChart {
                     .map_err(err)?;
             }
             chart
+                .draw_series(s.errors.iter().map(|&(x, y, lo, hi)| {
+                    ErrorBar::new_vertical(x, lo, y, hi, color.stroke_width(1), 8)
+                }))
+                .map_err(err)?;
+            chart
                 .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
                 .map_err(err)?
                 .label(&s.name)
@@ -172,10 +212,9 @@ impl LineChart {
                 .map_err(err)?
                 .label(&h.name)
                 .legend(move |(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + 8, y), (x + 12, y), (x + 20, y)],
-                        color.stroke_width(1),
-                    )
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], color.stroke_width(1))
+                        + PathElement::new(vec![(13, 0), (20, 0)], color.stroke_width(1))
                 });
         }
         chart
@@ -186,29 +225,39 @@ impl LineChart {
             .label_font(("sans-serif", 14))
             .draw()
             .map_err(err)?;
-        root.present().map_err(err)?;
         Ok(())
     }
 
     /// Writes `stem.png` and `stem.svg` (atomically).
     pub fn save(&self, stem: &Path) -> anyhow::Result<()> {
-        register_font();
-        let (w, h) = SIZE;
-        let mut svg = String::new();
-        self.draw(SVGBackend::with_string(&mut svg, SIZE).into_drawing_area())?;
-        let mut rgb = vec![0u8; (w * h * 3) as usize];
-        self.draw(BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area())?;
-        let img =
-            image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
-        let mut png = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut png, image::ImageFormat::Png)?;
-        let with = |ext: &str| stem.with_extension(ext);
-        innate_encodings::checkpoint::write_atomic(&with("png"), png.get_ref())
-            .with_context(|| format!("cannot write {}", with("png").display()))?;
-        innate_encodings::checkpoint::write_atomic(&with("svg"), svg.as_bytes())
-            .with_context(|| format!("cannot write {}", with("svg").display()))?;
-        Ok(())
+        save_figure(stem, SIZE, |root| self.draw(root), |root| self.draw(root))
     }
+}
+
+/// Draws a figure of `size` twice, as SVG and as a bitmap, and writes `stem.svg` and `stem.png`
+/// atomically.
+pub fn save_figure(
+    stem: &Path,
+    size: (u32, u32),
+    svg: impl FnOnce(DrawingArea<SVGBackend<'_>, Shift>) -> anyhow::Result<()>,
+    bitmap: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    register_font();
+    let (w, h) = size;
+    let mut text = String::new();
+    svg(SVGBackend::with_string(&mut text, size).into_drawing_area())?;
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    bitmap(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area())?;
+    let img =
+        image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png)?;
+    let with = |ext: &str| stem.with_extension(ext);
+    innate_encodings::checkpoint::write_atomic(&with("png"), png.get_ref())
+        .with_context(|| format!("cannot write {}", with("png").display()))?;
+    innate_encodings::checkpoint::write_atomic(&with("svg"), text.as_bytes())
+        .with_context(|| format!("cannot write {}", with("svg").display()))?;
+    Ok(())
 }
 
 /// Axis numbers without needless decimals: `1000`, `97.5`, `0.25`.
@@ -243,6 +292,7 @@ mod tests {
                 name: "line".into(),
                 points: vec![(0.0, 1.0), (1.0, 2.0)],
                 band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
+                errors: vec![(1.0, 2.0, 1.8, 2.2)],
                 color: 0,
             }],
             hlines: vec![HLine {
@@ -250,7 +300,7 @@ mod tests {
                 y: 1.5,
                 color: 1,
             }],
-            y_range: None,
+            ..LineChart::default()
         };
         chart.save(&dir.path().join("fig")).unwrap();
         let png = image::open(dir.path().join("fig.png")).unwrap();
@@ -264,5 +314,18 @@ mod tests {
             .filter(|&(x, y)| rgb.get_pixel(x, y)[0] < 128)
             .count();
         assert!(dark > 0, "title text was not drawn");
+        let log = LineChart {
+            log_x: true,
+            series: vec![Series {
+                points: vec![(0.1, 1.0), (100.0, 2.0)],
+                ..Series::default()
+            }],
+            ..LineChart::default()
+        };
+        log.save(&dir.path().join("log")).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("log.svg")).unwrap();
+        for tick in ["0.1", "1", "10", "100"] {
+            assert!(svg.lines().any(|l| l.trim() == tick), "no tick {tick}");
+        }
     }
 }

@@ -30,6 +30,18 @@ pub struct RunConfig {
     pub hidden: usize,
     /// Weight encoding.
     pub encoding: Encoding,
+    /// Genes per neuron (GEM family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genes: Option<usize>,
+    /// Basis vectors (random basis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<usize>,
+    /// GEM: learn the output layer's expression.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub learn_output: bool,
+    /// The layers' biases, when not the encoding's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<innate_encodings::BiasMode>,
     /// Seed of the genome and the batch order.
     pub seed: u64,
     /// Training loop settings (its own `seed` is set from `seed`).
@@ -76,6 +88,16 @@ pub struct Metrics {
     pub model: Model,
     /// Layer sizes of the network.
     pub sizes: Vec<usize>,
+    /// Genes per neuron (GEM family).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genes: Option<usize>,
+    /// Basis vectors (random basis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<usize>,
+    /// Weights (synapses) of the developed network, biases excluded: the papers' reference for
+    /// "% of parameters".
+    #[serde(default)]
+    pub phenotype_weights: usize,
     /// Seed.
     pub seed: u64,
     /// Best accuracy on the full test set (a fraction); the papers' reported number.
@@ -204,7 +226,7 @@ pub fn execute(
         b.images.dims()[1..].iter().product::<usize>()
     };
     let spec = config.spec(inputs, classes);
-    let genome = genomes::build(config.encoding, spec.clone(), config.seed, device)?;
+    let genome = genomes::build(config, spec.clone(), device)?;
     let params = genome.params();
     let lifetime = LifetimeConfig {
         seed: config.seed,
@@ -233,6 +255,9 @@ pub fn execute(
         encoding: genome.encoding().to_string(),
         model: config.model,
         sizes: spec.sizes.clone(),
+        genes: config.genes,
+        basis: config.basis,
+        phenotype_weights: spec.weights(),
         seed: config.seed,
         best_test_accuracy: report.best_test_accuracy,
         final_test_accuracy: report.final_test_accuracy,

@@ -61,11 +61,11 @@ impl GeneFields {
         varmap: &VarMap,
         init: &mut SeededInit,
     ) -> Result<Self> {
-        let raw_centres = register(
-            varmap,
-            &format!("{prefix}.mu"),
-            init.normal(&[genes, 2], 0.0, 1.0)?,
-        )?;
+        // Centres uniform over the grid, as the reference code draws them: raw = atanh(u),
+        // u ~ U(-1, 1) (kept off ±1).
+        let u = init.uniform(&[genes, 2], -0.999, 0.999)?;
+        let raw = ((u.affine(1.0, 1.0)? / u.affine(-1.0, 1.0)?)?.log()? * 0.5)?;
+        let raw_centres = register(varmap, &format!("{prefix}.mu"), raw)?;
         let log_widths = register(
             varmap,
             &format!("{prefix}.log_sigma"),

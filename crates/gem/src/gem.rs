@@ -28,7 +28,7 @@
 //! use innate_gem::{GemConfig, GemNet};
 //!
 //! # fn main() -> Result<(), innate_encodings::GenomeError> {
-//! let config = GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 22, 0)?;
+//! let config = GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 22, false, 0)?;
 //! let genome = GemNet::new(config, &Device::Cpu)?;
 //! assert_eq!(genome.params().learned, 22 * (22 + 3 * 2)); // G(G + 3L), L = 2
 //! let net = genome.develop()?;
@@ -120,7 +120,13 @@ impl GemConfig {
         }
     }
 
-    fn spatial(kind: GemKind, spec: MlpSpec, genes: usize, seed: u64) -> Result<Self> {
+    fn spatial(
+        kind: GemKind,
+        spec: MlpSpec,
+        genes: usize,
+        learn_output: bool,
+        seed: u64,
+    ) -> Result<Self> {
         let n = spec.sizes.len();
         let mut expression = Vec::with_capacity(n);
         for &size in &spec.sizes[..n - 1] {
@@ -128,7 +134,11 @@ impl GemConfig {
                 grid: NeuronGrid::for_count(size)?,
             });
         }
-        expression.push(ExpressionSpec::Fixed);
+        expression.push(if learn_output {
+            ExpressionSpec::Learned
+        } else {
+            ExpressionSpec::Fixed
+        });
         Ok(Self {
             kind,
             bias: bias_of(&spec),
@@ -141,16 +151,16 @@ impl GemConfig {
         })
     }
 
-    /// S-GEM: Gaussian gene fields on a grid for every layer but the output (fixed random), one
-    /// interaction matrix per layer of weights. Grids are as square as the layer sizes allow
-    /// (28x28 for 784).
-    pub fn sgem(spec: MlpSpec, genes: usize, seed: u64) -> Result<Self> {
-        Self::spatial(GemKind::Sgem, spec, genes, seed)
+    /// S-GEM: Gaussian gene fields on a grid for every layer but the output (fixed random unless
+    /// `learn_output`, then a learned matrix), one interaction matrix per layer of weights. Grids
+    /// are as square as the layer sizes allow (28x28 for 784).
+    pub fn sgem(spec: MlpSpec, genes: usize, learn_output: bool, seed: u64) -> Result<Self> {
+        Self::spatial(GemKind::Sgem, spec, genes, learn_output, seed)
     }
 
     /// ML-S-GEM: S-GEM with one interaction matrix shared by all layers.
-    pub fn mlsgem(spec: MlpSpec, genes: usize, seed: u64) -> Result<Self> {
-        Self::spatial(GemKind::Mlsgem, spec, genes, seed)
+    pub fn mlsgem(spec: MlpSpec, genes: usize, learn_output: bool, seed: u64) -> Result<Self> {
+        Self::spatial(GemKind::Mlsgem, spec, genes, learn_output, seed)
     }
 }
 
@@ -371,24 +381,24 @@ mod tests {
     #[test]
     fn sgem_and_mlsgem_counts() {
         for g in [1, 5, 9, 22, 30] {
-            let s = build(GemConfig::sgem(MlpSpec::slp(784, 10), g, 0).unwrap());
+            let s = build(GemConfig::sgem(MlpSpec::slp(784, 10), g, false, 0).unwrap());
             // Input fields 3G + O G²; the fixed output expression (10G) is not learned.
             assert_eq!(s.params().learned, g * (g + 3));
             assert_eq!(s.params().fixed, 10 * g + 10);
             // The paper's P = G(G + 6) also counts 3G for the output layer.
             assert_eq!(s.params().learned + 3 * g, g * (g + 6));
-            let m = build(GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), g, 0).unwrap());
+            let m = build(GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), g, false, 0).unwrap());
             assert_eq!(m.params().learned, g * (g + 3 * 2));
             assert_eq!(m.params().phenotype, 622_496 + 794);
         }
         // Without sharing, each layer has its own O.
-        let s = build(GemConfig::sgem(MlpSpec::mlp(784, 784, 10), 4, 0).unwrap());
+        let s = build(GemConfig::sgem(MlpSpec::mlp(784, 784, 10), 4, false, 0).unwrap());
         assert_eq!(s.params().learned, 2 * 16 + 3 * 4 * 2);
     }
 
     #[test]
     fn developed_weights_have_the_kaiming_spread_and_the_factor_is_kept() -> Result<()> {
-        let net = build(GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 8, 3)?);
+        let net = build(GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 8, false, 3)?);
         let w = net.develop()?;
         for (l, fan_in) in [(0, 784.0f64), (1, 784.0)] {
             let scale = kaiming_scale(&w.layers[l].weight)?;
@@ -409,8 +419,8 @@ mod tests {
     fn gradients_reach_every_genome_tensor() -> Result<()> {
         let configs = [
             GemConfig::gem(MlpSpec::slp(16, 3), 2, true, 0),
-            GemConfig::sgem(MlpSpec::slp(16, 3), 2, 0)?,
-            GemConfig::mlsgem(MlpSpec::mlp(16, 9, 3), 3, 0)?,
+            GemConfig::sgem(MlpSpec::slp(16, 3), 2, false, 0)?,
+            GemConfig::mlsgem(MlpSpec::mlp(16, 9, 3), 3, true, 0)?,
         ];
         for c in configs {
             let kind = c.kind;

@@ -1,9 +1,12 @@
 //! Encoded linear layers: genomes whose development is linear algebra.
 //!
-//! This crate holds the encodings of the developmental-priors paper. So far it has the
-//! [`Direct`] baseline (every weight learned, `develop()` is the identity); GEM, S-GEM,
-//! ML-S-GEM and the random basis join it as further implementations of
-//! [`innate_encodings::Genome`].
+//! This crate holds the encodings of the developmental-priors paper, each an implementation of
+//! [`innate_encodings::Genome`] that develops the weights of an MLP:
+//!
+//! - [`Direct`]: every weight learned (the baseline; `develop()` is the identity);
+//! - [`GemNet`]: GEM `W = X O Xᵀ` with learned expression, S-GEM with Gaussian gene fields,
+//!   and ML-S-GEM with one interaction matrix shared by all layers;
+//! - [`RandomBasis`]: `W = W0 + R p` with a fixed random basis `R` and `B` learned coordinates.
 //!
 //! ```
 //! use candle_core::Device;
@@ -19,7 +22,10 @@
 #![warn(missing_docs)]
 
 pub mod direct;
+pub mod fastfood;
 pub mod gem;
+pub mod random_basis;
 
 pub use direct::{Direct, DirectConfig};
 pub use gem::{GemConfig, GemKind, GemNet};
+pub use random_basis::{RandomBasis, RandomBasisConfig};

@@ -68,6 +68,10 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
                     model,
                     hidden: 800,
                     encoding: Encoding::Direct,
+                    genes: None,
+                    basis: None,
+                    learn_output: false,
+                    bias: None,
                     seed,
                     lifetime: match profile {
                         Profile::Smoke => LifetimeConfig {

@@ -1,0 +1,341 @@
+//! A fixed random linear map `R^d -> R^D` with Gaussian statistics, stored in `O(D)` memory: the
+//! Fastfood transform (Le, Sarlós & Smola 2013), as used for random-subspace training by Li et
+//! al. (2018, "Measuring the intrinsic dimension of objective landscapes").
+//!
+//! A dense `D x d` Gaussian basis for the 614,656 weights of a 784-784 layer and a few hundred
+//! basis vectors would take gigabytes and make every step memory-bound. Fastfood instead stacks
+//! `ceil(D / L)` blocks, `L` the power of two at least `d`, each
+//!
+//! ```text
+//! M_b = (sigma / sqrt(L)) · H G_b Π_b H B_b
+//! ```
+//!
+//! with `H` the `L x L` Walsh-Hadamard matrix, `B_b` random signs, `Π_b` a random permutation and
+//! `G_b` Gaussian scales: every entry of `M x` is then distributed like `rᵀ x` for a Gaussian `r`
+//! with entries `N(0, sigma²)`. Applying it (or its transpose, for gradients) costs
+//! `O(D log L)`. On the CPU it runs as a custom Candle operation; on other devices the same
+//! matrix is materialised once and multiplied densely, so both give the same basis.
+
+use std::sync::Arc;
+
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rand_distr::{Distribution, StandardNormal};
+
+/// The parameters of a Fastfood transform.
+#[derive(Debug, Clone)]
+pub struct Fastfood {
+    d: usize,
+    out: usize,
+    l: usize,
+    blocks: usize,
+    signs: Vec<f32>,
+    perm: Vec<u32>,
+    gauss: Vec<f32>,
+    scale: f32,
+}
+
+/// In-place unnormalised Walsh-Hadamard transform of a power-of-two-long slice.
+pub fn fwht(v: &mut [f32]) {
+    let n = v.len();
+    let mut h = 1;
+    while h < n {
+        for chunk in v.chunks_exact_mut(2 * h) {
+            let (a, b) = chunk.split_at_mut(h);
+            for (x, y) in a.iter_mut().zip(b.iter_mut()) {
+                let (p, q) = (*x, *y);
+                *x = p + q;
+                *y = p - q;
+            }
+        }
+        h *= 2;
+    }
+}
+
+/// Splits `0..blocks` into one contiguous range per available core.
+fn block_ranges(blocks: usize) -> Vec<std::ops::Range<usize>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(blocks.max(1));
+    let per = blocks.div_ceil(threads.max(1)).max(1);
+    (0..blocks)
+        .step_by(per)
+        .map(|s| s..(s + per).min(blocks))
+        .collect()
+}
+
+impl Fastfood {
+    /// A transform from `d` to `out` dimensions whose entries behave like `N(0, sigma²)`.
+    pub fn new(d: usize, out: usize, sigma: f64, rng: &mut impl Rng) -> Self {
+        let l = d.max(1).next_power_of_two();
+        let blocks = out.div_ceil(l);
+        let n = blocks * l;
+        let signs = (0..n)
+            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
+            .collect();
+        let mut perm = Vec::with_capacity(n);
+        for _ in 0..blocks {
+            let mut p: Vec<u32> = (0..l as u32).collect();
+            p.shuffle(rng);
+            perm.extend(p);
+        }
+        let gauss = (0..n).map(|_| StandardNormal.sample(rng)).collect();
+        Self {
+            d,
+            out,
+            l,
+            blocks,
+            signs,
+            perm,
+            gauss,
+            scale: (sigma / (l as f64).sqrt()) as f32,
+        }
+    }
+
+    /// Input dimension `d`.
+    pub fn input_dim(&self) -> usize {
+        self.d
+    }
+
+    /// Output dimension `D`.
+    pub fn output_dim(&self) -> usize {
+        self.out
+    }
+
+    /// Numbers stored to define the transform.
+    pub fn stored(&self) -> usize {
+        self.signs.len() + self.perm.len() + self.gauss.len()
+    }
+
+    /// `M x` for `x` of length `d`; returns `D` values. Blocks are spread over the cores.
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let l = self.l;
+        let mut y = vec![0f32; self.blocks * l];
+        let ranges = block_ranges(self.blocks);
+        std::thread::scope(|s| {
+            let mut rest = y.as_mut_slice();
+            for r in ranges {
+                let (mine, tail) = rest.split_at_mut(r.len() * l);
+                rest = tail;
+                s.spawn(move || self.apply_blocks(x, r, mine));
+            }
+        });
+        y.truncate(self.out);
+        y
+    }
+
+    fn apply_blocks(&self, x: &[f32], blocks: std::ops::Range<usize>, out: &mut [f32]) {
+        let l = self.l;
+        let mut v = vec![0f32; l];
+        for (b, u) in blocks.zip(out.chunks_exact_mut(l)) {
+            let r = b * l..(b + 1) * l;
+            v.fill(0.0);
+            for ((vi, &xi), &s) in v.iter_mut().zip(&x[..self.d]).zip(&self.signs[r.clone()]) {
+                *vi = xi * s;
+            }
+            fwht(&mut v);
+            for ((uj, &p), &g) in u
+                .iter_mut()
+                .zip(&self.perm[r.clone()])
+                .zip(&self.gauss[r.clone()])
+            {
+                *uj = v[p as usize] * g;
+            }
+            fwht(u);
+            for uj in u.iter_mut() {
+                *uj *= self.scale;
+            }
+        }
+    }
+
+    /// `Mᵀ g` for `g` of length `D`; returns `d` values. Blocks are spread over the cores.
+    pub fn apply_t(&self, g: &[f32]) -> Vec<f32> {
+        let partial: Vec<Vec<f32>> = std::thread::scope(|s| {
+            let handles: Vec<_> = block_ranges(self.blocks)
+                .into_iter()
+                .map(|r| s.spawn(move || self.apply_t_blocks(g, r)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let mut x = vec![0f32; self.d];
+        for p in partial {
+            for (xi, pi) in x.iter_mut().zip(p) {
+                *xi += pi;
+            }
+        }
+        x
+    }
+
+    fn apply_t_blocks(&self, g: &[f32], blocks: std::ops::Range<usize>) -> Vec<f32> {
+        let l = self.l;
+        let mut x = vec![0f32; self.d];
+        let mut u = vec![0f32; l];
+        let mut v = vec![0f32; l];
+        for b in blocks {
+            let start = b * l;
+            let r = start..start + l;
+            u.fill(0.0);
+            let end = (start + l).min(self.out);
+            u[..end - start].copy_from_slice(&g[start..end]);
+            fwht(&mut u);
+            v.fill(0.0);
+            for ((&uj, &p), &gj) in u
+                .iter()
+                .zip(&self.perm[r.clone()])
+                .zip(&self.gauss[r.clone()])
+            {
+                v[p as usize] += uj * gj;
+            }
+            fwht(&mut v);
+            for ((xi, &vi), &s) in x.iter_mut().zip(&v).zip(&self.signs[r]) {
+                *xi += vi * s * self.scale;
+            }
+        }
+        x
+    }
+
+    /// The transform as a dense row-major `D x d` matrix.
+    pub fn dense(&self) -> Vec<f32> {
+        let mut m = vec![0f32; self.out * self.d];
+        let mut e = vec![0f32; self.d];
+        for c in 0..self.d {
+            e.fill(0.0);
+            e[c] = 1.0;
+            for (r, y) in self.apply(&e).into_iter().enumerate() {
+                m[r * self.d + c] = y;
+            }
+        }
+        m
+    }
+
+    /// `M p` for a `(d,)` tensor, differentiable in `p`. On the CPU this runs the transform
+    /// directly; elsewhere use [`Fastfood::dense`] and a matrix product.
+    pub fn project(self: &Arc<Self>, p: &Tensor) -> candle_core::Result<Tensor> {
+        p.apply_op1(FastfoodOp {
+            ff: self.clone(),
+            transpose: false,
+        })
+    }
+}
+
+struct FastfoodOp {
+    ff: Arc<Fastfood>,
+    transpose: bool,
+}
+
+impl CustomOp1 for FastfoodOp {
+    fn name(&self) -> &'static str {
+        if self.transpose {
+            "fastfood-t"
+        } else {
+            "fastfood"
+        }
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let x = match (s, l.contiguous_offsets()) {
+            (CpuStorage::F32(v), Some((a, b))) => &v[a..b],
+            _ => bail!("fastfood: expected a contiguous f32 vector"),
+        };
+        let n_in = if self.transpose {
+            self.ff.out
+        } else {
+            self.ff.d
+        };
+        if x.len() != n_in {
+            bail!("fastfood: expected {n_in} values, got {}", x.len());
+        }
+        let y = if self.transpose {
+            self.ff.apply_t(x)
+        } else {
+            self.ff.apply(x)
+        };
+        let n = y.len();
+        Ok((CpuStorage::F32(y), Shape::from(n)))
+    }
+
+    fn bwd(
+        &self,
+        _arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        let g = grad_res.contiguous()?;
+        Ok(Some(g.apply_op1_no_bwd(&FastfoodOp {
+            ff: self.ff.clone(),
+            transpose: !self.transpose,
+        })?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    fn ff(d: usize, out: usize) -> Fastfood {
+        Fastfood::new(d, out, 0.5, &mut ChaCha8Rng::seed_from_u64(1))
+    }
+
+    #[test]
+    fn hadamard_by_hand() {
+        let mut v = [1.0, 2.0, 3.0, 4.0];
+        fwht(&mut v);
+        assert_eq!(v, [10.0, -2.0, -4.0, 0.0]);
+    }
+
+    #[test]
+    fn apply_and_transpose_match_the_dense_matrix() {
+        let f = ff(5, 21);
+        let m = f.dense();
+        let x: Vec<f32> = (0..5).map(|i| i as f32 - 2.0).collect();
+        let y = f.apply(&x);
+        for r in 0..21 {
+            let want: f32 = (0..5).map(|c| m[r * 5 + c] * x[c]).sum();
+            assert!((y[r] - want).abs() < 1e-4, "row {r}");
+        }
+        let g: Vec<f32> = (0..21).map(|i| (i as f32).sin()).collect();
+        let xt = f.apply_t(&g);
+        for c in 0..5 {
+            let want: f32 = (0..21).map(|r| m[r * 5 + c] * g[r]).sum();
+            assert!((xt[c] - want).abs() < 1e-4, "col {c}");
+        }
+    }
+
+    #[test]
+    fn entries_have_the_requested_spread() {
+        let f = ff(64, 64 * 200);
+        let m = f.dense();
+        let n = m.len() as f64;
+        let mean = m.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let sd = (m.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+        assert!(mean.abs() < 0.01 && (sd - 0.5).abs() < 0.02, "{mean} {sd}");
+        assert!(f.stored() < m.len() / 10);
+    }
+
+    #[test]
+    fn gradient_through_the_custom_op_is_the_transpose() -> candle_core::Result<()> {
+        let f = Arc::new(ff(3, 10));
+        let p = Var::from_tensor(&Tensor::new(&[0.5f32, -1.0, 2.0], &Device::Cpu)?)?;
+        let w = Tensor::new(&[1f32, 2., 3., 4., 5., 6., 7., 8., 9., 10.], &Device::Cpu)?;
+        let y = f.project(p.as_tensor())?;
+        assert_eq!(y.to_vec1::<f32>()?, f.apply(&[0.5, -1.0, 2.0]));
+        let loss = (y * &w)?.sum_all()?;
+        let grads = loss.backward()?;
+        let g = grads
+            .get(p.as_tensor())
+            .expect("gradient")
+            .to_vec1::<f32>()?;
+        let want = f.apply_t(&w.to_vec1::<f32>()?);
+        for (a, b) in g.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-5);
+        }
+        Ok(())
+    }
+}
