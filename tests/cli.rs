@@ -428,3 +428,122 @@ fn help_explains_the_commands() {
         "{out}"
     );
 }
+
+#[test]
+fn every_encoding_trains_evaluates_and_counts_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    // (encoding arguments, learned genome parameters)
+    let cases: [(&[&str], usize); 5] = [
+        (
+            &["--encoding", "gem", "--model", "slp", "--genes", "3"],
+            3 * (784 + 3),
+        ),
+        (
+            &[
+                "--encoding",
+                "gem",
+                "--model",
+                "slp",
+                "--genes",
+                "3",
+                "--learn-output",
+            ],
+            3 * (784 + 10 + 3),
+        ),
+        (
+            &["--encoding", "sgem", "--model", "slp", "--genes", "5"],
+            5 * (5 + 3),
+        ),
+        (
+            &[
+                "--encoding",
+                "mlsgem",
+                "--model",
+                "mlp",
+                "--hidden",
+                "64",
+                "--genes",
+                "4",
+            ],
+            4 * (4 + 3 * 2),
+        ),
+        (
+            &[
+                "--encoding",
+                "rb",
+                "--model",
+                "mlp",
+                "--hidden",
+                "64",
+                "--basis",
+                "20",
+            ],
+            20,
+        ),
+    ];
+    for (i, (enc, learned)) in cases.iter().enumerate() {
+        let run = tmp.path().join(format!("run{i}"));
+        let mut args = vec![
+            "train",
+            "--batches",
+            "20",
+            "--eval-every",
+            "10",
+            "--data-dir",
+            p(&fx),
+            "--out",
+            p(&run),
+            "--quiet",
+        ];
+        args.extend_from_slice(enc);
+        ok(&args);
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("metrics.json")).unwrap())
+                .unwrap();
+        assert_eq!(m["genome_params"], *learned, "{enc:?}");
+        assert_eq!(m["encoding"], enc[1], "{enc:?}");
+        let out = ok(&[
+            "eval",
+            p(&run.join("genome.safetensors")),
+            "--data-dir",
+            p(&fx),
+        ]);
+        assert!(out.contains("identical"), "{enc:?}: {out}");
+        let out = ok(&["inspect", p(&run.join("genome.safetensors"))]);
+        assert!(out.contains(&format!("encoding      {}", enc[1])), "{out}");
+        assert!(out.contains("compression"), "{out}");
+    }
+    let e = fails(&[
+        "train",
+        "--encoding",
+        "sgem",
+        "--model",
+        "slp",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&tmp.path().join("x")),
+    ]);
+    assert!(e.contains("needs --genes"), "{e}");
+    let e = fails(&[
+        "train",
+        "--encoding",
+        "rb",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&tmp.path().join("y")),
+    ]);
+    assert!(e.contains("needs --basis"), "{e}");
+    let e = fails(&[
+        "train",
+        "--bias",
+        "fixed",
+        "--data-dir",
+        p(&fx),
+        "--out",
+        p(&tmp.path().join("z")),
+    ]);
+    assert!(e.contains("learns its biases"), "{e}");
+}

@@ -38,6 +38,7 @@ pub fn experiment() -> Experiment {
         source: "developmental priors Fig. 1c (learned SLP, dashed line) and Methods; genomic bottleneck Table 1 (784-800-10 MLP)",
         runs,
         figure,
+        figures: &[],
         claims,
         caption: "Test accuracy on the 10,000 MNIST test images during training, mean over seeds (line) \
                   with the range over seeds (band); dashed lines: the papers' values. Runs end when early \
@@ -97,7 +98,7 @@ fn rows_of(rows: &[Row], model: Model) -> Vec<&Row> {
     rows.iter().filter(|r| r.metrics.model == model).collect()
 }
 
-fn claims(rows: &[Row]) -> Vec<Claim> {
+fn claims(rows: &[Row], _out: &Path) -> Vec<Claim> {
     let mut out = Vec::new();
     for (model, label, _, paper) in MODELS {
         let rs = rows_of(rows, model);
@@ -138,7 +139,7 @@ fn claims(rows: &[Row]) -> Vec<Claim> {
     out
 }
 
-fn figure(rows: &[Row], stem: &Path) -> anyhow::Result<()> {
+fn figure(rows: &[Row], _out: &Path, stem: &Path) -> anyhow::Result<()> {
     let mut chart = LineChart {
         title: "MNIST baselines: test accuracy during training".into(),
         x_label: "training batches (64 images each)".into(),

@@ -14,7 +14,10 @@
 //! from the papers beside them.
 
 mod baselines;
+mod common;
+mod fields;
 mod report;
+mod scaling;
 
 use std::path::{Path, PathBuf};
 
@@ -48,11 +51,15 @@ pub struct Experiment {
     pub source: &'static str,
     /// The runs of a profile: (run id, configuration).
     pub runs: fn(Profile) -> Vec<(String, RunConfig)>,
-    /// Draws the figure from the rows into `stem.png` / `stem.svg`.
-    pub figure: fn(&[Row], &Path) -> anyhow::Result<()>,
-    /// The report lines.
-    pub claims: fn(&[Row]) -> Vec<Claim>,
-    /// Caption under the figure in the report.
+    /// Draws the figures from the rows: `stem.png` / `stem.svg`, and `stem{suffix}.*` for each
+    /// of [`Experiment::figures`]. The second argument is the output folder (run folders are
+    /// relative to it).
+    pub figure: fn(&[Row], &Path, &Path) -> anyhow::Result<()>,
+    /// Suffixes of the figures drawn besides `stem` itself (usually none).
+    pub figures: &'static [&'static str],
+    /// The report lines (the second argument is the output folder).
+    pub claims: fn(&[Row], &Path) -> Vec<Claim>,
+    /// Caption under the figures in the report.
     pub caption: &'static str,
 }
 
@@ -65,13 +72,22 @@ pub struct Row {
     pub profile: Profile,
     /// Run id within the experiment.
     pub run: String,
+    /// The run's folder, relative to the output folder.
+    #[serde(default)]
+    pub dir: String,
     /// The run's metrics (its configuration included).
     pub metrics: Metrics,
 }
 
 /// Every experiment, in report order.
 pub fn registry() -> Vec<Experiment> {
-    vec![baselines::experiment()]
+    vec![
+        baselines::experiment(),
+        scaling::gem_fig1c(),
+        scaling::sgem_fig2c(),
+        scaling::sgem_fig2d(),
+        fields::sgem_fig2b(),
+    ]
 }
 
 /// `innate reproduce`.
@@ -97,18 +113,21 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         .filter(|e| a.only.is_empty() || a.only.iter().any(|n| n == e.name))
         .collect();
     let out = &a.out;
+    let mut run_ctx = None;
     if !a.report_only {
         let device = crate::device::parse(&g.device)?;
-        let root = data_root(g.data_dir.as_deref());
-        let mut cache = DataCache::default();
-        for e in &selected {
-            let rows = run_experiment(
-                e, a.profile, out, &root, &device, &mut cache, a.force, g.quiet,
-            )?;
-            write_rows(&results_path(out, e.name), &rows)?;
-        }
+        run_ctx = Some((
+            device,
+            data_root(g.data_dir.as_deref()),
+            DataCache::default(),
+        ));
     }
     for e in &selected {
+        if let Some((device, root, cache)) = run_ctx.as_mut() {
+            let rows = run_experiment(e, a.profile, out, root, device, cache, a.force, g.quiet)?;
+            write_rows(&results_path(out, e.name), &rows)?;
+        }
+        // Draw and report as each experiment finishes, so a long run shows its progress.
         let rows = read_rows(&results_path(out, e.name))?;
         if rows.is_empty() {
             tracing::warn!(
@@ -118,8 +137,10 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
             continue;
         }
         let stem = out.join("figures").join(e.name);
-        (e.figure)(&rows, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
+        (e.figure)(&rows, out, &stem)
+            .with_context(|| format!("{}: cannot draw the figure", e.name))?;
         println!("drew {}", stem.with_extension("png").display());
+        report::write(&all, out)?;
     }
     let report = report::write(&all, out)?;
     println!("wrote {}", report.display());
@@ -140,7 +161,8 @@ fn run_experiment(
     let runs = (e.runs)(profile);
     let mut rows = Vec::with_capacity(runs.len());
     for (i, (id, config)) in runs.iter().enumerate() {
-        let dir = out.join("runs").join(e.name).join(profile.name()).join(id);
+        let rel = Path::new("runs").join(e.name).join(profile.name()).join(id);
+        let dir = out.join(&rel);
         let previous = runs::read_metrics(&dir)
             .ok()
             .filter(|m| &m.config == config);
@@ -165,6 +187,7 @@ fn run_experiment(
             experiment: e.name.to_string(),
             profile,
             run: id.clone(),
+            dir: rel.to_string_lossy().into_owned(),
             metrics,
         });
     }

@@ -46,18 +46,18 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
             rows.len()
         );
         md.push_str("| quantity | paper | ours | runs |\n| --- | --- | --- | ---: |\n");
-        for c in (e.claims)(&rows) {
+        for c in (e.claims)(&rows, out) {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} |",
                 c.quantity, c.paper, c.ours, c.runs
             );
         }
-        let _ = writeln!(
-            md,
-            "\n![{}](figures/{}.png)\n\n{}\n",
-            e.name, e.name, e.caption
-        );
+        md.push('\n');
+        for suffix in std::iter::once(&"").chain(e.figures) {
+            let _ = writeln!(md, "![{0}{1}](figures/{0}{1}.png)\n", e.name, suffix);
+        }
+        let _ = writeln!(md, "{}\n", e.caption);
     }
     if !any {
         md.push_str("No experiment has results yet.\n");
