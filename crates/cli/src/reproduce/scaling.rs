@@ -489,8 +489,13 @@ mod tests {
         }
         let (_, _, paper) = fig2c_sizes(Profile::Paper);
         assert_eq!((paper[0], paper[19]), (10, 1000));
-        // The ML-S-GEM sizes of the targets: G = 9 is at most 0.025%, G = 22 at most 0.1%.
-        assert!(100.0 * (9.0 * 15.0) / 622_496.0 <= 0.025);
-        assert!(100.0 * (22.0 * 28.0) / 622_496.0 <= 0.1);
+        // The quick ML-S-GEM sizes are the targets' sizes: at most 0.025% and at most 0.1%.
+        let pct = |g: usize| 100.0 * (g * (g + 6)) as f64 / 622_496.0;
+        let genes = fig2d_genes(Profile::Quick);
+        assert!(
+            pct(genes[0]) <= 0.025 && pct(genes[0] + 1) > 0.025,
+            "{genes:?}"
+        );
+        assert!(pct(genes[1]) <= 0.1 && pct(genes[1] + 1) > 0.1, "{genes:?}");
     }
 }
