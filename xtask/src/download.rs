@@ -86,10 +86,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for ds in &datasets {
         if !ALL_DATASETS.contains(&ds.as_str()) {
-            bail!(
-                "unknown dataset {ds:?}: expected one of {} or all",
-                ALL_DATASETS.join(", ")
-            );
+            bail!("unknown dataset {ds:?}: expected one of {} or all", ALL_DATASETS.join(", "));
         }
         if let Err(e) = fetch_dataset(&root, ds, &source, a.force) {
             eprintln!("{ds}: {e:#}");
@@ -104,15 +101,9 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
 
 /// Fetches the files of one dataset. With a mirror that lacks an official file, known
 /// substitutes in the mirror are fetched instead; the dataset fails only if neither is there.
-pub fn fetch_dataset(
-    root: &Path,
-    dataset: &str,
-    source: &Source,
-    force: bool,
-) -> anyhow::Result<()> {
-    let official: Vec<&KnownFile> = known_files(dataset)
-        .filter(|k| k.kind == FileKind::Official && k.required)
-        .collect();
+pub fn fetch_dataset(root: &Path, dataset: &str, source: &Source, force: bool) -> anyhow::Result<()> {
+    let official: Vec<&KnownFile> =
+        known_files(dataset).filter(|k| k.kind == FileKind::Official && k.required).collect();
     let mut missing = Vec::new();
     for k in &official {
         match fetch_file(root, k, source, force)? {
@@ -133,10 +124,7 @@ pub fn fetch_dataset(
         for k in subs {
             if let Outcome::Present | Outcome::Fetched = fetch_file(root, k, source, force)? {
                 if let FileKind::Substitute(how) = k.kind {
-                    println!(
-                        "{dataset}/{}: substitute copied, checksum verified ({how})",
-                        k.name
-                    );
+                    println!("{dataset}/{}: substitute copied, checksum verified ({how})", k.name);
                 }
                 got_sub = true;
             }
@@ -153,16 +141,10 @@ pub fn fetch_dataset(
 }
 
 /// Makes `root/<dataset>/<name>` a verified copy of `k`.
-pub fn fetch_file(
-    root: &Path,
-    k: &KnownFile,
-    source: &Source,
-    force: bool,
-) -> anyhow::Result<Outcome> {
+pub fn fetch_file(root: &Path, k: &KnownFile, source: &Source, force: bool) -> anyhow::Result<Outcome> {
     let dest = root.join(k.dataset).join(k.name);
     if !force && dest.is_file() {
-        let bytes =
-            std::fs::read(&dest).with_context(|| format!("cannot read {}", dest.display()))?;
+        let bytes = std::fs::read(&dest).with_context(|| format!("cannot read {}", dest.display()))?;
         if accepted(k, &bytes) {
             return Ok(Outcome::Present);
         }
@@ -177,10 +159,7 @@ pub fn fetch_file(
         Source::Dir(dir) => {
             let p = dir.join(k.dataset).join(k.name);
             if !p.is_file() {
-                return Ok(Outcome::Unavailable(format!(
-                    "not in the mirror {}",
-                    dir.display()
-                )));
+                return Ok(Outcome::Unavailable(format!("not in the mirror {}", dir.display())));
             }
             if same_file(&p, &dest) {
                 return Ok(Outcome::Unavailable(format!(
@@ -233,9 +212,7 @@ pub fn fetch_file(
 /// Whether `bytes` is `k` or a known file of the same name (the repacked Omniglot zips carry the
 /// official names).
 fn accepted(k: &KnownFile, bytes: &[u8]) -> bool {
-    known_files(k.dataset)
-        .filter(|o| o.name == k.name)
-        .any(|o| matches(o, bytes))
+    known_files(k.dataset).filter(|o| o.name == k.name).any(|o| matches(o, bytes))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -250,8 +227,7 @@ fn write_atomic(dest: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = dest.with_extension(format!("part-{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, dest)
-        .with_context(|| format!("cannot move {} into place", tmp.display()))?;
+    std::fs::rename(&tmp, dest).with_context(|| format!("cannot move {} into place", tmp.display()))?;
     Ok(())
 }
 
@@ -262,10 +238,7 @@ fn http_get(url: &str, k: &KnownFile) -> anyhow::Result<Option<Vec<u8>>> {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut resp = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("cannot reach {url}"))?;
+    let mut resp = agent.get(url).call().with_context(|| format!("cannot reach {url}"))?;
     let status = resp.status().as_u16();
     if status == 404 {
         return Ok(None);
@@ -280,9 +253,9 @@ fn http_get(url: &str, k: &KnownFile) -> anyhow::Result<Option<Vec<u8>>> {
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(k.size);
     let pb = ProgressBar::new(len);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{prefix:30} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix:30} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
         pb.set_style(style);
     }
     pb.set_prefix(format!("{}/{}", k.dataset, k.name));
@@ -290,9 +263,7 @@ fn http_get(url: &str, k: &KnownFile) -> anyhow::Result<Option<Vec<u8>>> {
     let mut reader = resp.body_mut().as_reader();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = reader
-            .read(&mut buf)
-            .with_context(|| format!("{url}: the download broke off"))?;
+        let n = reader.read(&mut buf).with_context(|| format!("{url}: the download broke off"))?;
         if n == 0 {
             break;
         }
@@ -311,16 +282,12 @@ mod tests {
 
     /// The committed copy of an official MNIST file (4,542 bytes).
     fn official_labels() -> Vec<u8> {
-        std::fs::read(
-            crate::workspace_root().join("data/fixtures/mirror/mnist/t10k-labels-idx1-ubyte.gz"),
-        )
-        .unwrap()
+        std::fs::read(crate::workspace_root().join("data/fixtures/mirror/mnist/t10k-labels-idx1-ubyte.gz"))
+            .unwrap()
     }
 
     fn labels_file() -> &'static KnownFile {
-        known_files("mnist")
-            .find(|k| k.name == "t10k-labels-idx1-ubyte.gz")
-            .unwrap()
+        known_files("mnist").find(|k| k.name == "t10k-labels-idx1-ubyte.gz").unwrap()
     }
 
     #[test]
@@ -328,32 +295,20 @@ mod tests {
         let mirror = tempfile::tempdir().unwrap();
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(mirror.path().join("mnist")).unwrap();
-        std::fs::write(
-            mirror.path().join("mnist/t10k-labels-idx1-ubyte.gz"),
-            official_labels(),
-        )
-        .unwrap();
+        std::fs::write(mirror.path().join("mnist/t10k-labels-idx1-ubyte.gz"), official_labels()).unwrap();
         let src = Source::Dir(mirror.path().to_path_buf());
-        assert_eq!(
-            fetch_file(root.path(), labels_file(), &src, false).unwrap(),
-            Outcome::Fetched
-        );
+        assert_eq!(fetch_file(root.path(), labels_file(), &src, false).unwrap(), Outcome::Fetched);
         assert_eq!(
             std::fs::read(root.path().join("mnist/t10k-labels-idx1-ubyte.gz")).unwrap(),
             official_labels()
         );
-        assert_eq!(
-            fetch_file(root.path(), labels_file(), &src, false).unwrap(),
-            Outcome::Present
-        );
+        assert_eq!(fetch_file(root.path(), labels_file(), &src, false).unwrap(), Outcome::Present);
 
         // A damaged mirror copy is refused and leaves the good local copy alone.
         let mut bad = official_labels();
         bad[100] ^= 1;
         std::fs::write(mirror.path().join("mnist/t10k-labels-idx1-ubyte.gz"), &bad).unwrap();
-        let e = fetch_file(root.path(), labels_file(), &src, true)
-            .unwrap_err()
-            .to_string();
+        let e = fetch_file(root.path(), labels_file(), &src, true).unwrap_err().to_string();
         assert!(e.contains("does not match the published checksum"), "{e}");
         assert_eq!(
             std::fs::read(root.path().join("mnist/t10k-labels-idx1-ubyte.gz")).unwrap(),
@@ -361,13 +316,8 @@ mod tests {
         );
 
         // Files the mirror lacks are reported, and the dataset fails as a whole.
-        let e = fetch_dataset(root.path(), "mnist", &src, false)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("train-images-idx3-ubyte.gz") && e.contains("not in the mirror"),
-            "{e}"
-        );
+        let e = fetch_dataset(root.path(), "mnist", &src, false).unwrap_err().to_string();
+        assert!(e.contains("train-images-idx3-ubyte.gz") && e.contains("not in the mirror"), "{e}");
     }
 
     #[test]
@@ -396,27 +346,16 @@ mod tests {
                     .unwrap();
                     s.write_all(&body).unwrap();
                 } else {
-                    write!(
-                        s,
-                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                    .unwrap();
+                    write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .unwrap();
                 }
             }
         });
         let root = tempfile::tempdir().unwrap();
         let src = Source::parse(Some(&format!("http://{addr}/mirror/")));
-        assert_eq!(
-            fetch_file(root.path(), labels_file(), &src, false).unwrap(),
-            Outcome::Fetched
-        );
-        let other = known_files("mnist")
-            .find(|k| k.name == "train-labels-idx1-ubyte.gz")
-            .unwrap();
-        assert!(matches!(
-            fetch_file(root.path(), other, &src, false).unwrap(),
-            Outcome::Unavailable(_)
-        ));
+        assert_eq!(fetch_file(root.path(), labels_file(), &src, false).unwrap(), Outcome::Fetched);
+        let other = known_files("mnist").find(|k| k.name == "train-labels-idx1-ubyte.gz").unwrap();
+        assert!(matches!(fetch_file(root.path(), other, &src, false).unwrap(), Outcome::Unavailable(_)));
         server.join().unwrap();
     }
 
@@ -424,9 +363,6 @@ mod tests {
     fn mirror_parsing() {
         assert!(matches!(Source::parse(None), Source::Official));
         assert!(matches!(Source::parse(Some("https://x/")), Source::Url(u) if u == "https://x"));
-        assert!(matches!(
-            Source::parse(Some("../shared/data")),
-            Source::Dir(_)
-        ));
+        assert!(matches!(Source::parse(Some("../shared/data")), Source::Dir(_)));
     }
 }

@@ -35,28 +35,19 @@ pub const OMNIGLOT_CHARACTERS: (usize, usize) = (8, 4);
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
     let out = &a.out;
-    for (ds, which) in [
-        ("mnist", mnist::IdxDataset::Mnist),
-        ("fashion-mnist", mnist::IdxDataset::FashionMnist),
-    ] {
-        for (split, n) in [
-            (Split::Train, MNIST_COUNTS.0),
-            (Split::Test, MNIST_COUNTS.1),
-        ] {
+    for (ds, which) in
+        [("mnist", mnist::IdxDataset::Mnist), ("fashion-mnist", mnist::IdxDataset::FashionMnist)]
+    {
+        for (split, n) in [(Split::Train, MNIST_COUNTS.0), (Split::Test, MNIST_COUNTS.1)] {
             let d = mnist::load(&a.from, which, split)?.take(n);
-            mnist::write(&out.join(ds), &d, split)
-                .with_context(|| format!("cannot write {ds} fixtures"))?;
+            mnist::write(&out.join(ds), &d, split).with_context(|| format!("cannot write {ds} fixtures"))?;
         }
         println!("{ds}: {} + {} images", MNIST_COUNTS.0, MNIST_COUNTS.1);
     }
 
     // CIFAR-10 binary: the subset archive layout with fewer records.
-    let train = Dataset::Cifar10
-        .load(&a.from, Split::Train)?
-        .take(CIFAR_COUNTS.0);
-    let test = Dataset::Cifar10
-        .load(&a.from, Split::Test)?
-        .take(CIFAR_COUNTS.1);
+    let train = Dataset::Cifar10.load(&a.from, Split::Train)?.take(CIFAR_COUNTS.0);
+    let test = Dataset::Cifar10.load(&a.from, Split::Test)?.take(CIFAR_COUNTS.1);
     let records = |d: &innate_datasets::ImageDataset| -> Vec<u8> {
         (0..d.len())
             .flat_map(|i| std::iter::once(d.labels[i] as u8).chain(d.image(i).iter().copied()))
@@ -65,13 +56,9 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let tr = records(&train);
     let te = records(&test);
     write_tar_gz(
-        &out.join(cifar::FOLDER)
-            .join("cifar-10-binary-subset.tar.gz"),
+        &out.join(cifar::FOLDER).join("cifar-10-binary-subset.tar.gz"),
         &[
-            (
-                "cifar-10-batches-bin-subset/data_batch_1_first4000.bin",
-                &tr,
-            ),
+            ("cifar-10-batches-bin-subset/data_batch_1_first4000.bin", &tr),
             ("cifar-10-batches-bin-subset/test_batch_first1000.bin", &te),
         ],
     )?;
@@ -85,11 +72,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
             svhn::encode(&d.images, &d.labels),
         )?;
     }
-    println!(
-        "svhn: {} + {} images (CIFAR-10 pixels in the SVHN .mat layout)",
-        train.len(),
-        test.len()
-    );
+    println!("svhn: {} + {} images (CIFAR-10 pixels in the SVHN .mat layout)", train.len(), test.len());
 
     cut_cifar_jpeg(&a.from, out)?;
     cut_omniglot(&a.from, out)?;
@@ -108,8 +91,7 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
 /// `train_order.txt` listing the training files in official order.
 fn cut_cifar_jpeg(from: &Path, out: &Path) -> anyhow::Result<()> {
     let archive = from.join(cifar::FOLDER).join("cifar-10-jpeg.tar.gz");
-    let raw =
-        std::fs::read(&archive).with_context(|| format!("cannot read {}", archive.display()))?;
+    let raw = std::fs::read(&archive).with_context(|| format!("cannot read {}", archive.display()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(raw.as_slice()));
     let mut picked: Vec<(String, Vec<u8>)> = Vec::new();
     let mut order_txt = String::new();
@@ -127,8 +109,7 @@ fn cut_cifar_jpeg(from: &Path, out: &Path) -> anyhow::Result<()> {
             let mut s = String::new();
             std::io::Read::read_to_string(&mut entry, &mut s)?;
             order_txt = s;
-        } else if (path.starts_with("cifar-10-jpeg/train/")
-            || path.starts_with("cifar-10-jpeg/test/"))
+        } else if (path.starts_with("cifar-10-jpeg/train/") || path.starts_with("cifar-10-jpeg/test/"))
             && keep(&path)
         {
             let mut b = Vec::new();
@@ -143,9 +124,7 @@ fn cut_cifar_jpeg(from: &Path, out: &Path) -> anyhow::Result<()> {
     for line in order_txt.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         if let [_, label, rel] = parts[..]
-            && picked
-                .iter()
-                .any(|(p, _)| p == &format!("cifar-10-jpeg/{rel}"))
+            && picked.iter().any(|(p, _)| p == &format!("cifar-10-jpeg/{rel}"))
         {
             order.push_str(&format!("{i} {label} {rel}\n"));
             i += 1;
@@ -153,10 +132,7 @@ fn cut_cifar_jpeg(from: &Path, out: &Path) -> anyhow::Result<()> {
     }
     let mut members: Vec<(String, Vec<u8>)> = picked;
     members.push(("cifar-10-jpeg/train_order.txt".into(), order.into_bytes()));
-    let refs: Vec<(&str, &[u8])> = members
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_slice()))
-        .collect();
+    let refs: Vec<(&str, &[u8])> = members.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect();
     write_tar_gz(&out.join(cifar::FOLDER).join("cifar-10-jpeg.tar.gz"), &refs)?;
     println!("cifar-10-jpeg: {JPEG_PER_CLASS} images per class and split");
     Ok(())
@@ -164,26 +140,19 @@ fn cut_cifar_jpeg(from: &Path, out: &Path) -> anyhow::Result<()> {
 
 fn cut_omniglot(from: &Path, out: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out.join(omniglot::FOLDER))?;
-    for ((file, prefix, _, _), keep) in omniglot::ARCHIVES
-        .iter()
-        .zip([OMNIGLOT_CHARACTERS.0, OMNIGLOT_CHARACTERS.1])
+    for ((file, prefix, _, _), keep) in
+        omniglot::ARCHIVES.iter().zip([OMNIGLOT_CHARACTERS.0, OMNIGLOT_CHARACTERS.1])
     {
         let members = omniglot::read_members(&from.join(omniglot::FOLDER).join(file), prefix)?;
-        let mut chars: Vec<(String, String)> = members
-            .iter()
-            .map(|m| (m.alphabet.clone(), m.character.clone()))
-            .collect();
+        let mut chars: Vec<(String, String)> =
+            members.iter().map(|m| (m.alphabet.clone(), m.character.clone())).collect();
         chars.dedup();
         // Spread the kept characters over the alphabets: every k-th character.
         let step = (chars.len() / keep).max(1);
         let chosen: Vec<&(String, String)> = chars.iter().step_by(step).take(keep).collect();
         let kept: Vec<omniglot::Member> = members
             .into_iter()
-            .filter(|m| {
-                chosen
-                    .iter()
-                    .any(|c| c.0 == m.alphabet && c.1 == m.character)
-            })
+            .filter(|m| chosen.iter().any(|c| c.0 == m.alphabet && c.1 == m.character))
             .collect();
         omniglot::write_zip(&out.join(omniglot::FOLDER).join(file), prefix, &kept)?;
         println!("omniglot/{file}: {keep} characters, {} images", kept.len());

@@ -99,26 +99,11 @@ fn reproduce(a: &ReproduceArgs) -> anyhow::Result<()> {
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root).args([
-        "run",
-        "--release",
-        "--quiet",
-        "-p",
-        "innate-cli",
-        "--bin",
-        "innate",
-    ]);
+    cmd.current_dir(&root).args(["run", "--release", "--quiet", "-p", "innate-cli", "--bin", "innate"]);
     if a.device.starts_with("cuda") {
         cmd.args(["--features", "cuda"]);
     }
-    cmd.args([
-        "--",
-        "reproduce",
-        "--profile",
-        &a.profile,
-        "--device",
-        &a.device,
-    ]);
+    cmd.args(["--", "reproduce", "--profile", &a.profile, "--device", &a.device]);
     for n in &a.only {
         cmd.args(["--only", n]);
     }

@@ -60,23 +60,12 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     }
     let device = crate::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
-    let m = runs::execute(
-        &config,
-        &root,
-        &device,
-        &out,
-        &mut DataCache::default(),
-        g.quiet,
-    )?;
+    let m = runs::execute(&config, &root, &device, &out, &mut DataCache::default(), g.quiet)?;
     println!(
         "{} {} on {}: best test accuracy {:.2}% (final {:.2}%) after {} of {} batches; \
          {} genome parameters, {} phenotype parameters; {:.1} s ({:.2} s per 1,000 batches)",
         m.encoding,
-        m.sizes
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("-"),
+        m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
         m.dataset,
         100.0 * m.best_test_accuracy,
         100.0 * m.final_test_accuracy,
@@ -87,11 +76,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         m.seconds,
         m.seconds_per_1000_batches
     );
-    println!(
-        "wrote {} and {}",
-        out.join("genome.safetensors").display(),
-        out.join("metrics.json").display()
-    );
+    println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
     Ok(())
 }
 
@@ -99,18 +84,13 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
 pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     let device = crate::device::parse(&g.device)?;
     let file = innate_encodings::checkpoint::load(&a.genome, &device)?;
-    let trained_on = file
-        .run
-        .get("dataset")
-        .and_then(|d| d.as_str())
-        .map(String::from);
+    let trained_on = file.run.get("dataset").and_then(|d| d.as_str()).map(String::from);
     let name = match (&a.dataset, &trained_on) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => d.clone(),
-        (None, None) => bail!(
-            "{}: the genome does not record its dataset; pass --dataset",
-            a.genome.display()
-        ),
+        (None, None) => {
+            bail!("{}: the genome does not record its dataset; pass --dataset", a.genome.display())
+        }
     };
     let dataset: Dataset = name.parse()?;
     let genome = crate::genomes::from_file(&file, &device)?;
@@ -144,20 +124,13 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     );
     if split == Split::Test
         && trained_on.as_deref() == Some(dataset.to_string().as_str())
-        && let Some(recorded) = file
-            .metrics
-            .get("best_test_accuracy")
-            .and_then(|v| v.as_f64())
+        && let Some(recorded) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64())
     {
         let agrees = (recorded - acc).abs() < 1e-9;
         println!(
             "recorded at training time: {:.2}% ({})",
             100.0 * recorded,
-            if agrees {
-                "identical"
-            } else {
-                "differs: other data files or another device?"
-            }
+            if agrees { "identical" } else { "differs: other data files or another device?" }
         );
     }
     Ok(())
@@ -201,16 +174,9 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         println!("  tensor {name:<20} {:?}", t.dims());
     }
     if let Some(d) = file.run.get("dataset") {
-        println!(
-            "trained on    {d} (seed {})",
-            file.run.get("seed").unwrap_or(&serde_json::Value::Null)
-        );
+        println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
     }
-    if let Some(acc) = file
-        .metrics
-        .get("best_test_accuracy")
-        .and_then(|v| v.as_f64())
-    {
+    if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
         println!("best test acc {:.2}%", 100.0 * acc);
     }
     println!("written by    innate {}", file.version);
@@ -265,9 +231,9 @@ fn describe(root: &Path, d: &Dataset) -> anyhow::Result<()> {
         for (bg, set) in [(true, "background"), (false, "evaluation")] {
             let chars: Vec<_> = o.characters.iter().filter(|c| c.background == bg).collect();
             let images: usize = chars.iter().map(|c| c.images.len()).sum();
-            let (lo, hi) = chars.iter().fold((usize::MAX, 0), |(lo, hi), c| {
-                (lo.min(c.images.len()), hi.max(c.images.len()))
-            });
+            let (lo, hi) = chars
+                .iter()
+                .fold((usize::MAX, 0), |(lo, hi), c| (lo.min(c.images.len()), hi.max(c.images.len())));
             let mut alphabets: Vec<&str> = chars.iter().map(|c| c.alphabet.as_str()).collect();
             alphabets.dedup();
             println!(
@@ -283,16 +249,12 @@ fn describe(root: &Path, d: &Dataset) -> anyhow::Result<()> {
             sampler.characters(innate_datasets::ClassSplit::Train).len(),
             sampler.characters(innate_datasets::ClassSplit::Test).len()
         );
-        println!(
-            "  images resized to 28x28 (Lanczos-3), ink = 255; loaded and checked in {secs:.2} s"
-        );
+        println!("  images resized to 28x28 (Lanczos-3), ink = 255; loaded and checked in {secs:.2} s");
         return Ok(());
     }
     for split in [Split::Train, Split::Test] {
         let t = Instant::now();
-        let data = d
-            .load(root, split)
-            .with_context(|| format!("{d} {}", split.name()))?;
+        let data = d.load(root, split).with_context(|| format!("{d} {}", split.name()))?;
         let secs = t.elapsed().as_secs_f64();
         print_sources(&data.sources);
         print_split(&data, split, secs);
@@ -320,19 +282,11 @@ fn print_split(data: &ImageDataset, split: Split, secs: f64) {
             .classes
             .iter()
             .zip(&counts)
-            .map(|(name, n)| {
-                format!(
-                    "{name}: {n} ({:.1}%)",
-                    100.0 * *n as f64 / data.len().max(1) as f64
-                )
-            })
+            .map(|(name, n)| format!("{name}: {n} ({:.1}%)", 100.0 * *n as f64 / data.len().max(1) as f64))
             .collect();
         println!("         {}", parts.join(", "));
     } else {
-        let (lo, hi) = (
-            counts.iter().min().unwrap_or(&0),
-            counts.iter().max().unwrap_or(&0),
-        );
+        let (lo, hi) = (counts.iter().min().unwrap_or(&0), counts.iter().max().unwrap_or(&0));
         println!("         {lo}-{hi} images per class");
     }
 }

@@ -26,8 +26,7 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
              on a machine with the CUDA toolkit, or use --device cpu"
         );
     }
-    Device::new_cuda(ordinal)
-        .with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
+    Device::new_cuda(ordinal).with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
 }
 
 /// A short name of a device for results files (`cpu`, `cuda:0`).

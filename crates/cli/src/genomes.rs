@@ -17,17 +17,11 @@ pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
 pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<MlpGenome> {
     let genes = || {
         run.genes.filter(|&g| g > 0).with_context(|| {
-            format!(
-                "--encoding {} needs --genes G (genes per neuron, at least 1)",
-                run.encoding.name()
-            )
+            format!("--encoding {} needs --genes G (genes per neuron, at least 1)", run.encoding.name())
         })
     };
     let seed = run.seed;
-    let spec = MlpSpec {
-        bias: run.bias != Some(BiasMode::None),
-        ..spec
-    };
+    let spec = MlpSpec { bias: run.bias != Some(BiasMode::None), ..spec };
     let with_bias = |mut c: GemConfig| {
         if let Some(b) = run.bias {
             c.bias = b;
@@ -43,10 +37,9 @@ pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<
             }
             Box::new(Direct::new(spec, seed, device)?)
         }
-        Encoding::Gem => Box::new(GemNet::new(
-            with_bias(GemConfig::gem(spec, genes()?, run.learn_output, seed)),
-            device,
-        )?),
+        Encoding::Gem => {
+            Box::new(GemNet::new(with_bias(GemConfig::gem(spec, genes()?, run.learn_output, seed)), device)?)
+        }
         Encoding::Sgem => Box::new(GemNet::new(
             with_bias(GemConfig::sgem(spec, genes()?, run.learn_output, seed)?),
             device,
@@ -71,18 +64,10 @@ pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<
 
 /// The genome stored in `file`, ready to develop.
 pub fn from_file(file: &GenomeFile, device: &Device) -> anyhow::Result<MlpGenome> {
-    let what = || {
-        format!(
-            "{}: cannot rebuild the {} genome",
-            file.path.display(),
-            file.encoding
-        )
-    };
+    let what = || format!("{}: cannot rebuild the {} genome", file.path.display(), file.encoding);
     let genome: MlpGenome = match file.encoding.as_str() {
         "direct" => Box::new(Direct::from_config(&file.genome, device).with_context(what)?),
-        "gem" | "sgem" | "mlsgem" => {
-            Box::new(GemNet::from_config(&file.genome, device).with_context(what)?)
-        }
+        "gem" | "sgem" | "mlsgem" => Box::new(GemNet::from_config(&file.genome, device).with_context(what)?),
         "rb" => Box::new(RandomBasis::from_config(&file.genome, device).with_context(what)?),
         other => bail!(
             "{}: encoding {other:?} is not known to this version of innate ({}); it knows: direct, gem, sgem, mlsgem, rb",

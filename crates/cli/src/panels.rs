@@ -33,11 +33,8 @@ pub struct PanelGrid {
 /// Blue (negative) - white - red (positive), for `t` in `[-1, 1]`.
 pub fn diverging(t: f32) -> RGBColor {
     let t = t.clamp(-1.0, 1.0);
-    let (r, g, b) = if t >= 0.0 {
-        (1.0, 1.0 - 0.8 * t, 1.0 - 0.85 * t)
-    } else {
-        (1.0 + 0.85 * t, 1.0 + 0.6 * t, 1.0)
-    };
+    let (r, g, b) =
+        if t >= 0.0 { (1.0, 1.0 - 0.8 * t, 1.0 - 0.85 * t) } else { (1.0 + 0.85 * t, 1.0 + 0.6 * t, 1.0) };
     RGBColor((255.0 * r) as u8, (255.0 * g) as u8, (255.0 * b) as u8)
 }
 
@@ -49,10 +46,7 @@ const PANEL_TITLE_H: u32 = 18;
 impl PanelGrid {
     fn size(&self) -> (u32, u32) {
         let cols = self.rows.iter().map(|r| r.1.len()).max().unwrap_or(1) as u32;
-        (
-            LABEL_W + cols * (CELL + 6) + 10,
-            TITLE_H + self.rows.len() as u32 * (CELL + PANEL_TITLE_H + 8) + 10,
-        )
+        (LABEL_W + cols * (CELL + 6) + 10, TITLE_H + self.rows.len() as u32 * (CELL + PANEL_TITLE_H + 8) + 10)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> anyhow::Result<()>
@@ -61,12 +55,7 @@ impl PanelGrid {
     {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow!("drawing failed: {e:?}");
         root.fill(&WHITE).map_err(err)?;
-        root.draw(&Text::new(
-            self.title.clone(),
-            (12, 12),
-            ("sans-serif", 20).into_font(),
-        ))
-        .map_err(err)?;
+        root.draw(&Text::new(self.title.clone(), (12, 12), ("sans-serif", 20).into_font())).map_err(err)?;
         for (r, (label, panels)) in self.rows.iter().enumerate() {
             let y0 = (TITLE_H + r as u32 * (CELL + PANEL_TITLE_H + 8)) as i32;
             root.draw(&Text::new(
@@ -77,12 +66,8 @@ impl PanelGrid {
             .map_err(err)?;
             for (c, p) in panels.iter().enumerate() {
                 let x0 = (LABEL_W + c as u32 * (CELL + 6)) as i32;
-                root.draw(&Text::new(
-                    p.title.clone(),
-                    (x0 + 2, y0 + 2),
-                    ("sans-serif", 12).into_font(),
-                ))
-                .map_err(err)?;
+                root.draw(&Text::new(p.title.clone(), (x0 + 2, y0 + 2), ("sans-serif", 12).into_font()))
+                    .map_err(err)?;
                 let top = y0 + PANEL_TITLE_H as i32;
                 let scale = p.values.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
                 let (cw, ch) = (CELL as f64 / p.cols as f64, CELL as f64 / p.rows as f64);
@@ -94,8 +79,7 @@ impl PanelGrid {
                             x0 + ((j + 1) as f64 * cw).ceil() as i32,
                             top + ((i + 1) as f64 * ch).ceil() as i32,
                         );
-                        root.draw(&Rectangle::new([a, b], diverging(v).filled()))
-                            .map_err(err)?;
+                        root.draw(&Rectangle::new([a, b], diverging(v).filled())).map_err(err)?;
                     }
                 }
                 root.draw(&Rectangle::new(
@@ -147,48 +131,28 @@ impl FieldMap {
             .y_label_area_size(40)
             .build_cartesian_2d(-1.3f64..1.3, 1.3f64..-1.3)
             .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .label_style(("sans-serif", 12))
-            .draw()
-            .map_err(err)?;
+        chart.configure_mesh().disable_mesh().label_style(("sans-serif", 12)).draw().map_err(err)?;
         let (rows, cols) = self.grid;
         let lin = |n: usize, i: usize| {
-            if n > 1 {
-                -1.0 + 2.0 * i as f64 / (n - 1) as f64
-            } else {
-                0.0
-            }
+            if n > 1 { -1.0 + 2.0 * i as f64 / (n - 1) as f64 } else { 0.0 }
         };
         if let Some(img) = &self.backdrop {
             let max = img.iter().fold(0f32, |m, v| m.max(*v)).max(1e-12);
             let (dx, dy) = (1.0 / cols.max(1) as f64, 1.0 / rows.max(1) as f64);
             chart
-                .draw_series((0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(
-                    |(i, j)| {
-                        let v = 1.0 - 0.35 * img[i * cols + j] / max;
-                        let g = (255.0 * v) as u8;
-                        let (x, y) = (lin(cols, j), lin(rows, i));
-                        Rectangle::new(
-                            [(x - dx, y - dy), (x + dx, y + dy)],
-                            RGBColor(g, g, g).filled(),
-                        )
-                    },
-                ))
+                .draw_series((0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| {
+                    let v = 1.0 - 0.35 * img[i * cols + j] / max;
+                    let g = (255.0 * v) as u8;
+                    let (x, y) = (lin(cols, j), lin(rows, i));
+                    Rectangle::new([(x - dx, y - dy), (x + dx, y + dy)], RGBColor(g, g, g).filled())
+                }))
                 .map_err(err)?;
         }
         chart
             .draw_series(
-                (0..rows)
-                    .flat_map(|i| (0..cols).map(move |j| (i, j)))
-                    .map(|(i, j)| {
-                        Circle::new(
-                            (lin(cols, j), lin(rows, i)),
-                            1,
-                            RGBColor(170, 170, 170).filled(),
-                        )
-                    }),
+                (0..rows).flat_map(|i| (0..cols).map(move |j| (i, j))).map(|(i, j)| {
+                    Circle::new((lin(cols, j), lin(rows, i)), 1, RGBColor(170, 170, 170).filled())
+                }),
             )
             .map_err(err)?;
         let (start, end) = (PALETTE[2], PALETTE[3]);
@@ -208,20 +172,17 @@ impl FieldMap {
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, color.stroke_width(2)));
             chart
                 .draw_series(
-                    set.iter()
-                        .map(|&((x, y), _)| Circle::new((x as f64, y as f64), 3, color.filled())),
+                    set.iter().map(|&((x, y), _)| Circle::new((x as f64, y as f64), 3, color.filled())),
                 )
                 .map_err(err)?;
         }
         chart
-            .draw_series(self.start.iter().zip(&self.end).map(
-                |(&((x0, y0), _), &((x1, y1), _))| {
-                    PathElement::new(
-                        vec![(x0 as f64, y0 as f64), (x1 as f64, y1 as f64)],
-                        BLACK.mix(0.5).stroke_width(1),
-                    )
-                },
-            ))
+            .draw_series(self.start.iter().zip(&self.end).map(|(&((x0, y0), _), &((x1, y1), _))| {
+                PathElement::new(
+                    vec![(x0 as f64, y0 as f64), (x1 as f64, y1 as f64)],
+                    BLACK.mix(0.5).stroke_width(1),
+                )
+            }))
             .map_err(err)?;
         chart
             .configure_series_labels()
@@ -255,21 +216,12 @@ mod tests {
     #[test]
     fn draws_panels_and_fields() {
         let dir = tempfile::tempdir().unwrap();
-        let panel = Panel {
-            title: "0".into(),
-            rows: 2,
-            cols: 3,
-            values: vec![-1.0, 0.0, 1.0, 0.5, -0.5, 0.0],
-        };
-        let grid = PanelGrid {
-            title: "weights".into(),
-            rows: vec![("direct".into(), vec![panel.clone(), panel])],
-        };
+        let panel =
+            Panel { title: "0".into(), rows: 2, cols: 3, values: vec![-1.0, 0.0, 1.0, 0.5, -0.5, 0.0] };
+        let grid =
+            PanelGrid { title: "weights".into(), rows: vec![("direct".into(), vec![panel.clone(), panel])] };
         grid.save(&dir.path().join("w")).unwrap();
-        assert_eq!(
-            &std::fs::read(dir.path().join("w.png")).unwrap()[1..4],
-            b"PNG"
-        );
+        assert_eq!(&std::fs::read(dir.path().join("w.png")).unwrap()[1..4], b"PNG");
         let map = FieldMap {
             title: "fields".into(),
             grid: (3, 3),
@@ -278,10 +230,6 @@ mod tests {
             backdrop: Some(vec![0.0; 9]),
         };
         map.save(&dir.path().join("f")).unwrap();
-        assert!(
-            std::fs::read_to_string(dir.path().join("f.svg"))
-                .unwrap()
-                .contains("centre and width")
-        );
+        assert!(std::fs::read_to_string(dir.path().join("f.svg")).unwrap().contains("centre and width"));
     }
 }

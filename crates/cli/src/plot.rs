@@ -84,18 +84,13 @@ pub const SIZE: (u32, u32) = (900, 560);
 fn min_max(vals: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     let (a, b) = vals
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     a.is_finite().then_some((a, b))
 }
 
 impl LineChart {
     fn ranges(&self) -> ((f64, f64), (f64, f64)) {
-        let xs = self
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0));
+        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (x0, x1) = match min_max(xs.filter(|&x| !self.log_x || x > 0.0)) {
             Some((a, b)) if self.log_x => (a / 1.25, b * 1.25),
             Some((a, b)) => (a, b.max(a + 1.0)),
@@ -139,9 +134,7 @@ impl LineChart {
             .x_label_area_size(48)
             .y_label_area_size(64);
         if self.log_x {
-            let chart = builder
-                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
-                .map_err(err)?;
+            let chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(err)?;
             self.draw_body(chart, (x0, x1))?;
         } else {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
@@ -178,37 +171,27 @@ impl LineChart {
                 let mut poly: Vec<(f64, f64)> = s.band.iter().map(|b| (b.0, b.2)).collect();
                 poly.extend(s.band.iter().rev().map(|b| (b.0, b.1)));
                 chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        poly,
-                        color.mix(0.18).filled(),
-                    )))
+                    .draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled())))
                     .map_err(err)?;
             }
             chart
-                .draw_series(s.errors.iter().map(|&(x, y, lo, hi)| {
-                    ErrorBar::new_vertical(x, lo, y, hi, color.stroke_width(1), 8)
-                }))
+                .draw_series(
+                    s.errors.iter().map(|&(x, y, lo, hi)| {
+                        ErrorBar::new_vertical(x, lo, y, hi, color.stroke_width(1), 8)
+                    }),
+                )
                 .map_err(err)?;
             chart
                 .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
                 .map_err(err)?
                 .label(&s.name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled())))
-                .map_err(err)?;
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(err)?;
         }
         for h in &self.hlines {
             let color = PALETTE[h.color % PALETTE.len()];
             chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x0, h.y), (x1, h.y)],
-                    8,
-                    6,
-                    color.stroke_width(1),
-                ))
+                .draw_series(DashedLineSeries::new(vec![(x0, h.y), (x1, h.y)], 8, 6, color.stroke_width(1)))
                 .map_err(err)?
                 .label(&h.name)
                 .legend(move |(x, y)| {
@@ -248,8 +231,7 @@ pub fn save_figure(
     svg(SVGBackend::with_string(&mut text, size).into_drawing_area())?;
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     bitmap(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area())?;
-    let img =
-        image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
+    let img = image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
     let with = |ext: &str| stem.with_extension(ext);
@@ -295,11 +277,7 @@ mod tests {
                 errors: vec![(1.0, 2.0, 1.8, 2.2)],
                 color: 0,
             }],
-            hlines: vec![HLine {
-                name: "ref".into(),
-                y: 1.5,
-                color: 1,
-            }],
+            hlines: vec![HLine { name: "ref".into(), y: 1.5, color: 1 }],
             ..LineChart::default()
         };
         chart.save(&dir.path().join("fig")).unwrap();
@@ -316,10 +294,7 @@ mod tests {
         assert!(dark > 0, "title text was not drawn");
         let log = LineChart {
             log_x: true,
-            series: vec![Series {
-                points: vec![(0.1, 1.0), (100.0, 2.0)],
-                ..Series::default()
-            }],
+            series: vec![Series { points: vec![(0.1, 1.0), (100.0, 2.0)], ..Series::default() }],
             ..LineChart::default()
         };
         log.save(&dir.path().join("log")).unwrap();

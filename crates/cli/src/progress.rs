@@ -7,11 +7,7 @@ use innate_evolution::{EvalPoint, Observer};
 pub fn bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(
         Some(len),
-        if quiet {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        },
+        if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() },
     );
     if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style.progress_chars("=> "));
@@ -55,11 +51,6 @@ impl Observer for TrainProgress {
             100.0 * p.test_accuracy,
             100.0 * self.best
         ));
-        tracing::debug!(
-            batches = p.batches,
-            acc = p.test_accuracy,
-            loss = p.train_loss,
-            "evaluation"
-        );
+        tracing::debug!(batches = p.batches, acc = p.test_accuracy, loss = p.train_loss, "evaluation");
     }
 }

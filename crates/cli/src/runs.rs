@@ -166,11 +166,7 @@ impl DataCache {
         split: Split,
         device: &Device,
     ) -> anyhow::Result<LoadedSplit> {
-        let key = (
-            dataset.to_string(),
-            split,
-            format!("{:?}", device.location()),
-        );
+        let key = (dataset.to_string(), split, format!("{:?}", device.location()));
         if let Some(hit) = self.loaded.get(&key) {
             return Ok(hit.clone());
         }
@@ -185,11 +181,8 @@ impl DataCache {
             data.shape,
             load_seconds
         );
-        let value = LoadedSplit {
-            data: data.to_device(device)?,
-            classes: data.classes.clone(),
-            load_seconds,
-        };
+        let value =
+            LoadedSplit { data: data.to_device(device)?, classes: data.classes.clone(), load_seconds };
         self.loaded.insert(key, value.clone());
         Ok(value)
     }
@@ -228,10 +221,7 @@ pub fn execute(
     let spec = config.spec(inputs, classes);
     let genome = genomes::build(config, spec.clone(), device)?;
     let params = genome.params();
-    let lifetime = LifetimeConfig {
-        seed: config.seed,
-        ..config.lifetime.clone()
-    };
+    let lifetime = LifetimeConfig { seed: config.seed, ..config.lifetime.clone() };
     tracing::info!(
         "training {} {} on {} ({} genome parameters, {} phenotype parameters) -> {}",
         genome.encoding(),
@@ -241,13 +231,9 @@ pub fn execute(
         params.phenotype,
         out.display()
     );
-    let mut progress = TrainProgress::new(
-        &format!("{} seed {}", spec.name(), config.seed),
-        lifetime.max_batches,
-        quiet,
-    );
-    let report =
-        innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
+    let mut progress =
+        TrainProgress::new(&format!("{} seed {}", spec.name(), config.seed), lifetime.max_batches, quiet);
+    let report = innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
     progress.finish();
 
     let metrics = Metrics {
@@ -311,12 +297,7 @@ pub fn execute(
 /// Reads `dir/metrics.json`.
 pub fn read_metrics(dir: &Path) -> anyhow::Result<Metrics> {
     let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a metrics file of this version of innate",
-            path.display()
-        )
-    })
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a metrics file of this version of innate", path.display()))
 }

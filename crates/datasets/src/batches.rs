@@ -24,20 +24,14 @@ impl ShuffledBatches {
     /// The last batch of an epoch holds what is left (it may be smaller), as PyTorch's
     /// `DataLoader` does by default. With `len == 0` the iterator is empty.
     pub fn new(len: usize, batch_size: usize, seed: u64) -> Self {
-        let mut s = Self {
-            order: (0..len as u32).collect(),
-            pos: 0,
-            batch_size: batch_size.max(1),
-            seed,
-            epoch: 0,
-        };
+        let mut s =
+            Self { order: (0..len as u32).collect(), pos: 0, batch_size: batch_size.max(1), seed, epoch: 0 };
         s.shuffle();
         s
     }
 
     fn shuffle(&mut self) {
-        let mut rng =
-            ChaCha8Rng::seed_from_u64(self.seed ^ self.epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ self.epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         self.order.shuffle(&mut rng);
     }
 

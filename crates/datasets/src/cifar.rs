@@ -27,18 +27,8 @@ pub const RECORD: usize = 1 + 3 * 32 * 32;
 pub const OFFICIAL_BATCH: usize = 10_000;
 
 /// Class names in label order (as in `batches.meta.txt`).
-pub const CLASSES: [&str; 10] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
+pub const CLASSES: [&str; 10] =
+    ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
 
 /// Official member names of a split, in order.
 pub fn batch_names(split: Split) -> Vec<String> {
@@ -118,11 +108,7 @@ pub fn load(root: &Path, split: Split) -> Result<ImageDataset> {
         let (found, prov) = read_tar_gz(&official, "cifar-10-batches-bin/", &wanted)?;
         for name in &wanted {
             let bytes = found.get(name.as_str()).cloned().ok_or_else(|| {
-                DataError::corrupt(
-                    &official,
-                    FOLDER,
-                    format!("has no member cifar-10-batches-bin/{name}"),
-                )
+                DataError::corrupt(&official, FOLDER, format!("has no member cifar-10-batches-bin/{name}"))
             })?;
             members.push((
                 PathBuf::from(format!("{}:{name}", official.display())),
@@ -141,21 +127,11 @@ pub fn load(root: &Path, split: Split) -> Result<ImageDataset> {
              images 0-999. Accuracies are not comparable with the full dataset.",
             subset.display()
         );
-        let (found, prov) =
-            read_tar_gz(&subset, "cifar-10-batches-bin-subset/", &[name.to_string()])?;
+        let (found, prov) = read_tar_gz(&subset, "cifar-10-batches-bin-subset/", &[name.to_string()])?;
         let bytes = found.get(name).cloned().ok_or_else(|| {
-            DataError::corrupt(
-                &subset,
-                FOLDER,
-                format!("has no member cifar-10-batches-bin-subset/{name}"),
-            )
+            DataError::corrupt(&subset, FOLDER, format!("has no member cifar-10-batches-bin-subset/{name}"))
         })?;
-        members.push((
-            PathBuf::from(format!("{}:{name}", subset.display())),
-            bytes,
-            false,
-            prov,
-        ));
+        members.push((PathBuf::from(format!("{}:{name}", subset.display())), bytes, false, prov));
     } else {
         return Err(DataError::Missing {
             dataset: FOLDER.into(),
@@ -282,19 +258,13 @@ pub(crate) mod tests {
         assert_eq!(lb, vec![0, 1, 2]);
         assert_eq!(im.len(), 3 * 3072);
         assert_eq!(im[3072], 1);
-        let e = parse_records(&records(3)[..100], Path::new("x"), false)
-            .unwrap_err()
-            .to_string();
+        let e = parse_records(&records(3)[..100], Path::new("x"), false).unwrap_err().to_string();
         assert!(e.contains("3,073-byte records"), "{e}");
-        let e = parse_records(&records(3), Path::new("x"), true)
-            .unwrap_err()
-            .to_string();
+        let e = parse_records(&records(3), Path::new("x"), true).unwrap_err().to_string();
         assert!(e.contains("10,000"), "{e}");
         let mut bad = records(2);
         bad[RECORD] = 11;
-        let e = parse_records(&bad, Path::new("x"), false)
-            .unwrap_err()
-            .to_string();
+        let e = parse_records(&bad, Path::new("x"), false).unwrap_err().to_string();
         assert!(e.contains("label 11"), "{e}");
     }
 
@@ -310,14 +280,8 @@ pub(crate) mod tests {
         std::fs::write(
             dir.join("cifar-10-binary-subset.tar.gz"),
             tar_gz(&[
-                (
-                    "cifar-10-batches-bin-subset/data_batch_1_first4000.bin",
-                    &train,
-                ),
-                (
-                    "cifar-10-batches-bin-subset/test_batch_first1000.bin",
-                    &test,
-                ),
+                ("cifar-10-batches-bin-subset/data_batch_1_first4000.bin", &train),
+                ("cifar-10-batches-bin-subset/test_batch_first1000.bin", &test),
             ]),
         )
         .unwrap();

@@ -54,14 +54,7 @@ impl ImageDataset {
                 classes.len()
             )));
         }
-        Ok(Self {
-            name,
-            images,
-            labels,
-            shape,
-            classes,
-            sources,
-        })
+        Ok(Self { name, images, labels, shape, classes, sources })
     }
 
     /// Number of images.
@@ -138,12 +131,7 @@ impl ImageDataset {
         let [c, h, w] = self.shape;
         let images = Tensor::from_slice(&self.images, (self.len(), c, h, w), device)?;
         let labels = Tensor::from_slice(&self.labels, self.len(), device)?;
-        Ok(DeviceDataset {
-            images,
-            labels,
-            len: self.len(),
-            classes: self.classes.len(),
-        })
+        Ok(DeviceDataset { images, labels, len: self.len(), classes: self.classes.len() })
     }
 }
 
@@ -204,11 +192,7 @@ impl DeviceDataset {
     }
 
     fn batch_from_tensor(&self, idx: &Tensor) -> Result<Batch> {
-        let images = self
-            .images
-            .index_select(idx, 0)?
-            .to_dtype(DType::F32)?
-            .affine(1.0 / 255.0, 0.0)?;
+        let images = self.images.index_select(idx, 0)?.to_dtype(DType::F32)?.affine(1.0 / 255.0, 0.0)?;
         let labels = self.labels.index_select(idx, 0)?;
         Ok(Batch { images, labels })
     }
@@ -216,11 +200,7 @@ impl DeviceDataset {
     /// Images `start..start + n` in order (for evaluation).
     pub fn range(&self, start: usize, n: usize) -> Result<Batch> {
         let n = n.min(self.len.saturating_sub(start));
-        let images = self
-            .images
-            .narrow(0, start, n)?
-            .to_dtype(DType::F32)?
-            .affine(1.0 / 255.0, 0.0)?;
+        let images = self.images.narrow(0, start, n)?.to_dtype(DType::F32)?.affine(1.0 / 255.0, 0.0)?;
         let labels = self.labels.narrow(0, start, n)?;
         Ok(Batch { images, labels })
     }
@@ -228,17 +208,11 @@ impl DeviceDataset {
     /// All images in order, `batch_size` at a time (the last batch may be smaller).
     pub fn sequential(&self, batch_size: usize) -> impl Iterator<Item = Result<Batch>> + '_ {
         let batch_size = batch_size.max(1);
-        (0..self.len)
-            .step_by(batch_size)
-            .map(move |start| self.range(start, batch_size))
+        (0..self.len).step_by(batch_size).map(move |start| self.range(start, batch_size))
     }
 
     /// An endless stream of shuffled batches: each epoch is a new permutation drawn from `seed`.
-    pub fn shuffled(
-        &self,
-        batch_size: usize,
-        seed: u64,
-    ) -> impl Iterator<Item = Result<Batch>> + '_ {
+    pub fn shuffled(&self, batch_size: usize, seed: u64) -> impl Iterator<Item = Result<Batch>> + '_ {
         ShuffledBatches::new(self.len, batch_size, seed).map(move |ids| self.batch(&ids))
     }
 }
@@ -250,41 +224,14 @@ mod tests {
     fn tiny() -> ImageDataset {
         // 4 images of 1x2x2: image i is filled with i * 85.
         let images = (0..4u8).flat_map(|i| [i * 85; 4]).collect();
-        ImageDataset::new(
-            "tiny",
-            images,
-            vec![0, 1, 0, 1],
-            [1, 2, 2],
-            vec!["a".into(), "b".into()],
-            vec![],
-        )
-        .unwrap()
+        ImageDataset::new("tiny", images, vec![0, 1, 0, 1], [1, 2, 2], vec!["a".into(), "b".into()], vec![])
+            .unwrap()
     }
 
     #[test]
     fn new_rejects_mismatched_sizes_and_labels() {
-        assert!(
-            ImageDataset::new(
-                "x",
-                vec![0; 7],
-                vec![0, 0],
-                [1, 2, 2],
-                vec!["a".into()],
-                vec![]
-            )
-            .is_err()
-        );
-        assert!(
-            ImageDataset::new(
-                "x",
-                vec![0; 4],
-                vec![3],
-                [1, 2, 2],
-                vec!["a".into()],
-                vec![]
-            )
-            .is_err()
-        );
+        assert!(ImageDataset::new("x", vec![0; 7], vec![0, 0], [1, 2, 2], vec!["a".into()], vec![]).is_err());
+        assert!(ImageDataset::new("x", vec![0; 4], vec![3], [1, 2, 2], vec!["a".into()], vec![]).is_err());
     }
 
     #[test]
@@ -307,10 +254,7 @@ mod tests {
         assert_eq!(v[0], 1.0);
         assert!((v[4] - 85.0 / 255.0).abs() < 1e-6);
         assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
-        let all: Vec<usize> = d
-            .sequential(3)
-            .map(|b| b.unwrap().labels.dims()[0])
-            .collect();
+        let all: Vec<usize> = d.sequential(3).map(|b| b.unwrap().labels.dims()[0]).collect();
         assert_eq!(all, vec![3, 1]);
     }
 }

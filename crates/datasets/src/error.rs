@@ -75,10 +75,7 @@ impl DataError {
 
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.as_ref().to_path_buf(),
-            source,
-        }
+        DataError::Io { path: path.as_ref().to_path_buf(), source }
     }
 }
 

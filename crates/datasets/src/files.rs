@@ -71,14 +71,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
         md5 = Some("f68b3c2dcbeaaa9fbdd348bbdeb94873"),
         urls = &[
-            concat!(
-                "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                "train-images-idx3-ubyte.gz"
-            ),
-            concat!(
-                "https://storage.googleapis.com/cvdf-datasets/mnist/",
-                "train-images-idx3-ubyte.gz"
-            )
+            concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "train-images-idx3-ubyte.gz"),
+            concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "train-images-idx3-ubyte.gz")
         ],
         FileKind::Official,
         true
@@ -90,14 +84,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
         md5 = Some("d53e105ee54ea40749a09fcbcd1e9432"),
         urls = &[
-            concat!(
-                "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                "train-labels-idx1-ubyte.gz"
-            ),
-            concat!(
-                "https://storage.googleapis.com/cvdf-datasets/mnist/",
-                "train-labels-idx1-ubyte.gz"
-            )
+            concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "train-labels-idx1-ubyte.gz"),
+            concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "train-labels-idx1-ubyte.gz")
         ],
         FileKind::Official,
         true
@@ -109,14 +97,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
         md5 = Some("9fb629c4189551a2d022fa330f9573f3"),
         urls = &[
-            concat!(
-                "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                "t10k-images-idx3-ubyte.gz"
-            ),
-            concat!(
-                "https://storage.googleapis.com/cvdf-datasets/mnist/",
-                "t10k-images-idx3-ubyte.gz"
-            )
+            concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "t10k-images-idx3-ubyte.gz"),
+            concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "t10k-images-idx3-ubyte.gz")
         ],
         FileKind::Official,
         true
@@ -128,14 +110,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
         md5 = Some("ec29112dd5afa0611ce80d1b7f02629c"),
         urls = &[
-            concat!(
-                "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                "t10k-labels-idx1-ubyte.gz"
-            ),
-            concat!(
-                "https://storage.googleapis.com/cvdf-datasets/mnist/",
-                "t10k-labels-idx1-ubyte.gz"
-            )
+            concat!("https://ossci-datasets.s3.amazonaws.com/mnist/", "t10k-labels-idx1-ubyte.gz"),
+            concat!("https://storage.googleapis.com/cvdf-datasets/mnist/", "t10k-labels-idx1-ubyte.gz")
         ],
         FileKind::Official,
         true
@@ -252,9 +228,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         9_464_212,
         sha256 = None,
         md5 = Some("68d2efa1b9178cc56df9314c21c6e718"),
-        urls = &[
-            "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_background.zip"
-        ],
+        urls =
+            &["https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_background.zip"],
         FileKind::Official,
         true
     ),
@@ -264,9 +239,8 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         6_462_886,
         sha256 = None,
         md5 = Some("6b91aef0f799c5bb55b94e3f2daec811"),
-        urls = &[
-            "https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_evaluation.zip"
-        ],
+        urls =
+            &["https://raw.githubusercontent.com/brendenlake/omniglot/master/python/images_evaluation.zip"],
         FileKind::Official,
         true
     ),
@@ -277,9 +251,7 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("b6155a90989fe20b126b02d9c24ca06f879da31d90bd5ee684ac4667a2431eb4"),
         md5 = Some("00055ef698dac122567b060b8b6c9d4c"),
         urls = &[],
-        FileKind::Substitute(
-            "repacked zip of the original PNG files (same images, different container)"
-        ),
+        FileKind::Substitute("repacked zip of the original PNG files (same images, different container)"),
         false
     ),
     known!(
@@ -289,9 +261,7 @@ pub const KNOWN_FILES: &[KnownFile] = &[
         sha256 = Some("205f3f983e866f015ae3c41b2b824e8114c86c77e0155df5e618d84b7e4b354b"),
         md5 = Some("31487995ea687fac2e676b76affd3ea9"),
         urls = &[],
-        FileKind::Substitute(
-            "repacked zip of the original PNG files (same images, different container)"
-        ),
+        FileKind::Substitute("repacked zip of the original PNG files (same images, different container)"),
         false
     ),
 ];
@@ -364,9 +334,7 @@ pub fn matches(known: &KnownFile, bytes: &[u8]) -> bool {
 pub fn identify(path: &Path, dataset: &str, name: &str, bytes: &[u8]) -> Result<Provenance> {
     let candidates: Vec<&KnownFile> = known_files(dataset).filter(|k| k.name == name).collect();
     if candidates.is_empty() {
-        return Ok(Provenance::Unverified(
-            "no published checksum for this file name".to_string(),
-        ));
+        return Ok(Provenance::Unverified("no published checksum for this file name".to_string()));
     }
     for known in &candidates {
         if matches(known, bytes) {
@@ -400,9 +368,7 @@ pub fn identify(path: &Path, dataset: &str, name: &str, bytes: &[u8]) -> Result<
 
 /// The size of the official file `name` of `dataset`, if known (for "cut short" messages).
 pub fn official_size(dataset: &str, name: &str) -> Option<u64> {
-    known_files(dataset)
-        .find(|k| k.name == name && k.kind == FileKind::Official)
-        .map(|k| k.size)
+    known_files(dataset).find(|k| k.name == name && k.kind == FileKind::Official).map(|k| k.size)
 }
 
 /// `1234567` as `"1,234,567"`.
@@ -422,11 +388,7 @@ pub fn group(n: u64) -> String {
 pub(crate) fn read(path: &Path, dataset: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            DataError::Missing {
-                dataset: dataset.to_string(),
-                path: path.to_path_buf(),
-                hint: String::new(),
-            }
+            DataError::Missing { dataset: dataset.to_string(), path: path.to_path_buf(), hint: String::new() }
         } else {
             DataError::io(path, e)
         }
@@ -447,48 +409,26 @@ mod tests {
 
     #[test]
     fn digests_match_known_vectors() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
     }
 
     #[test]
     fn same_size_other_checksum_is_damage() {
         let bytes = vec![0u8; 4_542];
-        let err = identify(
-            Path::new("t10k-labels-idx1-ubyte.gz"),
-            "mnist",
-            "t10k-labels-idx1-ubyte.gz",
-            &bytes,
-        )
-        .unwrap_err()
-        .to_string();
+        let err =
+            identify(Path::new("t10k-labels-idx1-ubyte.gz"), "mnist", "t10k-labels-idx1-ubyte.gz", &bytes)
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("SHA-256"), "{err}");
         assert!(err.contains("cargo xtask download mnist"), "{err}");
     }
 
     #[test]
     fn other_size_is_unverified_and_unknown_name_too() {
-        let p = identify(
-            Path::new("x"),
-            "mnist",
-            "t10k-labels-idx1-ubyte.gz",
-            &[1, 2, 3],
-        )
-        .unwrap();
-        assert!(
-            matches!(p, Provenance::Unverified(ref s) if s.contains("4,542")),
-            "{p:?}"
-        );
-        let p = identify(
-            Path::new("x"),
-            "mnist",
-            "t10k-labels-idx1-ubyte",
-            &[1, 2, 3],
-        )
-        .unwrap();
+        let p = identify(Path::new("x"), "mnist", "t10k-labels-idx1-ubyte.gz", &[1, 2, 3]).unwrap();
+        assert!(matches!(p, Provenance::Unverified(ref s) if s.contains("4,542")), "{p:?}");
+        let p = identify(Path::new("x"), "mnist", "t10k-labels-idx1-ubyte", &[1, 2, 3]).unwrap();
         assert!(matches!(p, Provenance::Unverified(_)));
     }
 

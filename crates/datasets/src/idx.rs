@@ -63,10 +63,7 @@ pub fn gunzip(bytes: &[u8], path: &Path, dataset: &str) -> Result<Vec<u8>> {
 pub fn parse(bytes: &[u8], ndims: u8, path: &Path, dataset: &str) -> Result<Idx> {
     let bad = |problem: String| DataError::corrupt(path, dataset, problem);
     if bytes.len() < 4 {
-        return Err(bad(format!(
-            "is {} bytes long, too short for an IDX header",
-            bytes.len()
-        )));
+        return Err(bad(format!("is {} bytes long, too short for an IDX header", bytes.len())));
     }
     let found = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     if found != magic(ndims) {
@@ -78,10 +75,7 @@ pub fn parse(bytes: &[u8], ndims: u8, path: &Path, dataset: &str) -> Result<Idx>
     }
     let header = 4 + 4 * ndims as usize;
     if bytes.len() < header {
-        return Err(bad(format!(
-            "is {} bytes long, shorter than its {header}-byte header",
-            bytes.len()
-        )));
+        return Err(bad(format!("is {} bytes long, shorter than its {header}-byte header", bytes.len())));
     }
     let dims: Vec<usize> = (0..ndims as usize)
         .map(|i| {
@@ -91,11 +85,7 @@ pub fn parse(bytes: &[u8], ndims: u8, path: &Path, dataset: &str) -> Result<Idx>
         .collect();
     let expected = header + dims.iter().product::<usize>();
     if bytes.len() != expected {
-        let what = if bytes.len() < expected {
-            "the file was cut short"
-        } else {
-            "it has trailing bytes"
-        };
+        let what = if bytes.len() < expected { "the file was cut short" } else { "it has trailing bytes" };
         return Err(bad(format!(
             "header says dimensions {dims:?}, i.e. {} bytes of data after the header, but the data is \
              {} bytes long ({what})",
@@ -103,10 +93,7 @@ pub fn parse(bytes: &[u8], ndims: u8, path: &Path, dataset: &str) -> Result<Idx>
             group((bytes.len() - header) as u64)
         )));
     }
-    Ok(Idx {
-        dims,
-        data: bytes[header..].to_vec(),
-    })
+    Ok(Idx { dims, data: bytes[header..].to_vec() })
 }
 
 /// Encodes `data` with dimensions `dims` as IDX bytes (uncompressed).
@@ -148,9 +135,7 @@ mod tests {
     #[test]
     fn wrong_magic_is_named() {
         let bytes = encode(&[3], &[1, 2, 3]);
-        let err = parse(&bytes, 3, Path::new("f"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = parse(&bytes, 3, Path::new("f"), "mnist").unwrap_err().to_string();
         assert!(err.contains("magic number is 2049"), "{err}");
         assert!(err.contains("expected 2051"), "{err}");
     }
@@ -159,22 +144,14 @@ mod tests {
     fn truncated_and_trailing_data_are_errors() {
         let mut bytes = encode(&[4], &[1, 2, 3, 4]);
         bytes.pop();
-        let err = parse(&bytes, 1, Path::new("f"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = parse(&bytes, 1, Path::new("f"), "mnist").unwrap_err().to_string();
         assert!(err.contains("cut short"), "{err}");
         bytes.extend_from_slice(&[0, 0]);
-        let err = parse(&bytes, 1, Path::new("f"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = parse(&bytes, 1, Path::new("f"), "mnist").unwrap_err().to_string();
         assert!(err.contains("trailing"), "{err}");
-        let err = parse(&[0, 0], 1, Path::new("f"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = parse(&[0, 0], 1, Path::new("f"), "mnist").unwrap_err().to_string();
         assert!(err.contains("too short"), "{err}");
-        let err = parse(&[0, 0, 8, 3, 0], 3, Path::new("f"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = parse(&[0, 0, 8, 3, 0], 3, Path::new("f"), "mnist").unwrap_err().to_string();
         assert!(err.contains("header"), "{err}");
     }
 
@@ -182,9 +159,7 @@ mod tests {
     fn cut_gzip_stream_names_the_official_size() {
         let gz = gzip(&encode(&[1000], &[7; 1000]));
         let cut = &gz[..gz.len() / 2];
-        let err = gunzip(cut, Path::new("/d/train-labels-idx1-ubyte.gz"), "mnist")
-            .unwrap_err()
-            .to_string();
+        let err = gunzip(cut, Path::new("/d/train-labels-idx1-ubyte.gz"), "mnist").unwrap_err().to_string();
         assert!(err.contains("cut short"), "{err}");
         assert!(err.contains("28,881"), "{err}");
         let err = gunzip(&[0x1f, 0x8b, 0, 0, 0, 0], Path::new("g"), "mnist").unwrap_err();

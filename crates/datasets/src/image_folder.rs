@@ -45,9 +45,7 @@ pub fn load_dir(dir: &Path, name: &str) -> Result<ImageDataset> {
     let classes = class_names(&items);
     let sources = vec![SourceFile {
         path: dir.to_path_buf(),
-        provenance: Provenance::Unverified(
-            "image folder; every image decoded and size-checked".into(),
-        ),
+        provenance: Provenance::Unverified("image folder; every image decoded and size-checked".into()),
     }];
     decode_all(name, items, classes, sources)
 }
@@ -74,22 +72,12 @@ pub fn read_dir_images(dir: &Path) -> Result<Vec<EncodedImage>> {
     };
     let mut items = Vec::new();
     for class_dir in list(dir)?.into_iter().filter(|p| p.is_dir()) {
-        let class = class_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let class = class_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         for file in list(&class_dir)? {
-            let fname = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let fname = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if file.is_file() && is_image(&fname) {
                 let bytes = std::fs::read(&file).map_err(|e| DataError::io(&file, e))?;
-                items.push(EncodedImage {
-                    class: class.clone(),
-                    path: file,
-                    bytes,
-                });
+                items.push(EncodedImage { class: class.clone(), path: file, bytes });
             }
         }
     }
@@ -116,9 +104,7 @@ pub fn decode_all(
     classes: Vec<String>,
     sources: Vec<SourceFile>,
 ) -> Result<ImageDataset> {
-    let first = items
-        .first()
-        .ok_or_else(|| DataError::Invalid(format!("{name}: no images")))?;
+    let first = items.first().ok_or_else(|| DataError::Invalid(format!("{name}: no images")))?;
     let probe = decode(first)?;
     let channels = if matches!(
         probe,
@@ -133,17 +119,13 @@ pub fn decode_all(
     let labels: Vec<u32> = items
         .iter()
         .map(|i| {
-            classes
-                .iter()
-                .position(|c| *c == i.class)
-                .map(|p| p as u32)
-                .ok_or_else(|| {
-                    DataError::Invalid(format!(
-                        "{}: class {:?} is not among {classes:?}",
-                        i.path.display(),
-                        i.class
-                    ))
-                })
+            classes.iter().position(|c| *c == i.class).map(|p| p as u32).ok_or_else(|| {
+                DataError::Invalid(format!(
+                    "{}: class {:?} is not among {classes:?}",
+                    i.path.display(),
+                    i.class
+                ))
+            })
         })
         .collect::<Result<_>>()?;
     let mut images = vec![0u8; items.len() * per];
@@ -231,14 +213,7 @@ pub fn load_cifar_jpeg(root: &Path, split: Split) -> Result<ImageDataset> {
             Ok(true)
         })?;
         items.sort_by(|a, b| a.path.cmp(&b.path));
-        (
-            items,
-            order,
-            SourceFile {
-                path: archive.clone(),
-                provenance,
-            },
-        )
+        (items, order, SourceFile { path: archive.clone(), provenance })
     } else {
         return Err(DataError::Missing {
             dataset: ds.into(),
@@ -263,12 +238,7 @@ pub fn load_cifar_jpeg(root: &Path, split: Split) -> Result<ImageDataset> {
     {
         items = official_order(items, &order, &classes, &source.path)?;
     }
-    decode_all(
-        &format!("cifar-10-jpeg/{}", split.name()),
-        items,
-        classes,
-        vec![source],
-    )
+    decode_all(&format!("cifar-10-jpeg/{}", split.name()), items, classes, vec![source])
 }
 
 /// Reorders training images by `train_order.txt` (`index label train/CLASS/FILE` per line).
@@ -281,19 +251,11 @@ fn official_order(
     let bad = |problem: String| DataError::corrupt(path, cifar::FOLDER, problem);
     let mut by_key: BTreeMap<String, EncodedImage> = BTreeMap::new();
     for it in items {
-        let file = it
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file = it.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         by_key.insert(format!("train/{}/{file}", it.class), it);
     }
     let mut out = Vec::with_capacity(by_key.len());
-    for (ln, line) in order
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
+    for (ln, line) in order.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let [idx, label, rel] = parts[..] else {
             return Err(bad(format!(
@@ -309,17 +271,11 @@ fn official_order(
             )));
         }
         let item = by_key.remove(rel).ok_or_else(|| {
-            bad(format!(
-                "train_order.txt line {} names {rel}, which is missing or listed twice",
-                ln + 1
-            ))
+            bad(format!("train_order.txt line {} names {rel}, which is missing or listed twice", ln + 1))
         })?;
         let expected = label.parse::<usize>().ok().and_then(|l| classes.get(l));
         if expected != Some(&item.class) {
-            return Err(bad(format!(
-                "train_order.txt line {} gives label {label} for {rel}",
-                ln + 1
-            )));
+            return Err(bad(format!("train_order.txt line {} gives label {label} for {rel}", ln + 1)));
         }
         out.push(item);
     }
@@ -340,17 +296,13 @@ mod tests {
 
     fn png_gray(w: u32, h: u32, v: u8) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
-        GrayImage::from_pixel(w, h, image::Luma([v]))
-            .write_to(&mut out, ImageFormat::Png)
-            .unwrap();
+        GrayImage::from_pixel(w, h, image::Luma([v])).write_to(&mut out, ImageFormat::Png).unwrap();
         out.into_inner()
     }
 
     fn png_rgb(w: u32, h: u32, px: [u8; 3]) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
-        RgbImage::from_pixel(w, h, image::Rgb(px))
-            .write_to(&mut out, ImageFormat::Png)
-            .unwrap();
+        RgbImage::from_pixel(w, h, image::Rgb(px)).write_to(&mut out, ImageFormat::Png).unwrap();
         out.into_inner()
     }
 
@@ -392,15 +344,8 @@ mod tests {
         let e = load_dir(t.path(), "t").unwrap_err().to_string();
         assert!(e.contains("1.png") && e.contains("decoded"), "{e}");
         let empty = tempfile::tempdir().unwrap();
-        assert!(
-            load_dir(empty.path(), "t")
-                .unwrap_err()
-                .to_string()
-                .contains("no images")
-        );
-        let e = load_dir(&empty.path().join("nope"), "t")
-            .unwrap_err()
-            .to_string();
+        assert!(load_dir(empty.path(), "t").unwrap_err().to_string().contains("no images"));
+        let e = load_dir(&empty.path().join("nope"), "t").unwrap_err().to_string();
         assert!(e.contains("nope") && e.contains("folder not found"), "{e}");
     }
 
@@ -411,29 +356,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut members: Vec<(String, Vec<u8>)> = Vec::new();
         for (i, c) in cifar::CLASSES.iter().enumerate() {
-            members.push((
-                format!("cifar-10-jpeg/train/{c}/0000.png"),
-                png_rgb(4, 4, [i as u8; 3]),
-            ));
-            members.push((
-                format!("cifar-10-jpeg/test/{c}/0000.png"),
-                png_rgb(4, 4, [i as u8; 3]),
-            ));
+            members.push((format!("cifar-10-jpeg/train/{c}/0000.png"), png_rgb(4, 4, [i as u8; 3])));
+            members.push((format!("cifar-10-jpeg/test/{c}/0000.png"), png_rgb(4, 4, [i as u8; 3])));
         }
         // Official order: classes in reverse.
-        let order: String = (0..10)
-            .map(|i| format!("{i} {} train/{}/0000.png\n", 9 - i, cifar::CLASSES[9 - i]))
-            .collect();
+        let order: String =
+            (0..10).map(|i| format!("{i} {} train/{}/0000.png\n", 9 - i, cifar::CLASSES[9 - i])).collect();
         members.push(("cifar-10-jpeg/train_order.txt".into(), order.into_bytes()));
-        let refs: Vec<(&str, &[u8])> = members
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_slice()))
-            .collect();
-        std::fs::write(
-            dir.join("cifar-10-jpeg.tar.gz"),
-            cifar::tests::tar_gz(&refs),
-        )
-        .unwrap();
+        let refs: Vec<(&str, &[u8])> = members.iter().map(|(a, b)| (a.as_str(), b.as_slice())).collect();
+        std::fs::write(dir.join("cifar-10-jpeg.tar.gz"), cifar::tests::tar_gz(&refs)).unwrap();
         let train = load_cifar_jpeg(t.path(), Split::Train).unwrap();
         assert_eq!(train.labels, (0..10).rev().collect::<Vec<u32>>());
         assert_eq!(train.image(0)[0], 9);
@@ -460,19 +391,9 @@ mod tests {
             ("", "not listed in train_order.txt"),
         ];
         for (text, needle) in cases {
-            let e = official_order(items(), text, &classes, p)
-                .unwrap_err()
-                .to_string();
-            assert!(
-                e.contains(needle) && e.contains("cifar-10-jpeg.tar.gz"),
-                "{text:?}: {e}"
-            );
+            let e = official_order(items(), text, &classes, p).unwrap_err().to_string();
+            assert!(e.contains(needle) && e.contains("cifar-10-jpeg.tar.gz"), "{text:?}: {e}");
         }
-        assert_eq!(
-            official_order(items(), "0 3 train/cat/0000.jpg\n", &classes, p)
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(official_order(items(), "0 3 train/cat/0000.jpg\n", &classes, p).unwrap().len(), 1);
     }
 }

@@ -163,14 +163,7 @@ fn omniglot_split(o: &Omniglot, split: Split) -> Result<ImageDataset> {
         classes.push(format!("{}/{}", c.alphabet, c.name));
     }
     ImageDataset::new(
-        format!(
-            "omniglot/{}",
-            if background {
-                "background"
-            } else {
-                "evaluation"
-            }
-        ),
+        format!("omniglot/{}", if background { "background" } else { "evaluation" }),
         images,
         labels,
         [1, o.size, o.size],
@@ -221,10 +214,7 @@ mod tests {
         for d in Dataset::ALL {
             assert_eq!(d.to_string().parse::<Dataset>().unwrap(), d);
         }
-        assert_eq!(
-            "folder:/x".parse::<Dataset>().unwrap(),
-            Dataset::Folder("/x".into())
-        );
+        assert_eq!("folder:/x".parse::<Dataset>().unwrap(), Dataset::Folder("/x".into()));
         let e = "imagenet".parse::<Dataset>().unwrap_err().to_string();
         assert!(e.contains("imagenet") && e.contains("mnist"), "{e}");
         assert!("folder:".parse::<Dataset>().is_err());

@@ -90,11 +90,7 @@ struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     fn u32_at(&self, at: usize) -> Option<u32> {
         let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
+        Some(if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
 
     /// Reads one element: (type, data, whether it was in small format). Advances past padding.
@@ -105,10 +101,7 @@ impl<'a> Cursor<'a> {
         let (ty, small_len) = (first & 0xffff, first >> 16);
         if small_len != 0 {
             if small_len > 4 {
-                return Err(format!(
-                    "small data element at byte {} claims {small_len} bytes",
-                    self.pos
-                ));
+                return Err(format!("small data element at byte {} claims {small_len} bytes", self.pos));
             }
             let start = self.pos + 4;
             let data = self
@@ -130,11 +123,7 @@ impl<'a> Cursor<'a> {
                 self.bytes.len().saturating_sub(start)
             )
         })?;
-        self.pos = if ty == MI_COMPRESSED {
-            start + len
-        } else {
-            start + len.div_ceil(8) * 8
-        };
+        self.pos = if ty == MI_COMPRESSED { start + len } else { start + len.div_ceil(8) * 8 };
         Ok((ty, data))
     }
 }
@@ -143,20 +132,12 @@ fn numbers(ty: u32, data: &[u8], big_endian: bool) -> std::result::Result<MatDat
     macro_rules! conv {
         ($t:ty, $n:expr) => {{
             if data.len() % $n != 0 {
-                return Err(format!(
-                    "{} bytes is not a whole number of {}-byte values",
-                    data.len(),
-                    $n
-                ));
+                return Err(format!("{} bytes is not a whole number of {}-byte values", data.len(), $n));
             }
             data.chunks_exact($n)
                 .map(|c| {
                     let a: [u8; $n] = c.try_into().unwrap_or([0; $n]);
-                    (if big_endian {
-                        <$t>::from_be_bytes(a)
-                    } else {
-                        <$t>::from_le_bytes(a)
-                    }) as f64
+                    (if big_endian { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }) as f64
                 })
                 .collect()
         }};
@@ -178,22 +159,12 @@ fn numbers(ty: u32, data: &[u8], big_endian: bool) -> std::result::Result<MatDat
 
 /// Parses a `miMATRIX` element's data; `None` for arrays that are not plain numeric arrays.
 fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>, String> {
-    let mut c = Cursor {
-        bytes: data,
-        pos: 0,
-        big_endian,
-    };
+    let mut c = Cursor { bytes: data, pos: 0, big_endian };
     let (ty, flags) = c.element()?;
     if ty != MI_UINT32 || flags.len() < 8 {
         return Err("array flags sub-element is missing".into());
     }
-    let flags0 = Cursor {
-        bytes: flags,
-        pos: 0,
-        big_endian,
-    }
-    .u32_at(0)
-    .unwrap_or(0);
+    let flags0 = Cursor { bytes: flags, pos: 0, big_endian }.u32_at(0).unwrap_or(0);
     let class = (flags0 & 0xff) as u8;
     let complex = flags0 & 0x0800 != 0;
     if !NUMERIC_CLASSES.contains(&class) || complex {
@@ -201,9 +172,7 @@ fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>
     }
     let (ty, dims) = c.element()?;
     if ty != MI_INT32 {
-        return Err(format!(
-            "dimensions sub-element has type {ty}, expected 5 (miINT32)"
-        ));
+        return Err(format!("dimensions sub-element has type {ty}, expected 5 (miINT32)"));
     }
     let dims: Vec<usize> = match numbers(MI_INT32, dims, big_endian)? {
         MatData::F64(v) => v.iter().map(|&d| d as usize).collect(),
@@ -220,30 +189,20 @@ fn matrix(data: &[u8], big_endian: bool) -> std::result::Result<Option<MatArray>
             values.len()
         ));
     }
-    Ok(Some(MatArray {
-        name,
-        class,
-        dims,
-        data: values,
-    }))
+    Ok(Some(MatArray { name, class, dims, data: values }))
 }
 
 /// Reads every numeric variable of a level-5 MAT-file. `path` and `dataset` are for messages.
 pub fn read(bytes: &[u8], path: &Path, dataset: &str) -> Result<Vec<MatArray>> {
     let bad = |problem: String| DataError::corrupt(path, dataset, problem);
     if bytes.len() < 128 {
-        return Err(bad(format!(
-            "is {} bytes, shorter than the 128-byte MAT-file header",
-            bytes.len()
-        )));
+        return Err(bad(format!("is {} bytes, shorter than the 128-byte MAT-file header", bytes.len())));
     }
     let big_endian = match &bytes[126..128] {
         b"IM" => false,
         b"MI" => true,
         other => {
-            let hint = if bytes.starts_with(b"\x89HDF")
-                || bytes[..128].windows(4).any(|w| w == b"HDF\r")
-            {
+            let hint = if bytes.starts_with(b"\x89HDF") || bytes[..128].windows(4).any(|w| w == b"HDF\r") {
                 " (this looks like a MATLAB v7.3 / HDF5 file, which is not supported: save it with -v7)"
             } else {
                 ""
@@ -254,31 +213,21 @@ pub fn read(bytes: &[u8], path: &Path, dataset: &str) -> Result<Vec<MatArray>> {
         }
     };
     let mut out = Vec::new();
-    let mut c = Cursor {
-        bytes,
-        pos: 128,
-        big_endian,
-    };
+    let mut c = Cursor { bytes, pos: 128, big_endian };
     while c.pos < bytes.len() {
         let (ty, data) = c.element().map_err(bad)?;
         let arr = match ty {
             MI_MATRIX => matrix(data, big_endian).map_err(bad)?,
             MI_COMPRESSED => {
                 let mut inflated = Vec::new();
-                flate2::read::ZlibDecoder::new(data)
-                    .read_to_end(&mut inflated)
-                    .map_err(|e| bad(format!("a compressed variable cannot be inflated ({e}): the file was cut short or is damaged")))?;
-                let mut inner = Cursor {
-                    bytes: &inflated,
-                    pos: 0,
-                    big_endian,
-                };
+                flate2::read::ZlibDecoder::new(data).read_to_end(&mut inflated).map_err(|e| {
+                    bad(format!(
+                        "a compressed variable cannot be inflated ({e}): the file was cut short or is damaged"
+                    ))
+                })?;
+                let mut inner = Cursor { bytes: &inflated, pos: 0, big_endian };
                 let (ity, idata) = inner.element().map_err(bad)?;
-                if ity == MI_MATRIX {
-                    matrix(idata, big_endian).map_err(bad)?
-                } else {
-                    None
-                }
+                if ity == MI_MATRIX { matrix(idata, big_endian).map_err(bad)? } else { None }
             }
             _ => None,
         };
@@ -395,11 +344,7 @@ mod tests {
     fn small_elements_and_big_endian_numbers() {
         // A small-format element: type miUINT16 (4), 2 bytes, data 0x0102 big-endian.
         let small = [0u8, 2, 0, 4, 1, 2, 0, 0];
-        let mut c = Cursor {
-            bytes: &small,
-            pos: 0,
-            big_endian: true,
-        };
+        let mut c = Cursor { bytes: &small, pos: 0, big_endian: true };
         let (ty, data) = c.element().unwrap();
         assert_eq!((ty, data), (MI_UINT16, &[1u8, 2][..]));
         assert_eq!(c.pos, 8);
@@ -418,14 +363,10 @@ mod tests {
         let e = read(&bytes, p, "svhn").unwrap_err().to_string();
         assert!(e.contains("endianness"), "{e}");
         let bytes = write(&sample(), false);
-        let e = read(&bytes[..bytes.len() - 20], p, "svhn")
-            .unwrap_err()
-            .to_string();
+        let e = read(&bytes[..bytes.len() - 20], p, "svhn").unwrap_err().to_string();
         assert!(e.contains("cut short"), "{e}");
         let bytes = write(&sample(), true);
-        let e = read(&bytes[..bytes.len() - 5], p, "svhn")
-            .unwrap_err()
-            .to_string();
+        let e = read(&bytes[..bytes.len() - 5], p, "svhn").unwrap_err().to_string();
         assert!(e.contains("cut short"), "{e}");
     }
 }

@@ -89,10 +89,7 @@ pub fn load(root: &Path, which: IdxDataset, split: Split) -> Result<ImageDataset
         return Err(DataError::corrupt(
             &lbl_path,
             ds,
-            format!(
-                "label {} at index {pos} is not a class 0-9",
-                labels.data[pos]
-            ),
+            format!("label {} at index {pos} is not a class 0-9", labels.data[pos]),
         ));
     }
     let labels: Vec<u32> = labels.data.iter().map(|&l| l as u32).collect();
@@ -103,25 +100,14 @@ pub fn load(root: &Path, which: IdxDataset, split: Split) -> Result<ImageDataset
         [1, 28, 28],
         which.classes(),
         vec![
-            SourceFile {
-                path: img_path,
-                provenance: img_prov,
-            },
-            SourceFile {
-                path: lbl_path,
-                provenance: lbl_prov,
-            },
+            SourceFile { path: img_path, provenance: img_prov },
+            SourceFile { path: lbl_path, provenance: lbl_prov },
         ],
     )
 }
 
 /// Finds, checks and parses `<root>/<ds>/<stem>(.gz)`.
-fn read_idx(
-    root: &Path,
-    ds: &str,
-    stem: &str,
-    ndims: u8,
-) -> Result<(PathBuf, idx::Idx, files::Provenance)> {
+fn read_idx(root: &Path, ds: &str, stem: &str, ndims: u8) -> Result<(PathBuf, idx::Idx, files::Provenance)> {
     let gz = root.join(ds).join(format!("{stem}.gz"));
     let plain = root.join(ds).join(stem);
     let path = if gz.is_file() {
@@ -138,11 +124,7 @@ fn read_idx(
     let raw = files::read(&path, ds)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or(stem);
     let provenance = files::identify(&path, ds, name, &raw)?;
-    let bytes = if idx::is_gzip(&raw) {
-        idx::gunzip(&raw, &path, ds)?
-    } else {
-        raw
-    };
+    let bytes = if idx::is_gzip(&raw) { idx::gunzip(&raw, &path, ds)? } else { raw };
     let parsed = idx::parse(&bytes, ndims, &path, ds)?;
     Ok((path, parsed, provenance))
 }
@@ -157,10 +139,7 @@ pub fn write(dir: &Path, data: &ImageDataset, split: Split) -> std::io::Result<(
         dir.join(format!("{img_stem}.gz")),
         idx::gzip(&idx::encode(&[data.len(), h, w], &data.images)),
     )?;
-    std::fs::write(
-        dir.join(format!("{lbl_stem}.gz")),
-        idx::gzip(&idx::encode(&[data.len()], &labels)),
-    )
+    std::fs::write(dir.join(format!("{lbl_stem}.gz")), idx::gzip(&idx::encode(&[data.len()], &labels)))
 }
 
 #[cfg(test)]
@@ -170,16 +149,9 @@ mod tests {
     fn write_split(dir: &Path, n: usize, h: usize, labels: &[u8]) {
         std::fs::create_dir_all(dir).unwrap();
         let imgs: Vec<u8> = (0..n * h * 28).map(|i| (i % 251) as u8).collect();
-        std::fs::write(
-            dir.join("t10k-images-idx3-ubyte.gz"),
-            idx::gzip(&idx::encode(&[n, h, 28], &imgs)),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join("t10k-labels-idx1-ubyte"),
-            idx::encode(&[labels.len()], labels),
-        )
-        .unwrap();
+        std::fs::write(dir.join("t10k-images-idx3-ubyte.gz"), idx::gzip(&idx::encode(&[n, h, 28], &imgs)))
+            .unwrap();
+        std::fs::write(dir.join("t10k-labels-idx1-ubyte"), idx::encode(&[labels.len()], labels)).unwrap();
     }
 
     #[test]
@@ -190,39 +162,29 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d.labels, vec![0, 9, 4]);
         assert_eq!(d.image(1)[0], (784 % 251) as u8);
-        assert!(matches!(
-            d.sources[0].provenance,
-            files::Provenance::Unverified(_)
-        ));
+        assert!(matches!(d.sources[0].provenance, files::Provenance::Unverified(_)));
     }
 
     #[test]
     fn count_mismatch_bad_label_bad_shape_missing() {
         let t = tempfile::tempdir().unwrap();
         write_split(&t.path().join("mnist"), 3, 28, &[0, 9]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
-            .unwrap_err()
-            .to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
         assert!(e.contains("2 labels") && e.contains("3 images"), "{e}");
 
         write_split(&t.path().join("mnist"), 2, 28, &[0, 10]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
-            .unwrap_err()
-            .to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
         assert!(e.contains("label 10"), "{e}");
 
         write_split(&t.path().join("mnist"), 2, 27, &[0, 1]);
-        let e = load(t.path(), IdxDataset::Mnist, Split::Test)
-            .unwrap_err()
-            .to_string();
+        let e = load(t.path(), IdxDataset::Mnist, Split::Test).unwrap_err().to_string();
         assert!(e.contains("28x28"), "{e}");
 
         let e = load(t.path(), IdxDataset::FashionMnist, Split::Train).unwrap_err();
         assert!(matches!(e, DataError::Missing { .. }));
         let e = e.to_string();
         assert!(
-            e.contains("train-images-idx3-ubyte.gz")
-                && e.contains("cargo xtask download fashion-mnist"),
+            e.contains("train-images-idx3-ubyte.gz") && e.contains("cargo xtask download fashion-mnist"),
             "{e}"
         );
     }

@@ -72,11 +72,8 @@ impl Omniglot {
 
     /// Number of distinct alphabets.
     pub fn alphabets(&self) -> usize {
-        let mut a: Vec<(&str, bool)> = self
-            .characters
-            .iter()
-            .map(|c| (c.alphabet.as_str(), c.background))
-            .collect();
+        let mut a: Vec<(&str, bool)> =
+            self.characters.iter().map(|c| (c.alphabet.as_str(), c.background)).collect();
         a.dedup();
         a.len()
     }
@@ -118,12 +115,7 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
         for ((alphabet, name), drawings) in groups {
             let start = entries.len();
             entries.extend(drawings);
-            characters.push(Character {
-                alphabet,
-                name,
-                background: set == 0,
-                images: start..entries.len(),
-            });
+            characters.push(Character { alphabet, name, background: set == 0, images: start..entries.len() });
         }
         sources.push(SourceFile { path, provenance });
     }
@@ -131,9 +123,7 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
     let mut images = vec![0u8; entries.len() * per];
     crate::par::fill(&entries, &mut images, per, |e, dst| {
         let img = image::load_from_memory_with_format(&e.bytes, image::ImageFormat::Png)
-            .map_err(|err| {
-                DataError::corrupt(&e.path, FOLDER, format!("is not a readable PNG ({err})"))
-            })?
+            .map_err(|err| DataError::corrupt(&e.path, FOLDER, format!("is not a readable PNG ({err})")))?
             .to_luma8();
         if img.dimensions() != (ORIGINAL_SIDE, ORIGINAL_SIDE) {
             return Err(DataError::corrupt(
@@ -152,20 +142,11 @@ pub fn load(root: &Path, size: usize) -> Result<Omniglot> {
         }
         Ok(())
     })?;
-    Ok(Omniglot {
-        images,
-        size,
-        characters,
-        sources,
-    })
+    Ok(Omniglot { images, size, characters, sources })
 }
 
 /// Reads the PNG members of one archive, grouped by (alphabet, character) in sorted order.
-fn read_zip(
-    raw: &[u8],
-    path: &Path,
-    prefix: &str,
-) -> Result<BTreeMap<(String, String), Vec<Entry>>> {
+fn read_zip(raw: &[u8], path: &Path, prefix: &str) -> Result<BTreeMap<(String, String), Vec<Entry>>> {
     let broken = |e: String| {
         DataError::corrupt(
             path,
@@ -173,8 +154,7 @@ fn read_zip(
             format!("cannot be read as a zip archive ({e}); it may be cut short"),
         )
     };
-    let mut zip =
-        zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| broken(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(raw)).map_err(|e| broken(e.to_string()))?;
     let mut groups: BTreeMap<(String, String), BTreeMap<String, Entry>> = BTreeMap::new();
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).map_err(|e| broken(e.to_string()))?;
@@ -201,30 +181,16 @@ fn read_zip(
             continue;
         }
         let mut bytes = Vec::with_capacity(f.size() as usize);
-        f.read_to_end(&mut bytes)
-            .map_err(|e| broken(format!("member {name}: {e}")))?;
-        groups
-            .entry((alphabet.to_string(), character.to_string()))
-            .or_default()
-            .insert(
-                file.to_string(),
-                Entry {
-                    path: PathBuf::from(format!("{}:{name}", path.display())),
-                    bytes,
-                },
-            );
+        f.read_to_end(&mut bytes).map_err(|e| broken(format!("member {name}: {e}")))?;
+        groups.entry((alphabet.to_string(), character.to_string())).or_default().insert(
+            file.to_string(),
+            Entry { path: PathBuf::from(format!("{}:{name}", path.display())), bytes },
+        );
     }
     if groups.is_empty() {
-        return Err(DataError::corrupt(
-            path,
-            FOLDER,
-            format!("holds no PNG images under {prefix}"),
-        ));
+        return Err(DataError::corrupt(path, FOLDER, format!("holds no PNG images under {prefix}")));
     }
-    Ok(groups
-        .into_iter()
-        .map(|(k, v)| (k, v.into_values().collect()))
-        .collect())
+    Ok(groups.into_iter().map(|(k, v)| (k, v.into_values().collect())).collect())
 }
 
 /// One PNG file of an Omniglot archive, undecoded.
@@ -249,19 +215,8 @@ pub fn read_members(path: &Path, prefix: &str) -> Result<Vec<Member>> {
         .into_iter()
         .flat_map(|((alphabet, character), entries)| {
             entries.into_iter().map(move |e| {
-                let file = e
-                    .path
-                    .to_string_lossy()
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                Member {
-                    alphabet: alphabet.clone(),
-                    character: character.clone(),
-                    file,
-                    bytes: e.bytes,
-                }
+                let file = e.path.to_string_lossy().rsplit('/').next().unwrap_or_default().to_string();
+                Member { alphabet: alphabet.clone(), character: character.clone(), file, bytes: e.bytes }
             })
         })
         .collect())
@@ -273,14 +228,10 @@ pub fn write_zip(out: &Path, prefix: &str, members: &[Member]) -> std::io::Resul
     use std::io::Write;
     let file = std::fs::File::create(out)?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for m in members {
-        zip.start_file(
-            format!("{prefix}{}/{}/{}", m.alphabet, m.character, m.file),
-            opts,
-        )
-        .map_err(std::io::Error::other)?;
+        zip.start_file(format!("{prefix}{}/{}/{}", m.alphabet, m.character, m.file), opts)
+            .map_err(std::io::Error::other)?;
         zip.write_all(&m.bytes)?;
     }
     zip.finish().map_err(std::io::Error::other)?;
@@ -346,24 +297,14 @@ pub(crate) mod tests {
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
         let e = load(t.path(), 28).unwrap_err().to_string();
-        assert!(
-            e.contains("images_evaluation.zip") && e.contains("zip"),
-            "{e}"
-        );
+        assert!(e.contains("images_evaluation.zip") && e.contains("zip"), "{e}");
         std::fs::remove_file(&p).unwrap();
         assert!(matches!(load(t.path(), 28), Err(DataError::Missing { .. })));
-        let members = read_members(
-            &t.path().join(FOLDER).join("images_background.zip"),
-            "images_background/",
-        )
-        .unwrap();
+        let members =
+            read_members(&t.path().join(FOLDER).join("images_background.zip"), "images_background/").unwrap();
         assert_eq!(members.len(), 1);
         assert_eq!(
-            (
-                members[0].alphabet.as_str(),
-                members[0].character.as_str(),
-                members[0].file.as_str()
-            ),
+            (members[0].alphabet.as_str(), members[0].character.as_str(), members[0].file.as_str()),
             ("Alpha0", "character00", "0000_00.png")
         );
     }

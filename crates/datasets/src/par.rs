@@ -23,15 +23,12 @@ pub(crate) fn fill<T: Sync>(
             .zip(out.chunks_mut(chunk * per))
             .map(|(its, dst)| {
                 s.spawn(move || {
-                    its.iter()
-                        .zip(dst.chunks_exact_mut(per))
-                        .try_for_each(|(item, slot)| f(item, slot))
+                    its.iter().zip(dst.chunks_exact_mut(per)).try_for_each(|(item, slot)| f(item, slot))
                 })
             })
             .collect();
         handles.into_iter().try_for_each(|h| {
-            h.join()
-                .map_err(|_| DataError::Invalid("an image decoding thread panicked".into()))?
+            h.join().map_err(|_| DataError::Invalid("an image decoding thread panicked".into()))?
         })
     })
 }

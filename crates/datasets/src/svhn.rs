@@ -57,33 +57,21 @@ pub fn decode(arrays: Vec<MatArray>, path: &Path) -> Result<(Vec<u8>, Vec<u32>)>
     let x = x.ok_or_else(|| bad("has no variable X (the images)".into()))?;
     let y = y.ok_or_else(|| bad("has no variable y (the labels)".into()))?;
     if x.dims.len() != 4 || x.dims[..3] != [32, 32, 3] {
-        return Err(bad(format!(
-            "X has dimensions {:?}, expected 32 x 32 x 3 x N",
-            x.dims
-        )));
+        return Err(bad(format!("X has dimensions {:?}, expected 32 x 32 x 3 x N", x.dims)));
     }
     let n = x.dims[3];
     if y.dims.iter().product::<usize>() != n || y.dims.iter().filter(|&&d| d != 1).count() > 1 {
-        return Err(bad(format!(
-            "y has dimensions {:?}, expected {n} x 1 to match X",
-            y.dims
-        )));
+        return Err(bad(format!("y has dimensions {:?}, expected {n} x 1 to match X", y.dims)));
     }
     let xs = match x.data {
         MatData::U8(v) => v,
         MatData::F64(_) => return Err(bad("X is not stored as uint8".into())),
     };
-    let ys = y
-        .data
-        .into_u8()
-        .ok_or_else(|| bad("y holds values that are not whole numbers 1-10".into()))?;
+    let ys = y.data.into_u8().ok_or_else(|| bad("y holds values that are not whole numbers 1-10".into()))?;
     let mut labels = Vec::with_capacity(n);
     for (i, &l) in ys.iter().enumerate() {
         if !(1..=10).contains(&l) {
-            return Err(bad(format!(
-                "label y({}) is {l}, expected 1-10 (10 means digit 0)",
-                i + 1
-            )));
+            return Err(bad(format!("label y({}) is {l}, expected 1-10 (10 means digit 0)", i + 1)));
         }
         labels.push((l % 10) as u32);
     }
@@ -117,10 +105,7 @@ pub fn encode(images: &[u8], labels: &[u32]) -> Vec<u8> {
             }
         }
     }
-    let y: Vec<f64> = labels
-        .iter()
-        .map(|&l| if l == 0 { 10.0 } else { l as f64 })
-        .collect();
+    let y: Vec<f64> = labels.iter().map(|&l| if l == 0 { 10.0 } else { l as f64 }).collect();
     mat::write(
         &[
             MatArray {
@@ -129,12 +114,7 @@ pub fn encode(images: &[u8], labels: &[u32]) -> Vec<u8> {
                 dims: vec![32, 32, 3, n],
                 data: MatData::U8(x),
             },
-            MatArray {
-                name: "y".into(),
-                class: mat::CLASS_DOUBLE,
-                dims: vec![n, 1],
-                data: MatData::F64(y),
-            },
+            MatArray { name: "y".into(), class: mat::CLASS_DOUBLE, dims: vec![n, 1], data: MatData::F64(y) },
         ],
         true,
     )
@@ -149,18 +129,11 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(t.path().join(FOLDER)).unwrap();
         let images: Vec<u8> = (0..2 * 3072).map(|i| (i * 7 % 256) as u8).collect();
-        std::fs::write(
-            t.path().join(FOLDER).join("test_32x32.mat"),
-            encode(&images, &[0, 7]),
-        )
-        .unwrap();
+        std::fs::write(t.path().join(FOLDER).join("test_32x32.mat"), encode(&images, &[0, 7])).unwrap();
         let d = load(t.path(), Split::Test).unwrap();
         assert_eq!(d.labels, vec![0, 7]);
         assert_eq!(d.images, images);
-        assert!(matches!(
-            load(t.path(), Split::Train),
-            Err(DataError::Missing { .. })
-        ));
+        assert!(matches!(load(t.path(), Split::Train), Err(DataError::Missing { .. })));
     }
 
     #[test]
@@ -173,18 +146,8 @@ mod tests {
             }
         }
         let arrays = vec![
-            MatArray {
-                name: "X".into(),
-                class: 9,
-                dims: vec![32, 32, 3, 1],
-                data: MatData::U8(x),
-            },
-            MatArray {
-                name: "y".into(),
-                class: 6,
-                dims: vec![1, 1],
-                data: MatData::U8(vec![10]),
-            },
+            MatArray { name: "X".into(), class: 9, dims: vec![32, 32, 3, 1], data: MatData::U8(x) },
+            MatArray { name: "y".into(), class: 6, dims: vec![1, 1], data: MatData::U8(vec![10]) },
         ];
         let (im, lb) = decode(arrays, Path::new("t")).unwrap();
         assert_eq!(lb, vec![0]);
@@ -197,31 +160,15 @@ mod tests {
         let mk = |xd: Vec<usize>, y: Vec<u8>| {
             let n: usize = xd.iter().product();
             vec![
-                MatArray {
-                    name: "X".into(),
-                    class: 9,
-                    dims: xd,
-                    data: MatData::U8(vec![0; n]),
-                },
-                MatArray {
-                    name: "y".into(),
-                    class: 6,
-                    dims: vec![y.len(), 1],
-                    data: MatData::U8(y),
-                },
+                MatArray { name: "X".into(), class: 9, dims: xd, data: MatData::U8(vec![0; n]) },
+                MatArray { name: "y".into(), class: 6, dims: vec![y.len(), 1], data: MatData::U8(y) },
             ]
         };
-        let e = decode(mk(vec![32, 32, 1, 1], vec![1]), Path::new("t"))
-            .unwrap_err()
-            .to_string();
+        let e = decode(mk(vec![32, 32, 1, 1], vec![1]), Path::new("t")).unwrap_err().to_string();
         assert!(e.contains("32 x 32 x 3 x N"), "{e}");
-        let e = decode(mk(vec![32, 32, 3, 2], vec![1]), Path::new("t"))
-            .unwrap_err()
-            .to_string();
+        let e = decode(mk(vec![32, 32, 3, 2], vec![1]), Path::new("t")).unwrap_err().to_string();
         assert!(e.contains("to match X"), "{e}");
-        let e = decode(mk(vec![32, 32, 3, 1], vec![11]), Path::new("t"))
-            .unwrap_err()
-            .to_string();
+        let e = decode(mk(vec![32, 32, 3, 1], vec![11]), Path::new("t")).unwrap_err().to_string();
         assert!(e.contains("expected 1-10"), "{e}");
         let e = decode(vec![], Path::new("t")).unwrap_err().to_string();
         assert!(e.contains("no variable X"), "{e}");

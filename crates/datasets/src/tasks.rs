@@ -72,12 +72,7 @@ impl Task {
     }
 }
 
-fn tensors(
-    images: &[u8],
-    labels: &[u32],
-    size: usize,
-    device: &Device,
-) -> Result<(Tensor, Tensor)> {
+fn tensors(images: &[u8], labels: &[u32], size: usize, device: &Device) -> Result<(Tensor, Tensor)> {
     let x = Tensor::from_slice(images, (labels.len(), 1, size, size), device)?
         .to_dtype(DType::F32)?
         .affine(1.0 / 255.0, 0.0)?;
@@ -103,16 +98,10 @@ impl<'a> TaskSampler<'a> {
         let n_train = if n >= 1623 {
             TRAIN_CHARACTERS
         } else {
-            (n * TRAIN_CHARACTERS)
-                .div_ceil(1623)
-                .min(n.saturating_sub(1))
+            (n * TRAIN_CHARACTERS).div_ceil(1623).min(n.saturating_sub(1))
         };
         let test = order.split_off(n_train);
-        Self {
-            data,
-            train: order,
-            test,
-        }
+        Self { data, train: order, test }
     }
 
     /// The character indices of a split.
@@ -211,10 +200,7 @@ mod tests {
         let o = omniglot::load(t.path(), 28).unwrap();
         let a = TaskSampler::new(&o, 1);
         let b = TaskSampler::new(&o, 1);
-        assert_eq!(
-            a.characters(ClassSplit::Train),
-            b.characters(ClassSplit::Train)
-        );
+        assert_eq!(a.characters(ClassSplit::Train), b.characters(ClassSplit::Train));
         let mut all: Vec<usize> = a.characters(ClassSplit::Train).to_vec();
         all.extend(a.characters(ClassSplit::Test));
         all.sort();
@@ -227,18 +213,9 @@ mod tests {
         let t = omniglot::tests::fixture_root(5, 4);
         let o = omniglot::load(t.path(), 28).unwrap();
         let s = TaskSampler::new(&o, 1);
-        let spec = TaskSpec {
-            n_way: 3,
-            k_shot: 1,
-            q_query: 2,
-            rotations: true,
-        };
-        let t1 = s
-            .sample(ClassSplit::Train, spec, &mut ChaCha8Rng::seed_from_u64(5))
-            .unwrap();
-        let t2 = s
-            .sample(ClassSplit::Train, spec, &mut ChaCha8Rng::seed_from_u64(5))
-            .unwrap();
+        let spec = TaskSpec { n_way: 3, k_shot: 1, q_query: 2, rotations: true };
+        let t1 = s.sample(ClassSplit::Train, spec, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
+        let t2 = s.sample(ClassSplit::Train, spec, &mut ChaCha8Rng::seed_from_u64(5)).unwrap();
         assert_eq!(t1.support, t2.support);
         assert_eq!(t1.support_labels, vec![0, 1, 2]);
         assert_eq!(t1.query_labels, vec![0, 0, 1, 1, 2, 2]);
@@ -251,22 +228,8 @@ mod tests {
         assert_eq!(x.dims(), &[6, 1, 28, 28]);
         assert_eq!(y.dims(), &[6]);
         let too_many = TaskSpec { n_way: 100, ..spec };
-        assert!(
-            s.sample(
-                ClassSplit::Test,
-                too_many,
-                &mut ChaCha8Rng::seed_from_u64(0)
-            )
-            .is_err()
-        );
+        assert!(s.sample(ClassSplit::Test, too_many, &mut ChaCha8Rng::seed_from_u64(0)).is_err());
         let too_deep = TaskSpec { k_shot: 4, ..spec };
-        assert!(
-            s.sample(
-                ClassSplit::Train,
-                too_deep,
-                &mut ChaCha8Rng::seed_from_u64(0)
-            )
-            .is_err()
-        );
+        assert!(s.sample(ClassSplit::Train, too_deep, &mut ChaCha8Rng::seed_from_u64(0)).is_err());
     }
 }

@@ -44,24 +44,16 @@ impl Biases {
         varmap: &VarMap,
         init: &mut SeededInit,
     ) -> Result<Self> {
-        let mut out = Biases {
-            layers: Vec::new(),
-            learned: 0,
-            fixed: 0,
-        };
+        let mut out = Biases { layers: Vec::new(), learned: 0, fixed: 0 };
         for (i, &(fan_in, n)) in layers.iter().enumerate() {
             let b = match mode {
                 BiasMode::None => None,
                 BiasMode::Learned => {
                     out.learned += n;
                     Some(
-                        register(
-                            varmap,
-                            &format!("layer{i}.bias"),
-                            init.linear_default(&[n], fan_in)?,
-                        )?
-                        .as_tensor()
-                        .clone(),
+                        register(varmap, &format!("layer{i}.bias"), init.linear_default(&[n], fan_in)?)?
+                            .as_tensor()
+                            .clone(),
                     )
                 }
                 BiasMode::FixedRandom => {
@@ -82,10 +74,7 @@ impl Biases {
         self.layers
             .iter()
             .enumerate()
-            .filter_map(|(i, b)| {
-                b.as_ref()
-                    .map(|b| (format!("fixed.layer{i}.bias"), b.clone()))
-            })
+            .filter_map(|(i, b)| b.as_ref().map(|b| (format!("fixed.layer{i}.bias"), b.clone())))
             .collect()
     }
 }
@@ -94,19 +83,12 @@ impl Biases {
 /// `sqrt(2 / inputs) / std(w)`; 1 for a matrix without spread.
 pub fn kaiming_scale(w: &Tensor) -> Result<f64> {
     let fan_in = w.dims().last().copied().unwrap_or(1).max(1) as f64;
-    let v: Vec<f32> = w
-        .flatten_all()?
-        .to_dtype(candle_core::DType::F32)?
-        .to_vec1()?;
+    let v: Vec<f32> = w.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1()?;
     let n = v.len().max(1) as f64;
     let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
     let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
     let std = var.sqrt();
-    Ok(if std > 0.0 && std.is_finite() {
-        (2.0 / fan_in).sqrt() / std
-    } else {
-        1.0
-    })
+    Ok(if std > 0.0 && std.is_finite() { (2.0 / fan_in).sqrt() / std } else { 1.0 })
 }
 
 #[cfg(test)]
@@ -138,14 +120,7 @@ mod tests {
         assert!((s - (2.0f64 / 200.0).sqrt() / 5.0).abs() < 0.01 * s, "{s}");
         let scaled = (w * s)?;
         assert!((kaiming_scale(&scaled)? - 1.0).abs() < 1e-4);
-        assert_eq!(
-            kaiming_scale(&Tensor::zeros(
-                (3, 3),
-                candle_core::DType::F32,
-                &Device::Cpu
-            )?)?,
-            1.0
-        );
+        assert_eq!(kaiming_scale(&Tensor::zeros((3, 3), candle_core::DType::F32, &Device::Cpu)?)?, 1.0);
         Ok(())
     }
 }

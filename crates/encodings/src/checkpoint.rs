@@ -78,10 +78,7 @@ pub fn save<G: Genome + ?Sized>(
         ("innate_version", env!("CARGO_PKG_VERSION").to_string()),
         ("encoding", genome.encoding().to_string()),
         ("genome", json(&genome.config())),
-        (
-            "params",
-            serde_json::to_string(&genome.params()).unwrap_or_default(),
-        ),
+        ("params", serde_json::to_string(&genome.params()).unwrap_or_default()),
         ("run", json(run)),
         ("metrics", json(metrics)),
     ]
@@ -111,19 +108,10 @@ pub fn current_tensors<G: Genome + ?Sized>(genome: &G) -> Result<Vec<(String, Te
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |e| GenomeError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let io = |e| GenomeError::Io { path: path.to_path_buf(), source: e };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("genome");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("genome");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -134,38 +122,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Reads a checkpoint, placing its tensors on `device`.
 pub fn load(path: &Path, device: &Device) -> Result<GenomeFile> {
-    let bytes = std::fs::read(path).map_err(|e| GenomeError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let not = |problem: String| GenomeError::NotAGenome {
-        path: path.to_path_buf(),
-        problem,
-    };
+    let bytes = std::fs::read(path).map_err(|e| GenomeError::Io { path: path.to_path_buf(), source: e })?;
+    let not = |problem: String| GenomeError::NotAGenome { path: path.to_path_buf(), problem };
     let (_, header) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| not(format!("not a readable safetensors file ({e:?})")))?;
-    let meta = header
-        .metadata()
-        .clone()
-        .ok_or_else(|| not("the safetensors file has no metadata".into()))?;
-    let get = |k: &str| {
-        meta.get(k)
-            .cloned()
-            .ok_or_else(|| not(format!("metadata key {k:?} is missing")))
-    };
+    let meta = header.metadata().clone().ok_or_else(|| not("the safetensors file has no metadata".into()))?;
+    let get = |k: &str| meta.get(k).cloned().ok_or_else(|| not(format!("metadata key {k:?} is missing")));
     let format = get("format")?;
     if format != FORMAT {
         return Err(not(format!("format is {format:?}, expected {FORMAT:?}")));
     }
     let parse = |k: &str| -> Result<serde_json::Value> {
-        serde_json::from_str(&get(k)?)
-            .map_err(|e| not(format!("metadata {k:?} is not valid JSON ({e})")))
+        serde_json::from_str(&get(k)?).map_err(|e| not(format!("metadata {k:?} is not valid JSON ({e})")))
     };
-    let params: ParamCount = serde_json::from_value(parse("params")?).map_err(|e| {
-        not(format!(
-            "metadata \"params\" is not a parameter count ({e})"
-        ))
-    })?;
+    let params: ParamCount = serde_json::from_value(parse("params")?)
+        .map_err(|e| not(format!("metadata \"params\" is not a parameter count ({e})")))?;
     let tensors = candle_core::safetensors::load_buffer(&bytes, device)
         .map_err(|e| not(format!("tensors cannot be read ({e})")))?;
     Ok(GenomeFile {
@@ -222,14 +193,9 @@ mod tests {
     impl Tiny {
         fn new(seed: u64) -> Self {
             let vm = VarMap::new();
-            let w = register(
-                &vm,
-                "w",
-                SeededInit::new(seed, &Device::Cpu)
-                    .uniform(&[2, 3], -1.0, 1.0)
-                    .unwrap(),
-            )
-            .unwrap();
+            let w =
+                register(&vm, "w", SeededInit::new(seed, &Device::Cpu).uniform(&[2, 3], -1.0, 1.0).unwrap())
+                    .unwrap();
             Self { vm, w }
         }
     }
@@ -246,19 +212,10 @@ mod tests {
             &self.vm
         }
         fn params(&self) -> ParamCount {
-            ParamCount {
-                learned: 6,
-                fixed: 0,
-                phenotype: 6,
-            }
+            ParamCount { learned: 6, fixed: 0, phenotype: 6 }
         }
         fn develop(&self) -> candle_core::Result<Mlp> {
-            Ok(Mlp {
-                layers: vec![Dense {
-                    weight: self.w.as_tensor().clone(),
-                    bias: None,
-                }],
-            })
+            Ok(Mlp { layers: vec![Dense { weight: self.w.as_tensor().clone(), bias: None }] })
         }
     }
 
@@ -267,13 +224,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub").join("genome.safetensors");
         let a = Tiny::new(1);
-        save(
-            &path,
-            &a,
-            None,
-            &serde_json::json!({"seed": 1}),
-            &serde_json::json!({"acc": 0.5}),
-        )?;
+        save(&path, &a, None, &serde_json::json!({"seed": 1}), &serde_json::json!({"acc": 0.5}))?;
         let f = load(&path, &Device::Cpu)?;
         assert_eq!(f.encoding, "tiny");
         assert_eq!(f.genome["rows"], 2);
@@ -282,15 +233,9 @@ mod tests {
         assert_eq!(f.params.learned, 6);
         let b = Tiny::new(2);
         restore(&b.vm, &f.tensors, &path)?;
-        assert_eq!(
-            b.w.as_tensor().to_vec2::<f32>()?,
-            a.w.as_tensor().to_vec2::<f32>()?
-        );
+        assert_eq!(b.w.as_tensor().to_vec2::<f32>()?, a.w.as_tensor().to_vec2::<f32>()?);
         // No temporary file is left behind.
-        assert_eq!(
-            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
-            1
-        );
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
         Ok(())
     }
 
@@ -300,14 +245,8 @@ mod tests {
         let junk = dir.path().join("junk.safetensors");
         std::fs::write(&junk, b"hello").unwrap();
         let e = load(&junk, &Device::Cpu).unwrap_err().to_string();
-        assert!(
-            e.contains("junk.safetensors") && e.contains("safetensors"),
-            "{e}"
-        );
-        assert!(matches!(
-            load(&dir.path().join("none"), &Device::Cpu),
-            Err(GenomeError::Io { .. })
-        ));
+        assert!(e.contains("junk.safetensors") && e.contains("safetensors"), "{e}");
+        assert!(matches!(load(&dir.path().join("none"), &Device::Cpu), Err(GenomeError::Io { .. })));
 
         // Plain safetensors without our metadata.
         let plain = dir.path().join("plain.safetensors");
@@ -317,17 +256,11 @@ mod tests {
         assert!(e.contains("no metadata"), "{e}");
 
         // Shape mismatch on restore.
-        let wrong = HashMap::from([(
-            "w".to_string(),
-            Tensor::zeros((3, 2), candle_core::DType::F32, &Device::Cpu)?,
-        )]);
-        let e = restore(Tiny::new(0).varmap(), &wrong, &plain)
-            .unwrap_err()
-            .to_string();
+        let wrong =
+            HashMap::from([("w".to_string(), Tensor::zeros((3, 2), candle_core::DType::F32, &Device::Cpu)?)]);
+        let e = restore(Tiny::new(0).varmap(), &wrong, &plain).unwrap_err().to_string();
         assert!(e.contains("shape [3, 2]"), "{e}");
-        let e = restore(Tiny::new(0).varmap(), &HashMap::new(), &plain)
-            .unwrap_err()
-            .to_string();
+        let e = restore(Tiny::new(0).varmap(), &HashMap::new(), &plain).unwrap_err().to_string();
         assert!(e.contains("missing"), "{e}");
         Ok(())
     }

@@ -71,12 +71,7 @@ impl GeneFields {
             &format!("{prefix}.log_sigma"),
             Tensor::full(INITIAL_WIDTH.ln() as f32, genes, init.device())?,
         )?;
-        Ok(Self {
-            positions: grid.positions(init.device())?,
-            raw_centres,
-            log_widths,
-            grid,
-        })
+        Ok(Self { positions: grid.positions(init.device())?, raw_centres, log_widths, grid })
     }
 
     /// The grid the fields lie on.
@@ -128,9 +123,7 @@ impl Expression {
         init: &mut SeededInit,
     ) -> Result<Self> {
         if genes == 0 {
-            return Err(GenomeError::Config(
-                "the number of genes must be at least 1".into(),
-            ));
+            return Err(GenomeError::Config("the number of genes must be at least 1".into()));
         }
         Ok(match spec {
             ExpressionSpec::Learned => Expression::Learned(register(
@@ -203,10 +196,8 @@ mod tests {
         let mut init = SeededInit::new(0, &Device::Cpu);
         let f = GeneFields::new(NeuronGrid::new(2, 2)?, 2, "f", &vm, &mut init)?;
         let m = 0.5f32.atanh();
-        f.raw_centres
-            .set(&Tensor::new(&[[0f32, 0.], [m, 0.]], &Device::Cpu)?)?;
-        f.log_widths
-            .set(&Tensor::new(&[0f32, 0.5f32.ln()], &Device::Cpu)?)?;
+        f.raw_centres.set(&Tensor::new(&[[0f32, 0.], [m, 0.]], &Device::Cpu)?)?;
+        f.log_widths.set(&Tensor::new(&[0f32, 0.5f32.ln()], &Device::Cpu)?)?;
         let x = f.expression()?.to_vec2::<f32>()?;
         for row in &x {
             assert!((row[0] - (-2f32).exp()).abs() < 1e-6, "{x:?}");
@@ -222,14 +213,7 @@ mod tests {
         let vm = VarMap::new();
         let mut init = SeededInit::new(0, &Device::Cpu);
         let grid = NeuronGrid::for_count(784)?;
-        let g = Expression::new(
-            ExpressionSpec::Gaussian { grid },
-            784,
-            7,
-            "in",
-            &vm,
-            &mut init,
-        )?;
+        let g = Expression::new(ExpressionSpec::Gaussian { grid }, 784, 7, "in", &vm, &mut init)?;
         assert_eq!((g.learned_params(), g.fixed_params()), (21, 0));
         assert_eq!(g.develop()?.dims(), &[784, 7]);
         let w = g.fields().unwrap().widths()?.to_vec1::<f32>()?;
@@ -238,18 +222,8 @@ mod tests {
         assert_eq!((l.learned_params(), l.fixed_params()), (784 * 7, 0));
         let f = Expression::new(ExpressionSpec::Fixed, 10, 7, "o", &vm, &mut init)?;
         assert_eq!((f.learned_params(), f.fixed_params()), (0, 70));
-        assert_eq!(
-            vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(),
-            21 + 784 * 7
-        );
-        let bad = Expression::new(
-            ExpressionSpec::Gaussian { grid },
-            100,
-            7,
-            "b",
-            &vm,
-            &mut init,
-        );
+        assert_eq!(vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(), 21 + 784 * 7);
+        let bad = Expression::new(ExpressionSpec::Gaussian { grid }, 100, 7, "b", &vm, &mut init);
         assert!(bad.is_err());
         assert!(Expression::new(ExpressionSpec::Learned, 4, 0, "z", &vm, &mut init).is_err());
         Ok(())

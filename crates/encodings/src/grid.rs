@@ -33,9 +33,7 @@ impl NeuronGrid {
     /// The most square grid holding exactly `n` neurons (28x28 for 784, 25x32 for 800, 2x5 for 10).
     pub fn for_count(n: usize) -> Result<Self> {
         if n == 0 {
-            return Err(GenomeError::Config(
-                "a neuron grid needs at least one neuron".into(),
-            ));
+            return Err(GenomeError::Config("a neuron grid needs at least one neuron".into()));
         }
         let mut rows = (n as f64).sqrt().floor() as usize;
         while rows > 1 && !n.is_multiple_of(rows) {
@@ -74,9 +72,7 @@ pub fn linspace(n: usize) -> Vec<f32> {
     if n == 1 {
         return vec![0.0];
     }
-    (0..n)
-        .map(|i| -1.0 + 2.0 * i as f32 / (n - 1) as f32)
-        .collect()
+    (0..n).map(|i| -1.0 + 2.0 * i as f32 / (n - 1) as f32).collect()
 }
 
 #[cfg(test)]
@@ -85,31 +81,17 @@ mod tests {
 
     #[test]
     fn shapes_for_counts() {
-        assert_eq!(
-            NeuronGrid::for_count(784).unwrap(),
-            NeuronGrid { rows: 28, cols: 28 }
-        );
-        assert_eq!(
-            NeuronGrid::for_count(800).unwrap(),
-            NeuronGrid { rows: 25, cols: 32 }
-        );
-        assert_eq!(
-            NeuronGrid::for_count(10).unwrap(),
-            NeuronGrid { rows: 2, cols: 5 }
-        );
-        assert_eq!(
-            NeuronGrid::for_count(7).unwrap(),
-            NeuronGrid { rows: 1, cols: 7 }
-        );
+        assert_eq!(NeuronGrid::for_count(784).unwrap(), NeuronGrid { rows: 28, cols: 28 });
+        assert_eq!(NeuronGrid::for_count(800).unwrap(), NeuronGrid { rows: 25, cols: 32 });
+        assert_eq!(NeuronGrid::for_count(10).unwrap(), NeuronGrid { rows: 2, cols: 5 });
+        assert_eq!(NeuronGrid::for_count(7).unwrap(), NeuronGrid { rows: 1, cols: 7 });
         assert!(NeuronGrid::for_count(0).is_err());
         assert!(NeuronGrid::new(0, 3).is_err());
     }
 
     #[test]
     fn positions_are_row_major_on_the_unit_square() -> Result<()> {
-        let p = NeuronGrid::new(2, 3)?
-            .positions(&Device::Cpu)?
-            .to_vec2::<f32>()?;
+        let p = NeuronGrid::new(2, 3)?.positions(&Device::Cpu)?.to_vec2::<f32>()?;
         assert_eq!(
             p,
             vec![

@@ -23,10 +23,7 @@ pub struct SeededInit {
 impl SeededInit {
     /// Draws from a stream seeded with `seed`, placing tensors on `device`.
     pub fn new(seed: u64, device: &Device) -> Self {
-        Self {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            device: device.clone(),
-        }
+        Self { rng: ChaCha8Rng::seed_from_u64(seed), device: device.clone() }
     }
 
     /// The device tensors are placed on.
@@ -71,9 +68,7 @@ pub fn register(varmap: &VarMap, name: &str, init: Tensor) -> Result<Var> {
         .lock()
         .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?;
     if data.contains_key(name) {
-        return Err(GenomeError::Config(format!(
-            "variable {name} is registered twice"
-        )));
+        return Err(GenomeError::Config(format!("variable {name} is registered twice")));
     }
     let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
     data.insert(name.to_string(), var.clone());
@@ -103,18 +98,12 @@ mod tests {
     #[test]
     fn linear_default_bound_and_normal_moments() -> Result<()> {
         let mut init = SeededInit::new(0, &Device::Cpu);
-        let w = init
-            .linear_default(&[100, 400], 400)?
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+        let w = init.linear_default(&[100, 400], 400)?.flatten_all()?.to_vec1::<f32>()?;
         assert!(w.iter().all(|x| x.abs() <= 0.05));
         let n = init.normal(&[20_000], 1.0, 2.0)?.to_vec1::<f32>()?;
         let mean = n.iter().sum::<f32>() / n.len() as f32;
         let var = n.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n.len() as f32;
-        assert!(
-            (mean - 1.0).abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05,
-            "{mean} {var}"
-        );
+        assert!((mean - 1.0).abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05, "{mean} {var}");
         Ok(())
     }
 

@@ -36,11 +36,7 @@ mod tests {
 
     #[test]
     fn ratios() {
-        let p = ParamCount {
-            learned: 1_973,
-            fixed: 0,
-            phenotype: 636_010,
-        };
+        let p = ParamCount { learned: 1_973, fixed: 0, phenotype: 636_010 };
         assert!((p.compression() - 322.357).abs() < 1e-3);
         assert!((p.percent_of_phenotype() - 0.3102).abs() < 1e-4);
     }

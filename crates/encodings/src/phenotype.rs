@@ -32,18 +32,12 @@ impl MlpSpec {
 
     /// A single-layer perceptron (a linear classifier) with biases.
     pub fn slp(inputs: usize, outputs: usize) -> Self {
-        Self {
-            sizes: vec![inputs, outputs],
-            bias: true,
-        }
+        Self { sizes: vec![inputs, outputs], bias: true }
     }
 
     /// A one-hidden-layer perceptron with biases.
     pub fn mlp(inputs: usize, hidden: usize, outputs: usize) -> Self {
-        Self {
-            sizes: vec![inputs, hidden, outputs],
-            bias: true,
-        }
+        Self { sizes: vec![inputs, hidden, outputs], bias: true }
     }
 
     /// Number of linear layers.
@@ -63,11 +57,7 @@ impl MlpSpec {
 
     /// Number of biases.
     pub fn biases(&self) -> usize {
-        if self.bias {
-            self.sizes[1..].iter().sum()
-        } else {
-            0
-        }
+        if self.bias { self.sizes[1..].iter().sum() } else { 0 }
     }
 
     /// Weights plus biases.
@@ -77,11 +67,7 @@ impl MlpSpec {
 
     /// A short name such as `784-800-10`.
     pub fn name(&self) -> String {
-        self.sizes
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>()
-            .join("-")
+        self.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-")
     }
 }
 
@@ -152,10 +138,7 @@ mod tests {
                     weight: Tensor::new(&[[1f32, 0.], [0., -1.]], &d)?,
                     bias: Some(Tensor::new(&[0f32, 0.5], &d)?),
                 },
-                Dense {
-                    weight: Tensor::new(&[[1f32, 1.]], &d)?,
-                    bias: None,
-                },
+                Dense { weight: Tensor::new(&[[1f32, 1.]], &d)?, bias: None },
             ],
         };
         // x = (2, 3): hidden = relu(2, -3 + 0.5) = (2, 0); out = 2.

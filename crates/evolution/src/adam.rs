@@ -29,12 +29,7 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
+        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
 }
 
@@ -65,11 +60,7 @@ impl Adam {
             .filter(|v| v.dtype() == DType::F32)
             .map(|var| {
                 let moments = if var.device().is_cpu() {
-                    Moments::Fused(Tensor::zeros(
-                        2 * var.elem_count(),
-                        DType::F32,
-                        var.device(),
-                    )?)
+                    Moments::Fused(Tensor::zeros(2 * var.elem_count(), DType::F32, var.device())?)
                 } else {
                     Moments::Tensors {
                         m: Var::zeros(var.shape(), DType::F32, var.device())?,
@@ -79,11 +70,7 @@ impl Adam {
                 Ok(Param { var, moments })
             })
             .collect::<candle_core::Result<_>>()?;
-        Ok(Self {
-            params,
-            config,
-            step: 0,
-        })
+        Ok(Self { params, config, step: 0 })
     }
 
     /// The learning rate.
@@ -115,13 +102,7 @@ impl Adam {
             match &p.moments {
                 Moments::Fused(mv) => {
                     let g = g.to_dtype(DType::F32)?.contiguous()?;
-                    mv.inplace_op2(
-                        &g,
-                        &MomentsUpdate {
-                            beta1: c.beta1 as f32,
-                            beta2: c.beta2 as f32,
-                        },
-                    )?;
+                    mv.inplace_op2(&g, &MomentsUpdate { beta1: c.beta1 as f32, beta2: c.beta2 as f32 })?;
                     p.var.as_tensor().inplace_op2(
                         mv,
                         &ParamUpdate {
@@ -154,11 +135,7 @@ fn f32_slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Resu
     }
 }
 
-fn f32_slice_mut<'a>(
-    s: &'a mut CpuStorage,
-    l: &Layout,
-    what: &str,
-) -> candle_core::Result<&'a mut [f32]> {
+fn f32_slice_mut<'a>(s: &'a mut CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a mut [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&mut v[a..b]),
         _ => bail!("adam: {what} must be a contiguous f32 tensor"),
@@ -186,11 +163,7 @@ impl candle_core::InplaceOp2 for MomentsUpdate {
         let g = f32_slice(s2, l2, "the gradient")?;
         let mv = f32_slice_mut(s1, l1, "the moments")?;
         if mv.len() != 2 * g.len() {
-            bail!(
-                "adam: moments hold {} values for a gradient of {}",
-                mv.len(),
-                g.len()
-            );
+            bail!("adam: moments hold {} values for a gradient of {}", mv.len(), g.len());
         }
         let (m, v) = mv.split_at_mut(g.len());
         let (b1, b2) = (self.beta1, self.beta2);
@@ -225,11 +198,7 @@ impl candle_core::InplaceOp2 for ParamUpdate {
         let mv = f32_slice(s2, l2, "the moments")?;
         let theta = f32_slice_mut(s1, l1, "the parameter")?;
         if mv.len() != 2 * theta.len() {
-            bail!(
-                "adam: moments hold {} values for a parameter of {}",
-                mv.len(),
-                theta.len()
-            );
+            bail!("adam: moments hold {} values for a parameter of {}", mv.len(), theta.len());
         }
         let (m, v) = mv.split_at(theta.len());
         for ((t, &m), &v) in theta.iter_mut().zip(m).zip(v) {
@@ -252,29 +221,17 @@ mod tests {
         let x = Tensor::new(&[[1f32, -2.0, 0.5], [0.3, 0.1, -1.0]], &d)?;
         let init = Tensor::new(&[[0.2f32, -0.1], [0.4, 0.3], [-0.5, 0.05]], &d)?;
         let (a, b) = (Var::from_tensor(&init)?, Var::from_tensor(&init)?);
-        let mut ours = Adam::new(
-            vec![a.clone()],
-            AdamConfig {
-                lr: 0.05,
-                ..AdamConfig::default()
-            },
-        )?;
+        let mut ours = Adam::new(vec![a.clone()], AdamConfig { lr: 0.05, ..AdamConfig::default() })?;
         let mut theirs = AdamW::new(
             vec![b.clone()],
-            ParamsAdamW {
-                lr: 0.05,
-                weight_decay: 0.0,
-                ..ParamsAdamW::default()
-            },
+            ParamsAdamW { lr: 0.05, weight_decay: 0.0, ..ParamsAdamW::default() },
         )?;
         for _ in 0..20 {
             ours.backward_step(&x.matmul(a.as_tensor())?.tanh()?.sqr()?.sum_all()?)?;
             theirs.backward_step(&x.matmul(b.as_tensor())?.tanh()?.sqr()?.sum_all()?)?;
         }
-        let (a, b) = (
-            a.as_tensor().flatten_all()?.to_vec1::<f32>()?,
-            b.as_tensor().flatten_all()?.to_vec1::<f32>()?,
-        );
+        let (a, b) =
+            (a.as_tensor().flatten_all()?.to_vec1::<f32>()?, b.as_tensor().flatten_all()?.to_vec1::<f32>()?);
         assert_ne!(a, init.flatten_all()?.to_vec1::<f32>()?);
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{a:?} vs {b:?}");
@@ -290,18 +247,13 @@ mod tests {
         let (a, b) = (Var::from_tensor(&init)?, Var::from_tensor(&init)?);
         let mut fused = Adam::new(vec![a.clone()], AdamConfig::default())?;
         let mut plain = Adam::new(vec![b.clone()], AdamConfig::default())?;
-        plain.params[0].moments = Moments::Tensors {
-            m: Var::zeros(4, DType::F32, &d)?,
-            v: Var::zeros(4, DType::F32, &d)?,
-        };
+        plain.params[0].moments =
+            Moments::Tensors { m: Var::zeros(4, DType::F32, &d)?, v: Var::zeros(4, DType::F32, &d)? };
         for _ in 0..5 {
             fused.backward_step(&a.as_tensor().sqr()?.sum_all()?)?;
             plain.backward_step(&b.as_tensor().sqr()?.sum_all()?)?;
         }
-        let (a, b) = (
-            a.as_tensor().to_vec1::<f32>()?,
-            b.as_tensor().to_vec1::<f32>()?,
-        );
+        let (a, b) = (a.as_tensor().to_vec1::<f32>()?, b.as_tensor().to_vec1::<f32>()?);
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-6, "{a:?} vs {b:?}");
         }

@@ -68,16 +68,10 @@ impl LifetimeConfig {
             return bad("the evaluation interval must be at least 1 batch".into());
         }
         if self.lr.is_nan() || self.lr <= 0.0 || self.lr.is_infinite() {
-            return bad(format!(
-                "learning rate must be a positive number, got {}",
-                self.lr
-            ));
+            return bad(format!("learning rate must be a positive number, got {}", self.lr));
         }
         if self.min_delta.is_nan() || self.min_delta < 0.0 {
-            return bad(format!(
-                "min_delta must be 0 or more, got {}",
-                self.min_delta
-            ));
+            return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
         }
         Ok(())
     }
@@ -173,13 +167,7 @@ pub fn train<G: Genome + ?Sized>(
         )));
     }
     let vars = genome.varmap().all_vars();
-    let mut opt = Adam::new(
-        vars,
-        AdamConfig {
-            lr: config.lr,
-            ..AdamConfig::default()
-        },
-    )?;
+    let mut opt = Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
     let start = Instant::now();
     let mut train_seconds = 0.0;
     let evaluate = |batches: usize, loss: Option<f64>, start: &Instant| -> Result<EvalPoint> {
@@ -231,10 +219,7 @@ pub fn train<G: Genome + ?Sized>(
             };
             since_eval = 0;
             if !mean_loss.is_finite() {
-                return Err(TrainError::Diverged {
-                    batches: done,
-                    lr: config.lr,
-                });
+                return Err(TrainError::Diverged { batches: done, lr: config.lr });
             }
             let point = evaluate(done, Some(mean_loss), &start)?;
             observer.eval(&point);
@@ -297,17 +282,10 @@ mod tests {
             }
             labels.push(c);
         }
-        ImageDataset::new(
-            "toy",
-            images,
-            labels,
-            [1, 2, 2],
-            vec!["top".into(), "bottom".into()],
-            vec![],
-        )
-        .unwrap()
-        .to_device(&Device::Cpu)
-        .unwrap()
+        ImageDataset::new("toy", images, labels, [1, 2, 2], vec!["top".into(), "bottom".into()], vec![])
+            .unwrap()
+            .to_device(&Device::Cpu)
+            .unwrap()
     }
 
     #[derive(Default)]
@@ -345,17 +323,10 @@ mod tests {
         assert_eq!(r.batches, 60);
         assert_eq!(obs.batches, 60);
         assert_eq!(obs.evals, 4);
-        assert_eq!(
-            r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(),
-            vec![0, 20, 40, 60]
-        );
+        assert_eq!(r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(), vec![0, 20, 40, 60]);
         assert_eq!(r.best_test_accuracy, 1.0);
         assert!(r.curve[0].train_loss.is_none());
-        assert!(
-            r.curve[1..]
-                .iter()
-                .all(|p| p.train_loss.is_some_and(f64::is_finite))
-        );
+        assert!(r.curve[1..].iter().all(|p| p.train_loss.is_some_and(f64::is_finite)));
         assert!(!r.stopped_early);
         // The saved best tensors reproduce the best accuracy.
         let again = Direct::new(MlpSpec::slp(4, 2), 99, &Device::Cpu)?;
@@ -364,10 +335,7 @@ mod tests {
             &tensor_map(&r.best_tensors),
             std::path::Path::new("mem"),
         )?;
-        assert_eq!(
-            accuracy(&again.develop()?, &data, 1000)?,
-            r.best_test_accuracy
-        );
+        assert_eq!(accuracy(&again.develop()?, &data, 1000)?, r.best_test_accuracy);
         Ok(())
     }
 
@@ -376,16 +344,7 @@ mod tests {
         let data = toy(64);
         let run = |seed| -> Result<Vec<Option<f64>>> {
             let g = Direct::new(MlpSpec::mlp(4, 3, 2), seed, &Device::Cpu)?;
-            let r = train(
-                &g,
-                &data,
-                &data,
-                &LifetimeConfig {
-                    lr: 0.01,
-                    ..config()
-                },
-                &mut (),
-            )?;
+            let r = train(&g, &data, &data, &LifetimeConfig { lr: 0.01, ..config() }, &mut ())?;
             Ok(r.curve.iter().map(|p| p.train_loss).collect())
         };
         let a = run(1)?;
@@ -399,12 +358,7 @@ mod tests {
         let data = toy(64);
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
         // Evaluating every batch with an impossible improvement threshold stops after 2 evals.
-        let cfg = LifetimeConfig {
-            eval_every: 1,
-            patience: 2,
-            min_delta: 2.0,
-            ..config()
-        };
+        let cfg = LifetimeConfig { eval_every: 1, patience: 2, min_delta: 2.0, ..config() };
         let r = train(&g, &data, &data, &cfg, &mut ())?;
         assert!(r.stopped_early);
         assert_eq!(r.batches, 2);
@@ -416,27 +370,12 @@ mod tests {
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
         let data = toy(4);
         for cfg in [
-            LifetimeConfig {
-                batch_size: 0,
-                ..config()
-            },
-            LifetimeConfig {
-                lr: -1.0,
-                ..config()
-            },
-            LifetimeConfig {
-                eval_every: 0,
-                ..config()
-            },
-            LifetimeConfig {
-                max_batches: 0,
-                ..config()
-            },
+            LifetimeConfig { batch_size: 0, ..config() },
+            LifetimeConfig { lr: -1.0, ..config() },
+            LifetimeConfig { eval_every: 0, ..config() },
+            LifetimeConfig { max_batches: 0, ..config() },
         ] {
-            assert!(matches!(
-                train(&g, &data, &data, &cfg, &mut ()),
-                Err(TrainError::Config(_))
-            ));
+            assert!(matches!(train(&g, &data, &data, &cfg, &mut ()), Err(TrainError::Config(_))));
         }
     }
 
@@ -444,10 +383,7 @@ mod tests {
     fn divergence_is_reported() {
         let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu).unwrap();
         let data = toy(16);
-        let cfg = LifetimeConfig {
-            lr: 1e300,
-            ..config()
-        };
+        let cfg = LifetimeConfig { lr: 1e300, ..config() };
         let e = train(&g, &data, &data, &cfg, &mut ()).unwrap_err();
         assert!(matches!(e, TrainError::Diverged { batches: 20, .. }), "{e}");
         assert!(e.to_string().contains("Lower the learning rate"));

@@ -44,9 +44,7 @@ pub struct Direct {
 
 impl std::fmt::Debug for Direct {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Direct")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Direct").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -59,34 +57,22 @@ impl Direct {
         let mut layers = Vec::with_capacity(spec.layers());
         for i in 0..spec.layers() {
             let (n_in, n_out) = spec.layer(i);
-            let w = register(
-                &varmap,
-                &format!("layer{i}.weight"),
-                init.linear_default(&[n_out, n_in], n_in)?,
-            )?;
+            let w =
+                register(&varmap, &format!("layer{i}.weight"), init.linear_default(&[n_out, n_in], n_in)?)?;
             let b = if spec.bias {
-                Some(register(
-                    &varmap,
-                    &format!("layer{i}.bias"),
-                    init.linear_default(&[n_out], n_in)?,
-                )?)
+                Some(register(&varmap, &format!("layer{i}.bias"), init.linear_default(&[n_out], n_in)?)?)
             } else {
                 None
             };
             layers.push((w, b));
         }
-        Ok(Self {
-            config: DirectConfig { spec, seed },
-            varmap,
-            layers,
-        })
+        Ok(Self { config: DirectConfig { spec, seed }, varmap, layers })
     }
 
     /// Rebuilds a genome from the configuration stored in a checkpoint's metadata.
     pub fn from_config(config: &serde_json::Value, device: &Device) -> Result<Self> {
-        let c: DirectConfig = serde_json::from_value(config.clone()).map_err(|e| {
-            GenomeError::Config(format!("not a direct-encoding configuration: {e}"))
-        })?;
+        let c: DirectConfig = serde_json::from_value(config.clone())
+            .map_err(|e| GenomeError::Config(format!("not a direct-encoding configuration: {e}")))?;
         Self::new(c.spec, c.seed, device)
     }
 
@@ -113,11 +99,7 @@ impl Genome for Direct {
 
     fn params(&self) -> ParamCount {
         let p = self.config.spec.params();
-        ParamCount {
-            learned: p,
-            fixed: 0,
-            phenotype: p,
-        }
+        ParamCount { learned: p, fixed: 0, phenotype: p }
     }
 
     fn develop(&self) -> candle_core::Result<Mlp> {
@@ -142,34 +124,14 @@ mod tests {
     #[test]
     fn counts_and_shapes() -> Result<()> {
         let g = Direct::new(MlpSpec::mlp(784, 800, 10), 0, &Device::Cpu)?;
-        assert_eq!(
-            g.params(),
-            ParamCount {
-                learned: 636_010,
-                fixed: 0,
-                phenotype: 636_010
-            }
-        );
+        assert_eq!(g.params(), ParamCount { learned: 636_010, fixed: 0, phenotype: 636_010 });
         assert_eq!(g.params().compression(), 1.0);
         let net = g.develop()?;
         assert_eq!(net.layers[0].weight.dims(), &[800, 784]);
-        assert_eq!(
-            net.layers[1].bias.as_ref().map(|b| b.dims().to_vec()),
-            Some(vec![10])
-        );
+        assert_eq!(net.layers[1].bias.as_ref().map(|b| b.dims().to_vec()), Some(vec![10]));
         let nb = Direct::new(MlpSpec::new(vec![4, 3], false)?, 0, &Device::Cpu)?;
         assert_eq!(nb.params().learned, 12);
-        assert!(
-            Direct::new(
-                MlpSpec {
-                    sizes: vec![4],
-                    bias: true
-                },
-                0,
-                &Device::Cpu
-            )
-            .is_err()
-        );
+        assert!(Direct::new(MlpSpec { sizes: vec![4], bias: true }, 0, &Device::Cpu).is_err());
         Ok(())
     }
 
@@ -185,9 +147,7 @@ mod tests {
         let loss = g.develop()?.forward(&x)?.sqr()?.sum_all()?;
         let grads = loss.backward()?;
         for var in g.varmap().all_vars() {
-            let gr = grads
-                .get(var.as_tensor())
-                .expect("gradient for every genome tensor");
+            let gr = grads.get(var.as_tensor()).expect("gradient for every genome tensor");
             assert!(gr.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
         }
         Ok(())

@@ -55,14 +55,9 @@ pub fn fwht(v: &mut [f32]) {
 
 /// Splits `0..blocks` into one contiguous range per available core.
 fn block_ranges(blocks: usize) -> Vec<std::ops::Range<usize>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(blocks.max(1));
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks.max(1));
     let per = blocks.div_ceil(threads.max(1)).max(1);
-    (0..blocks)
-        .step_by(per)
-        .map(|s| s..(s + per).min(blocks))
-        .collect()
+    (0..blocks).step_by(per).map(|s| s..(s + per).min(blocks)).collect()
 }
 
 impl Fastfood {
@@ -71,9 +66,7 @@ impl Fastfood {
         let l = d.max(1).next_power_of_two();
         let blocks = out.div_ceil(l);
         let n = blocks * l;
-        let signs = (0..n)
-            .map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 })
-            .collect();
+        let signs = (0..n).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect();
         let mut perm = Vec::with_capacity(n);
         for _ in 0..blocks {
             let mut p: Vec<u32> = (0..l as u32).collect();
@@ -81,16 +74,7 @@ impl Fastfood {
             perm.extend(p);
         }
         let gauss = (0..n).map(|_| StandardNormal.sample(rng)).collect();
-        Self {
-            d,
-            out,
-            l,
-            blocks,
-            signs,
-            perm,
-            gauss,
-            scale: (sigma / (l as f64).sqrt()) as f32,
-        }
+        Self { d, out, l, blocks, signs, perm, gauss, scale: (sigma / (l as f64).sqrt()) as f32 }
     }
 
     /// Input dimension `d`.
@@ -135,11 +119,7 @@ impl Fastfood {
                 *vi = xi * s;
             }
             fwht(&mut v);
-            for ((uj, &p), &g) in u
-                .iter_mut()
-                .zip(&self.perm[r.clone()])
-                .zip(&self.gauss[r.clone()])
-            {
+            for ((uj, &p), &g) in u.iter_mut().zip(&self.perm[r.clone()]).zip(&self.gauss[r.clone()]) {
                 *uj = v[p as usize] * g;
             }
             fwht(u);
@@ -156,10 +136,7 @@ impl Fastfood {
                 .into_iter()
                 .map(|r| s.spawn(move || self.apply_t_blocks(g, r)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         let mut x = vec![0f32; self.d];
         for p in partial {
@@ -183,11 +160,7 @@ impl Fastfood {
             u[..end - start].copy_from_slice(&g[start..end]);
             fwht(&mut u);
             v.fill(0.0);
-            for ((&uj, &p), &gj) in u
-                .iter()
-                .zip(&self.perm[r.clone()])
-                .zip(&self.gauss[r.clone()])
-            {
+            for ((&uj, &p), &gj) in u.iter().zip(&self.perm[r.clone()]).zip(&self.gauss[r.clone()]) {
                 v[p as usize] += uj * gj;
             }
             fwht(&mut v);
@@ -215,10 +188,7 @@ impl Fastfood {
     /// `M p` for a `(d,)` tensor, differentiable in `p`. On the CPU this runs the transform
     /// directly; elsewhere use [`Fastfood::dense`] and a matrix product.
     pub fn project(self: &Arc<Self>, p: &Tensor) -> candle_core::Result<Tensor> {
-        p.apply_op1(FastfoodOp {
-            ff: self.clone(),
-            transpose: false,
-        })
+        p.apply_op1(FastfoodOp { ff: self.clone(), transpose: false })
     }
 }
 
@@ -229,11 +199,7 @@ struct FastfoodOp {
 
 impl CustomOp1 for FastfoodOp {
     fn name(&self) -> &'static str {
-        if self.transpose {
-            "fastfood-t"
-        } else {
-            "fastfood"
-        }
+        if self.transpose { "fastfood-t" } else { "fastfood" }
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
@@ -241,34 +207,18 @@ impl CustomOp1 for FastfoodOp {
             (CpuStorage::F32(v), Some((a, b))) => &v[a..b],
             _ => bail!("fastfood: expected a contiguous f32 vector"),
         };
-        let n_in = if self.transpose {
-            self.ff.out
-        } else {
-            self.ff.d
-        };
+        let n_in = if self.transpose { self.ff.out } else { self.ff.d };
         if x.len() != n_in {
             bail!("fastfood: expected {n_in} values, got {}", x.len());
         }
-        let y = if self.transpose {
-            self.ff.apply_t(x)
-        } else {
-            self.ff.apply(x)
-        };
+        let y = if self.transpose { self.ff.apply_t(x) } else { self.ff.apply(x) };
         let n = y.len();
         Ok((CpuStorage::F32(y), Shape::from(n)))
     }
 
-    fn bwd(
-        &self,
-        _arg: &Tensor,
-        _res: &Tensor,
-        grad_res: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
         let g = grad_res.contiguous()?;
-        Ok(Some(g.apply_op1_no_bwd(&FastfoodOp {
-            ff: self.ff.clone(),
-            transpose: !self.transpose,
-        })?))
+        Ok(Some(g.apply_op1_no_bwd(&FastfoodOp { ff: self.ff.clone(), transpose: !self.transpose })?))
     }
 }
 
@@ -328,10 +278,7 @@ mod tests {
         assert_eq!(y.to_vec1::<f32>()?, f.apply(&[0.5, -1.0, 2.0]));
         let loss = (y * &w)?.sum_all()?;
         let grads = loss.backward()?;
-        let g = grads
-            .get(p.as_tensor())
-            .expect("gradient")
-            .to_vec1::<f32>()?;
+        let g = grads.get(p.as_tensor()).expect("gradient").to_vec1::<f32>()?;
         let want = f.apply_t(&w.to_vec1::<f32>()?);
         for (a, b) in g.iter().zip(&want) {
             assert!((a - b).abs() < 1e-5);

@@ -42,8 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use innate_encodings::init::register;
 use innate_encodings::{
-    BiasMode, Biases, Dense, Expression, ExpressionSpec, GeneFields, Genome, GenomeError, Mlp,
-    MlpSpec, NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
+    BiasMode, Biases, Dense, Expression, ExpressionSpec, GeneFields, Genome, GenomeError, Mlp, MlpSpec,
+    NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
 };
 
 /// Which member of the GEM family a configuration describes.
@@ -92,11 +92,7 @@ pub struct GemConfig {
 }
 
 fn bias_of(spec: &MlpSpec) -> BiasMode {
-    if spec.bias {
-        BiasMode::FixedRandom
-    } else {
-        BiasMode::None
-    }
+    if spec.bias { BiasMode::FixedRandom } else { BiasMode::None }
 }
 
 impl GemConfig {
@@ -120,25 +116,13 @@ impl GemConfig {
         }
     }
 
-    fn spatial(
-        kind: GemKind,
-        spec: MlpSpec,
-        genes: usize,
-        learn_output: bool,
-        seed: u64,
-    ) -> Result<Self> {
+    fn spatial(kind: GemKind, spec: MlpSpec, genes: usize, learn_output: bool, seed: u64) -> Result<Self> {
         let n = spec.sizes.len();
         let mut expression = Vec::with_capacity(n);
         for &size in &spec.sizes[..n - 1] {
-            expression.push(ExpressionSpec::Gaussian {
-                grid: NeuronGrid::for_count(size)?,
-            });
+            expression.push(ExpressionSpec::Gaussian { grid: NeuronGrid::for_count(size)? });
         }
-        expression.push(if learn_output {
-            ExpressionSpec::Learned
-        } else {
-            ExpressionSpec::Fixed
-        });
+        expression.push(if learn_output { ExpressionSpec::Learned } else { ExpressionSpec::Fixed });
         Ok(Self {
             kind,
             bias: bias_of(&spec),
@@ -176,9 +160,7 @@ pub struct GemNet {
 
 impl std::fmt::Debug for GemNet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GemNet")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("GemNet").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -194,9 +176,7 @@ impl GemNet {
             )));
         }
         if config.genes == 0 {
-            return Err(GenomeError::Config(
-                "the number of genes must be at least 1".into(),
-            ));
+            return Err(GenomeError::Config("the number of genes must be at least 1".into()));
         }
         let g = config.genes;
         let varmap = VarMap::new();
@@ -206,22 +186,12 @@ impl GemNet {
             .iter()
             .zip(&config.expression)
             .enumerate()
-            .map(|(l, (&n, &e))| {
-                Expression::new(e, n, g, &format!("neurons{l}"), &varmap, &mut init)
-            })
+            .map(|(l, (&n, &e))| Expression::new(e, n, g, &format!("neurons{l}"), &varmap, &mut init))
             .collect::<Result<Vec<_>>>()?;
-        let n_o = if config.shared_interaction {
-            1
-        } else {
-            spec.layers()
-        };
+        let n_o = if config.shared_interaction { 1 } else { spec.layers() };
         let interactions = (0..n_o)
             .map(|i| {
-                let name = if config.shared_interaction {
-                    "o".to_string()
-                } else {
-                    format!("o{i}")
-                };
+                let name = if config.shared_interaction { "o".to_string() } else { format!("o{i}") };
                 register(&varmap, &name, init.normal(&[g, g], 0.0, 1.0)?)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -244,11 +214,7 @@ impl GemNet {
                     spec.layers()
                 )));
             }
-            None => net
-                .raw_weights()?
-                .iter()
-                .map(kaiming_scale)
-                .collect::<Result<Vec<_>>>()?,
+            None => net.raw_weights()?.iter().map(kaiming_scale).collect::<Result<Vec<_>>>()?,
         };
         net.config.scales = Some(scales.clone());
         net.scales = scales;
@@ -274,11 +240,7 @@ impl GemNet {
 
     /// `X_{l+1} O Xᵀ_l` for every layer, before the Kaiming factor.
     fn raw_weights(&self) -> candle_core::Result<Vec<Tensor>> {
-        let xs = self
-            .expression
-            .iter()
-            .map(Expression::develop)
-            .collect::<candle_core::Result<Vec<_>>>()?;
+        let xs = self.expression.iter().map(Expression::develop).collect::<candle_core::Result<Vec<_>>>()?;
         (0..self.config.spec.layers())
             .map(|l| {
                 let o = &self.interactions[if self.config.shared_interaction { 0 } else { l }];
@@ -338,12 +300,7 @@ impl Genome for GemNet {
                 .into_iter()
                 .zip(&self.scales)
                 .zip(&self.biases.layers)
-                .map(|((w, &c), b)| {
-                    Ok(Dense {
-                        weight: (w * c)?,
-                        bias: b.clone(),
-                    })
-                })
+                .map(|((w, &c), b)| Ok(Dense { weight: (w * c)?, bias: b.clone() }))
                 .collect::<candle_core::Result<_>>()?,
         })
     }
@@ -372,10 +329,7 @@ mod tests {
             assert_eq!(fixed.params().learned + 10 * g, g * (784 + 10 + g));
         }
         // The paper's example: G = 3 encodes the SLP with 2,391 parameters.
-        assert_eq!(
-            build(GemConfig::gem(slp, 3, true, 0)).params().learned,
-            2_391
-        );
+        assert_eq!(build(GemConfig::gem(slp, 3, true, 0)).params().learned, 2_391);
     }
 
     #[test]
@@ -407,10 +361,7 @@ mod tests {
         // Rebuilding from the stored configuration develops the same weights.
         let again = GemNet::from_config(&Genome::config(&net), &Device::Cpu)?;
         assert_eq!(again.config().scales, net.config().scales);
-        let a = again.develop()?.layers[1]
-            .weight
-            .flatten_all()?
-            .to_vec1::<f32>()?;
+        let a = again.develop()?.layers[1].weight.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(a, w.layers[1].weight.flatten_all()?.to_vec1::<f32>()?);
         Ok(())
     }
@@ -434,12 +385,7 @@ mod tests {
                     .unwrap_or_else(|| panic!("{kind:?}: a genome tensor has no gradient"));
                 assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0, "{kind:?}");
             }
-            let fixed_expr = net
-                .config()
-                .expression
-                .iter()
-                .filter(|e| **e == ExpressionSpec::Fixed)
-                .count();
+            let fixed_expr = net.config().expression.iter().filter(|e| **e == ExpressionSpec::Fixed).count();
             assert_eq!(net.fixed().len(), fixed_expr + net.config().spec.layers());
         }
         Ok(())

@@ -51,17 +51,8 @@ pub struct RandomBasisConfig {
 impl RandomBasisConfig {
     /// `basis` coordinates for `spec`, with fixed random biases if the spec has biases.
     pub fn new(spec: MlpSpec, basis: usize, seed: u64) -> Self {
-        let bias = if spec.bias {
-            BiasMode::FixedRandom
-        } else {
-            BiasMode::None
-        };
-        Self {
-            spec,
-            basis,
-            bias,
-            seed,
-        }
+        let bias = if spec.bias { BiasMode::FixedRandom } else { BiasMode::None };
+        Self { spec, basis, bias, seed }
     }
 }
 
@@ -85,9 +76,7 @@ pub struct RandomBasis {
 
 impl std::fmt::Debug for RandomBasis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RandomBasis")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("RandomBasis").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -96,17 +85,11 @@ impl RandomBasis {
     pub fn new(config: RandomBasisConfig, device: &Device) -> Result<Self> {
         let spec = MlpSpec::new(config.spec.sizes.clone(), config.spec.bias)?;
         if config.basis == 0 {
-            return Err(GenomeError::Config(
-                "the random basis needs at least 1 basis vector".into(),
-            ));
+            return Err(GenomeError::Config("the random basis needs at least 1 basis vector".into()));
         }
         let varmap = VarMap::new();
         let mut init = SeededInit::new(config.seed, device);
-        let coords = register(
-            &varmap,
-            "p",
-            Tensor::zeros(config.basis, candle_core::DType::F32, device)?,
-        )?;
+        let coords = register(&varmap, "p", Tensor::zeros(config.basis, candle_core::DType::F32, device)?)?;
         // The bases use their own stream, so adding a layer does not change W0's draws.
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5EED_BA51_5000_0000);
         let mut w0 = Vec::new();
@@ -122,24 +105,12 @@ impl RandomBasis {
             bases.push(if device.is_cpu() {
                 Basis::Fast(Arc::new(ff))
             } else {
-                Basis::Dense(Tensor::from_vec(
-                    ff.dense(),
-                    (n_in * n_out, config.basis),
-                    device,
-                )?)
+                Basis::Dense(Tensor::from_vec(ff.dense(), (n_in * n_out, config.basis), device)?)
             });
         }
         let shapes: Vec<(usize, usize)> = (0..spec.layers()).map(|i| spec.layer(i)).collect();
         let biases = Biases::new(config.bias, &shapes, &varmap, &mut init)?;
-        Ok(Self {
-            config,
-            varmap,
-            coords,
-            w0,
-            bases,
-            stored,
-            biases,
-        })
+        Ok(Self { config, varmap, coords, w0, bases, stored, biases })
     }
 
     /// Rebuilds a genome from the configuration stored in a checkpoint's metadata.
@@ -166,12 +137,8 @@ impl Genome for RandomBasis {
     }
 
     fn fixed(&self) -> Vec<(String, Tensor)> {
-        let mut f: Vec<(String, Tensor)> = self
-            .w0
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (format!("fixed.layer{i}.w0"), w.clone()))
-            .collect();
+        let mut f: Vec<(String, Tensor)> =
+            self.w0.iter().enumerate().map(|(i, w)| (format!("fixed.layer{i}.w0"), w.clone())).collect();
         f.extend(self.biases.fixed_tensors(self.config.bias));
         f
     }
@@ -196,10 +163,7 @@ impl Genome for RandomBasis {
                     Basis::Fast(ff) => ff.project(p)?,
                     Basis::Dense(m) => m.matmul(&p.unsqueeze(1)?)?.squeeze(1)?,
                 };
-                Ok(Dense {
-                    weight: (w0 + delta.reshape(w0.dims())?)?,
-                    bias: b.clone(),
-                })
+                Ok(Dense { weight: (w0 + delta.reshape(w0.dims())?)?, bias: b.clone() })
             })
             .collect::<candle_core::Result<_>>()?;
         Ok(Mlp { layers })
@@ -213,32 +177,20 @@ mod tests {
 
     #[test]
     fn counts_and_initial_weights() -> Result<()> {
-        let rb = RandomBasis::new(
-            RandomBasisConfig::new(MlpSpec::mlp(784, 784, 10), 300, 0),
-            &Device::Cpu,
-        )?;
+        let rb = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(784, 784, 10), 300, 0), &Device::Cpu)?;
         assert_eq!(rb.params().learned, 300);
         assert_eq!(rb.params().phenotype, 622_496 + 794);
         // Starting at p = 0, the network is W0.
         let net = rb.develop()?;
         let w = net.layers[1].weight.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(w, rb.w0[1].flatten_all()?.to_vec1::<f32>()?);
-        assert!(
-            RandomBasis::new(
-                RandomBasisConfig::new(MlpSpec::slp(4, 2), 0, 0),
-                &Device::Cpu
-            )
-            .is_err()
-        );
+        assert!(RandomBasis::new(RandomBasisConfig::new(MlpSpec::slp(4, 2), 0, 0), &Device::Cpu).is_err());
         Ok(())
     }
 
     #[test]
     fn learns_through_the_coordinates_only() -> Result<()> {
-        let rb = RandomBasis::new(
-            RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 1),
-            &Device::Cpu,
-        )?;
+        let rb = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 1), &Device::Cpu)?;
         let x = Tensor::ones((2, 8), DType::F32, &Device::Cpu)?;
         let loss = rb.develop()?.forward(&x)?.sqr()?.sum_all()?;
         let grads = loss.backward()?;
@@ -247,8 +199,7 @@ mod tests {
         let g = grads.get(vars[0].as_tensor()).expect("gradient of p");
         assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
         // Rebuilding from the configuration gives the same W0 and bases.
-        rb.coords
-            .set(&Tensor::new(&[0.1f32, -0.2, 0.3, 0.4], &Device::Cpu)?)?;
+        rb.coords.set(&Tensor::new(&[0.1f32, -0.2, 0.3, 0.4], &Device::Cpu)?)?;
         let again = RandomBasis::from_config(&Genome::config(&rb), &Device::Cpu)?;
         again.coords.set(rb.coords.as_tensor())?;
         let (a, b) = (rb.develop()?.forward(&x)?, again.develop()?.forward(&x)?);

@@ -16,18 +16,8 @@ use crate::plot::{HLine, LineChart, Series};
 use crate::runs::RunConfig;
 
 const MODELS: [(Model, &str, f64, &str); 2] = [
-    (
-        Model::Slp,
-        "SLP 784-10",
-        0.93,
-        "93% (developmental priors, Fig. 1c)",
-    ),
-    (
-        Model::Mlp,
-        "MLP 784-800-10",
-        0.98,
-        "98% (genomic bottleneck, Table 1)",
-    ),
+    (Model::Slp, "SLP 784-10", 0.93, "93% (developmental priors, Fig. 1c)"),
+    (Model::Mlp, "MLP 784-800-10", 0.98, "98% (genomic bottleneck, Table 1)"),
 ];
 
 /// The experiment.
@@ -81,10 +71,7 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
                             eval_every: 10,
                             ..LifetimeConfig::default()
                         },
-                        _ => LifetimeConfig {
-                            seed,
-                            ..LifetimeConfig::default()
-                        },
+                        _ => LifetimeConfig { seed, ..LifetimeConfig::default() },
                     },
                     train_limit: None,
                 },
@@ -124,10 +111,7 @@ fn claims(rows: &[Row], _out: &Path) -> Vec<Claim> {
         });
         let batches: Vec<f64> = rs.iter().map(|r| r.metrics.batches as f64).collect();
         let (b, _) = mean_sd(&batches);
-        let speed: Vec<f64> = rs
-            .iter()
-            .map(|r| r.metrics.seconds_per_1000_batches)
-            .collect();
+        let speed: Vec<f64> = rs.iter().map(|r| r.metrics.seconds_per_1000_batches).collect();
         let (s, sd) = mean_sd(&speed);
         out.push(Claim {
             quantity: format!("{label}: batches until early stopping; seconds per 1,000 batches"),
@@ -152,18 +136,11 @@ fn figure(rows: &[Row], _out: &Path, stem: &Path) -> anyhow::Result<()> {
             continue;
         }
         // Points at each evaluation after the start (the untrained 10% would flatten the plot).
-        let mut xs: Vec<usize> = rs
-            .iter()
-            .flat_map(|r| r.metrics.curve.iter().map(|p| p.batches))
-            .filter(|&b| b > 0)
-            .collect();
+        let mut xs: Vec<usize> =
+            rs.iter().flat_map(|r| r.metrics.curve.iter().map(|p| p.batches)).filter(|&b| b > 0).collect();
         xs.sort();
         xs.dedup();
-        let mut s = Series {
-            name: format!("{label} (n = {})", rs.len()),
-            color: i,
-            ..Series::default()
-        };
+        let mut s = Series { name: format!("{label} (n = {})", rs.len()), color: i, ..Series::default() };
         for x in xs {
             let ys: Vec<f64> = rs
                 .iter()

@@ -20,18 +20,10 @@ pub fn seeds(profile: Profile) -> std::ops::Range<u64> {
 /// The papers' lifetime-learning protocol at learning rate `lr` (a few batches for smoke).
 pub fn lifetime(profile: Profile, seed: u64, lr: f64) -> LifetimeConfig {
     match profile {
-        Profile::Smoke => LifetimeConfig {
-            seed,
-            lr,
-            max_batches: 20,
-            eval_every: 10,
-            ..LifetimeConfig::default()
-        },
-        _ => LifetimeConfig {
-            seed,
-            lr,
-            ..LifetimeConfig::default()
-        },
+        Profile::Smoke => {
+            LifetimeConfig { seed, lr, max_batches: 20, eval_every: 10, ..LifetimeConfig::default() }
+        }
+        _ => LifetimeConfig { seed, lr, ..LifetimeConfig::default() },
     }
 }
 
@@ -55,42 +47,22 @@ pub struct Arm {
 impl Arm {
     /// An SLP arm.
     pub fn slp(encoding: Encoding, lr: f64) -> Self {
-        Self {
-            encoding,
-            model: Model::Slp,
-            hidden: 0,
-            genes: None,
-            basis: None,
-            lr,
-        }
+        Self { encoding, model: Model::Slp, hidden: 0, genes: None, basis: None, lr }
     }
 
     /// A 784-`hidden`-10 MLP arm.
     pub fn mlp(encoding: Encoding, hidden: usize, lr: f64) -> Self {
-        Self {
-            encoding,
-            model: Model::Mlp,
-            hidden,
-            genes: None,
-            basis: None,
-            lr,
-        }
+        Self { encoding, model: Model::Mlp, hidden, genes: None, basis: None, lr }
     }
 
     /// With `g` genes.
     pub fn genes(self, g: usize) -> Self {
-        Self {
-            genes: Some(g),
-            ..self
-        }
+        Self { genes: Some(g), ..self }
     }
 
     /// With `b` basis vectors.
     pub fn basis(self, b: usize) -> Self {
-        Self {
-            basis: Some(b),
-            ..self
-        }
+        Self { basis: Some(b), ..self }
     }
 
     /// The run id for `seed`, such as `sgem-g10-seed0`.
@@ -112,11 +84,7 @@ impl Arm {
         RunConfig {
             dataset: "mnist".into(),
             model: self.model,
-            hidden: if self.model == Model::Mlp {
-                self.hidden
-            } else {
-                800
-            },
+            hidden: if self.model == Model::Mlp { self.hidden } else { 800 },
             encoding: self.encoding,
             genes: self.genes,
             basis: self.basis,
@@ -130,9 +98,7 @@ impl Arm {
 
     /// `(id, config)` for every seed of `profile`.
     pub fn runs(&self, profile: Profile) -> Vec<(String, RunConfig)> {
-        seeds(profile)
-            .map(|s| (self.id(s), self.config(profile, s)))
-            .collect()
+        seeds(profile).map(|s| (self.id(s), self.config(profile, s))).collect()
     }
 }
 
@@ -145,10 +111,8 @@ pub fn percent_of_weights(m: &Metrics) -> f64 {
 /// increasing order of learned parameters.
 pub fn by_size(rows: &[Row], encoding: Encoding, model: Model) -> Vec<Vec<&Row>> {
     let mut groups: Vec<Vec<&Row>> = Vec::new();
-    let mut mine: Vec<&Row> = rows
-        .iter()
-        .filter(|r| r.metrics.config.encoding == encoding && r.metrics.model == model)
-        .collect();
+    let mut mine: Vec<&Row> =
+        rows.iter().filter(|r| r.metrics.config.encoding == encoding && r.metrics.model == model).collect();
     mine.sort_by_key(|r| (r.metrics.genome_params, r.metrics.seed));
     for r in mine {
         match groups.last_mut() {
@@ -166,18 +130,13 @@ pub fn accuracies(group: &[&Row]) -> Vec<f64> {
 
 /// A parameter-accuracy curve: x = % of weights, y = mean best accuracy (%) with ± sd bars.
 pub fn sweep(groups: &[Vec<&Row>], name: &str, color: usize) -> Series {
-    let mut s = Series {
-        name: name.to_string(),
-        color,
-        ..Series::default()
-    };
+    let mut s = Series { name: name.to_string(), color, ..Series::default() };
     for g in groups {
         let x = percent_of_weights(&g[0].metrics);
         let (m, sd) = mean_sd(&accuracies(g));
         s.points.push((x, 100.0 * m));
         if g.len() > 1 {
-            s.errors
-                .push((x, 100.0 * m, 100.0 * (m - sd), 100.0 * (m + sd)));
+            s.errors.push((x, 100.0 * m, 100.0 * (m - sd), 100.0 * (m + sd)));
         }
     }
     s
@@ -189,11 +148,7 @@ pub fn best_within<'a>(groups: &'a [Vec<&'a Row>], max_percent: f64) -> Option<&
     groups
         .iter()
         .filter(|g| percent_of_weights(&g[0].metrics) <= max_percent)
-        .max_by(|a, b| {
-            mean_sd(&accuracies(a))
-                .0
-                .total_cmp(&mean_sd(&accuracies(b)).0)
-        })
+        .max_by(|a, b| mean_sd(&accuracies(a)).0.total_cmp(&mean_sd(&accuracies(b)).0))
 }
 
 /// The size of a group, for the report: `G = 10 (130 parameters, 1.66%)`.

@@ -32,10 +32,7 @@ fn arms(profile: Profile) -> Vec<Arm> {
 }
 
 fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
-    arms(profile)
-        .iter()
-        .map(|a| (a.id(0), a.config(profile, 0)))
-        .collect()
+    arms(profile).iter().map(|a| (a.id(0), a.config(profile, 0))).collect()
 }
 
 fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
@@ -53,15 +50,10 @@ fn fields(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
     let end = GemNet::from_config(&file.genome, &Device::Cpu)?;
     checkpoint::restore(end.varmap(), &file.tensors, &path)?;
     let read = |g: &GemNet| -> anyhow::Result<Fields> {
-        let f = g
-            .fields(0)
-            .context("the S-GEM genome has no gene fields on its input layer")?;
+        let f = g.fields(0).context("the S-GEM genome has no gene fields on its input layer")?;
         let c = f.centres()?.to_vec2::<f32>()?;
         let w = f.widths()?.to_vec1::<f32>()?;
-        Ok(c.into_iter()
-            .zip(w)
-            .map(|(c, w)| ((c[0], c[1]), w))
-            .collect())
+        Ok(c.into_iter().zip(w).map(|(c, w)| ((c[0], c[1]), w)).collect())
     };
     Ok((read(&start)?, read(&end)?))
 }
@@ -101,12 +93,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         let panels = w
             .into_iter()
             .enumerate()
-            .map(|(digit, values)| Panel {
-                title: digit.to_string(),
-                rows: 28,
-                cols: 28,
-                values,
-            })
+            .map(|(digit, values)| Panel { title: digit.to_string(), rows: 28, cols: 28, values })
             .collect();
         grid.rows.push((label, panels));
     }
@@ -133,9 +120,7 @@ fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {
             runs: 1,
         })
         .collect();
-    if let Some(r) = rows
-        .iter()
-        .find(|r| r.metrics.config.encoding == Encoding::Sgem)
+    if let Some(r) = rows.iter().find(|r| r.metrics.config.encoding == Encoding::Sgem)
         && let Ok((start, end)) = fields(out, r)
     {
         let moved: Vec<f64> = start
@@ -144,23 +129,18 @@ fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {
             .map(|(a, b)| (((a.0.0 - b.0.0).powi(2) + (a.0.1 - b.0.1).powi(2)) as f64).sqrt())
             .collect();
         let radius = |f: &Fields| {
-            mean_sd(
-                &f.iter()
-                    .map(|((x, y), _)| ((x * x + y * y) as f64).sqrt())
-                    .collect::<Vec<_>>(),
-            )
-            .0
+            mean_sd(&f.iter().map(|((x, y), _)| ((x * x + y * y) as f64).sqrt()).collect::<Vec<_>>()).0
         };
         let width = |f: &Fields| mean_sd(&f.iter().map(|(_, w)| *w as f64).collect::<Vec<_>>()).0;
         c.push(Claim {
-            quantity: "S-GEM gene fields: mean distance each centre moved (grid spans -1..1)"
-                .into(),
+            quantity: "S-GEM gene fields: mean distance each centre moved (grid spans -1..1)".into(),
             paper: "large early moves, then local fine-tuning".into(),
             ours: format!("{:.2}", mean_sd(&moved).0),
             runs: 1,
         });
         c.push(Claim {
-            quantity: "S-GEM gene fields: mean distance of the centres from the grid's centre, start → end".into(),
+            quantity: "S-GEM gene fields: mean distance of the centres from the grid's centre, start → end"
+                .into(),
             paper: "fields tile the space, focusing on the central, information-rich region".into(),
             ours: format!("{:.2} → {:.2}", radius(&start), radius(&end)),
             runs: 1,

@@ -102,25 +102,16 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
     for name in &a.only {
         if !all.iter().any(|e| e.name == name) {
             let names: Vec<&str> = all.iter().map(|e| e.name).collect();
-            bail!(
-                "--only {name}: no such experiment; known: {}",
-                names.join(", ")
-            );
+            bail!("--only {name}: no such experiment; known: {}", names.join(", "));
         }
     }
-    let selected: Vec<&Experiment> = all
-        .iter()
-        .filter(|e| a.only.is_empty() || a.only.iter().any(|n| n == e.name))
-        .collect();
+    let selected: Vec<&Experiment> =
+        all.iter().filter(|e| a.only.is_empty() || a.only.iter().any(|n| n == e.name)).collect();
     let out = &a.out;
     let mut run_ctx = None;
     if !a.report_only {
         let device = crate::device::parse(&g.device)?;
-        run_ctx = Some((
-            device,
-            data_root(g.data_dir.as_deref()),
-            DataCache::default(),
-        ));
+        run_ctx = Some((device, data_root(g.data_dir.as_deref()), DataCache::default()));
     }
     for e in &selected {
         if let Some((device, root, cache)) = run_ctx.as_mut() {
@@ -130,15 +121,11 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         // Draw and report as each experiment finishes, so a long run shows its progress.
         let rows = read_rows(&results_path(out, e.name))?;
         if rows.is_empty() {
-            tracing::warn!(
-                "{}: no results yet; run without --report-only first",
-                e.name
-            );
+            tracing::warn!("{}: no results yet; run without --report-only first", e.name);
             continue;
         }
         let stem = out.join("figures").join(e.name);
-        (e.figure)(&rows, out, &stem)
-            .with_context(|| format!("{}: cannot draw the figure", e.name))?;
+        (e.figure)(&rows, out, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
         println!("drew {}", stem.with_extension("png").display());
         report::write(&all, out)?;
     }
@@ -163,9 +150,7 @@ fn run_experiment(
     for (i, (id, config)) in runs.iter().enumerate() {
         let rel = Path::new("runs").join(e.name).join(profile.name()).join(id);
         let dir = out.join(&rel);
-        let previous = runs::read_metrics(&dir)
-            .ok()
-            .filter(|m| &m.config == config);
+        let previous = runs::read_metrics(&dir).ok().filter(|m| &m.config == config);
         let metrics = match previous {
             Some(m) if !force => {
                 tracing::info!(
@@ -222,7 +207,11 @@ pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             serde_json::from_str(l).with_context(|| {
-                format!("{} line {}: not a result row of this version of innate; delete the file and rerun", path.display(), i + 1)
+                format!(
+                    "{} line {}: not a result row of this version of innate; delete the file and rerun",
+                    path.display(),
+                    i + 1
+                )
             })
         })
         .collect()
@@ -246,11 +235,7 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
 /// `"92.61 ± 0.05%"` for fractions.
 pub fn percent(xs: &[f64]) -> String {
     let (m, s) = mean_sd(xs);
-    if xs.len() > 1 {
-        format!("{:.2} ± {:.2}%", 100.0 * m, 100.0 * s)
-    } else {
-        format!("{:.2}%", 100.0 * m)
-    }
+    if xs.len() > 1 { format!("{:.2} ± {:.2}%", 100.0 * m, 100.0 * s) } else { format!("{:.2}%", 100.0 * m) }
 }
 
 #[cfg(test)]

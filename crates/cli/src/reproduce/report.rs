@@ -21,24 +21,14 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
         let _ = writeln!(md, "## {}: {}\n", e.name, e.title);
         let _ = writeln!(md, "Source: {}.\n", e.source);
         if rows.is_empty() {
-            let _ = writeln!(
-                md,
-                "Not run yet: `cargo xtask reproduce --only {}`.\n",
-                e.name
-            );
+            let _ = writeln!(md, "Not run yet: `cargo xtask reproduce --only {}`.\n", e.name);
             continue;
         }
         any = true;
         let mut profiles: Vec<&str> = rows.iter().map(|r| r.profile.name()).collect();
         profiles.dedup();
-        let device = rows
-            .first()
-            .map(|r| r.metrics.device.as_str())
-            .unwrap_or("?");
-        let version = rows
-            .first()
-            .map(|r| r.metrics.innate_version.as_str())
-            .unwrap_or("?");
+        let device = rows.first().map(|r| r.metrics.device.as_str()).unwrap_or("?");
+        let version = rows.first().map(|r| r.metrics.innate_version.as_str()).unwrap_or("?");
         let _ = writeln!(
             md,
             "Profile: {}; {} runs on {device} (innate {version}).\n",
@@ -47,11 +37,7 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
         );
         md.push_str("| quantity | paper | ours | runs |\n| --- | --- | --- | ---: |\n");
         for c in (e.claims)(&rows, out) {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                c.quantity, c.paper, c.ours, c.runs
-            );
+            let _ = writeln!(md, "| {} | {} | {} | {} |", c.quantity, c.paper, c.ours, c.runs);
         }
         md.push('\n');
         for suffix in std::iter::once(&"").chain(e.figures) {

@@ -65,20 +65,12 @@ fn direct_claim(rows: &[Row], model: Model, quantity: &str, paper: &str) -> Vec<
     if acc.is_empty() {
         return Vec::new();
     }
-    vec![Claim {
-        quantity: quantity.into(),
-        paper: paper.into(),
-        ours: percent(&acc),
-        runs: acc.len(),
-    }]
+    vec![Claim { quantity: quantity.into(), paper: paper.into(), ours: percent(&acc), runs: acc.len() }]
 }
 
 fn speed_claim(group: Option<&Vec<&Row>>, what: &str, paper: &str) -> Option<Claim> {
     let g = group?;
-    let s: Vec<f64> = g
-        .iter()
-        .map(|r| r.metrics.seconds_per_1000_batches)
-        .collect();
+    let s: Vec<f64> = g.iter().map(|r| r.metrics.seconds_per_1000_batches).collect();
     let t: Vec<f64> = g.iter().map(|r| r.metrics.seconds).collect();
     let ((sm, ssd), (tm, _)) = (mean_sd(&s), mean_sd(&t));
     Some(Claim {
@@ -94,16 +86,12 @@ fn group_with<'a>(
     genes: Option<usize>,
     basis: Option<usize>,
 ) -> Option<&'a Vec<&'a Row>> {
-    groups
-        .iter()
-        .find(|g| g[0].metrics.genes == genes && g[0].metrics.basis == basis)
+    groups.iter().find(|g| g[0].metrics.genes == genes && g[0].metrics.basis == basis)
 }
 
 /// The group of `groups` whose learned parameter count is closest to `params`.
 fn closest<'a>(groups: &'a [Vec<&'a Row>], params: usize) -> Option<&'a Vec<&'a Row>> {
-    groups
-        .iter()
-        .min_by_key(|g| g[0].metrics.genome_params.abs_diff(params))
+    groups.iter().min_by_key(|g| g[0].metrics.genome_params.abs_diff(params))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,11 +113,7 @@ pub fn gem_fig1c() -> Experiment {
         source: "developmental priors Fig. 1c and Results \"Genetic neuroevolution formalism\"",
         runs: |p| {
             let mut arms = vec![Arm::slp(Encoding::Direct, DIRECT_LR)];
-            arms.extend(
-                fig1c_genes(p)
-                    .into_iter()
-                    .map(|g| Arm::slp(Encoding::Gem, SLP_LR).genes(g)),
-            );
+            arms.extend(fig1c_genes(p).into_iter().map(|g| Arm::slp(Encoding::Gem, SLP_LR).genes(g)));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
@@ -152,47 +136,20 @@ pub fn gem_fig1c() -> Experiment {
                 color: 5,
                 ..Series::default()
             });
-            chart
-                .hlines
-                .extend(direct_line(rows, Model::Slp, "learned SLP", 1));
-            chart.hlines.push(HLine {
-                name: "paper: learned SLP 93%".into(),
-                y: 93.0,
-                color: 5,
-            });
+            chart.hlines.extend(direct_line(rows, Model::Slp, "learned SLP", 1));
+            chart.hlines.push(HLine { name: "paper: learned SLP 93%".into(), y: 93.0, color: 5 });
             chart.save(stem)
         },
         figures: &[],
         claims: |rows, _out| {
             let gem = by_size(rows, Encoding::Gem, Model::Slp);
             let mut c = vec![
-                claim_for(
-                    group_with(&gem, Some(1), None),
-                    "GEM SLP",
-                    "~25% (under 10% of the parameters)",
-                ),
-                claim_for(
-                    group_with(&gem, Some(5), None),
-                    "GEM SLP",
-                    "above 80% (50% of the parameters)",
-                ),
-                claim_for(
-                    group_with(&gem, Some(9), None),
-                    "GEM SLP",
-                    "93% (90% of the parameters)",
-                ),
+                claim_for(group_with(&gem, Some(1), None), "GEM SLP", "~25% (under 10% of the parameters)"),
+                claim_for(group_with(&gem, Some(5), None), "GEM SLP", "above 80% (50% of the parameters)"),
+                claim_for(group_with(&gem, Some(9), None), "GEM SLP", "93% (90% of the parameters)"),
             ];
-            c.extend(direct_claim(
-                rows,
-                Model::Slp,
-                "learned SLP (784-10, direct)",
-                "93%",
-            ));
-            if let Some(g) = gem
-                .iter()
-                .find(|g| g[0].metrics.genes == Some(3))
-                .or(gem.first())
-            {
+            c.extend(direct_claim(rows, Model::Slp, "learned SLP (784-10, direct)", "93%"));
+            if let Some(g) = gem.iter().find(|g| g[0].metrics.genes == Some(3)).or(gem.first()) {
                 let m = &g[0].metrics;
                 let genes = m.genes.unwrap_or(0);
                 c.push(Claim {
@@ -200,20 +157,11 @@ pub fn gem_fig1c() -> Experiment {
                         "GEM SLP parameters at G = {genes}: learned G(Ni + G) + fixed output No·G"
                     ),
                     paper: format!("G(Ni + No + G) = {}", genes * (784 + 10 + genes)),
-                    ours: format!(
-                        "{} + {} = {}",
-                        m.genome_params,
-                        10 * genes,
-                        m.genome_params + 10 * genes
-                    ),
+                    ours: format!("{} + {} = {}", m.genome_params, 10 * genes, m.genome_params + 10 * genes),
                     runs: g.len(),
                 });
             }
-            c.extend(speed_claim(
-                group_with(&gem, Some(9), None).or(gem.last()),
-                "GEM SLP",
-                "not reported",
-            ));
+            c.extend(speed_claim(group_with(&gem, Some(9), None).or(gem.last()), "GEM SLP", "not reported"));
             c
         },
         caption: "Best test accuracy (mean ± sd over seeds) of the GEM-encoded SLP for G genes per neuron, \
@@ -228,15 +176,11 @@ pub fn gem_fig1c() -> Experiment {
 
 fn fig2c_sizes(profile: Profile) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
     match profile {
-        Profile::Quick => (
-            vec![2, 4, 7, 10, 11, 15, 20, 26],
-            vec![1, 2, 3],
-            vec![10, 28, 70, 130, 154, 270, 460, 754],
-        ),
+        Profile::Quick => {
+            (vec![2, 4, 7, 10, 11, 15, 20, 26], vec![1, 2, 3], vec![10, 28, 70, 130, 154, 270, 460, 754])
+        }
         Profile::Paper => {
-            let rb = (0..20)
-                .map(|i| (10f64.powf(1.0 + 2.0 * i as f64 / 19.0)).round() as usize)
-                .collect();
+            let rb = (0..20).map(|i| (10f64.powf(1.0 + 2.0 * i as f64 / 19.0)).round() as usize).collect();
             ((1..=26).collect(), vec![1, 2, 3], rb)
         }
         Profile::Smoke => (vec![4], vec![1], vec![28]),
@@ -252,45 +196,25 @@ pub fn sgem_fig2c() -> Experiment {
         runs: |p| {
             let (sgem, gem, rb) = fig2c_sizes(p);
             let mut arms = vec![Arm::slp(Encoding::Direct, DIRECT_LR)];
-            arms.extend(
-                sgem.into_iter()
-                    .map(|g| Arm::slp(Encoding::Sgem, SLP_LR).genes(g)),
-            );
-            arms.extend(
-                gem.into_iter()
-                    .map(|g| Arm::slp(Encoding::Gem, SLP_LR).genes(g)),
-            );
-            arms.extend(
-                rb.into_iter()
-                    .map(|b| Arm::slp(Encoding::Rb, SLP_LR).basis(b)),
-            );
+            arms.extend(sgem.into_iter().map(|g| Arm::slp(Encoding::Sgem, SLP_LR).genes(g)));
+            arms.extend(gem.into_iter().map(|g| Arm::slp(Encoding::Gem, SLP_LR).genes(g)));
+            arms.extend(rb.into_iter().map(|b| Arm::slp(Encoding::Rb, SLP_LR).basis(b)));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
             let mut chart = LineChart {
                 title: "S-GEM vs GEM vs random basis, SLP on MNIST (Fig. 2c)".into(),
-                x_label: "learned genome parameters (% of the SLP's 7,840 weights, log scale)"
-                    .into(),
+                x_label: "learned genome parameters (% of the SLP's 7,840 weights, log scale)".into(),
                 y_label: "best test accuracy (%)".into(),
                 log_x: true,
                 series: vec![
-                    sweep(
-                        &by_size(rows, Encoding::Sgem, Model::Slp),
-                        "S-GEM (ours)",
-                        0,
-                    ),
+                    sweep(&by_size(rows, Encoding::Sgem, Model::Slp), "S-GEM (ours)", 0),
                     sweep(&by_size(rows, Encoding::Gem, Model::Slp), "GEM (ours)", 2),
-                    sweep(
-                        &by_size(rows, Encoding::Rb, Model::Slp),
-                        "random basis (ours)",
-                        3,
-                    ),
+                    sweep(&by_size(rows, Encoding::Rb, Model::Slp), "random basis (ours)", 3),
                 ],
                 ..LineChart::default()
             };
-            chart
-                .hlines
-                .extend(direct_line(rows, Model::Slp, "learned SLP", 1));
+            chart.hlines.extend(direct_line(rows, Model::Slp, "learned SLP", 1));
             chart.save(stem)
         },
         figures: &[],
@@ -323,12 +247,7 @@ pub fn sgem_fig2c() -> Experiment {
                     "below S-GEM at low parameter counts",
                 ));
             }
-            c.extend(direct_claim(
-                rows,
-                Model::Slp,
-                "learned SLP (direct)",
-                "93%",
-            ));
+            c.extend(direct_claim(rows, Model::Slp, "learned SLP (direct)", "93%"));
             c.extend(speed_claim(low, "S-GEM SLP", "not reported"));
             c
         },
@@ -359,43 +278,24 @@ pub fn sgem_fig2d() -> Experiment {
         runs: |p| {
             let genes = fig2d_genes(p);
             let mut arms = vec![Arm::mlp(Encoding::Direct, HIDDEN, DIRECT_LR)];
-            arms.extend(
-                genes
-                    .iter()
-                    .map(|&g| Arm::mlp(Encoding::Mlsgem, HIDDEN, MLP_LR).genes(g)),
-            );
+            arms.extend(genes.iter().map(|&g| Arm::mlp(Encoding::Mlsgem, HIDDEN, MLP_LR).genes(g)));
             // The random basis at the same number of learned parameters, G(G + 6).
-            arms.extend(
-                genes
-                    .iter()
-                    .map(|&g| Arm::mlp(Encoding::Rb, HIDDEN, MLP_LR).basis(g * (g + 6))),
-            );
+            arms.extend(genes.iter().map(|&g| Arm::mlp(Encoding::Rb, HIDDEN, MLP_LR).basis(g * (g + 6))));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
             let mut chart = LineChart {
                 title: "ML-S-GEM vs random basis, 784-784-10 MLP on MNIST (Fig. 2d)".into(),
-                x_label: "learned genome parameters (% of the MLP's 622,496 weights, log scale)"
-                    .into(),
+                x_label: "learned genome parameters (% of the MLP's 622,496 weights, log scale)".into(),
                 y_label: "best test accuracy (%)".into(),
                 log_x: true,
                 series: vec![
-                    sweep(
-                        &by_size(rows, Encoding::Mlsgem, Model::Mlp),
-                        "ML-S-GEM (ours)",
-                        0,
-                    ),
-                    sweep(
-                        &by_size(rows, Encoding::Rb, Model::Mlp),
-                        "random basis (ours)",
-                        3,
-                    ),
+                    sweep(&by_size(rows, Encoding::Mlsgem, Model::Mlp), "ML-S-GEM (ours)", 0),
+                    sweep(&by_size(rows, Encoding::Rb, Model::Mlp), "random basis (ours)", 3),
                 ],
                 ..LineChart::default()
             };
-            chart
-                .hlines
-                .extend(direct_line(rows, Model::Mlp, "learned MLP 784-784-10", 1));
+            chart.hlines.extend(direct_line(rows, Model::Mlp, "learned MLP 784-784-10", 1));
             chart.hlines.push(HLine {
                 name: "paper: ML-S-GEM above 90% below 0.1%".into(),
                 y: 90.0,
@@ -423,10 +323,7 @@ pub fn sgem_fig2d() -> Experiment {
             for g in &ml {
                 c.push(claim_for(
                     closest(&rb, g[0].metrics.genome_params),
-                    &format!(
-                        "random basis at the size of ML-S-GEM G = {}",
-                        g[0].metrics.genes.unwrap_or(0)
-                    ),
+                    &format!("random basis at the size of ML-S-GEM G = {}", g[0].metrics.genes.unwrap_or(0)),
                     "comparable to ML-S-GEM",
                 ));
             }
@@ -438,10 +335,7 @@ pub fn sgem_fig2d() -> Experiment {
                         m.genes.unwrap_or(0)
                     ),
                     paper: "~4000x at 0.025%".into(),
-                    ours: format!(
-                        "{:.0}x",
-                        m.phenotype_weights as f64 / m.genome_params.max(1) as f64
-                    ),
+                    ours: format!("{:.0}x", m.phenotype_weights as f64 / m.genome_params.max(1) as f64),
                     runs: g.len(),
                 });
             }
@@ -458,9 +352,7 @@ pub fn sgem_fig2d() -> Experiment {
             ));
             let direct: Vec<&Row> = rows
                 .iter()
-                .filter(|r| {
-                    r.metrics.config.encoding == Encoding::Direct && r.metrics.model == Model::Mlp
-                })
+                .filter(|r| r.metrics.config.encoding == Encoding::Direct && r.metrics.model == Model::Mlp)
                 .collect();
             c.extend(speed_claim(
                 (!direct.is_empty()).then_some(&direct),
@@ -492,10 +384,7 @@ mod tests {
         // The quick ML-S-GEM sizes are the targets' sizes: at most 0.025% and at most 0.1%.
         let pct = |g: usize| 100.0 * (g * (g + 6)) as f64 / 622_496.0;
         let genes = fig2d_genes(Profile::Quick);
-        assert!(
-            pct(genes[0]) <= 0.025 && pct(genes[0] + 1) > 0.025,
-            "{genes:?}"
-        );
+        assert!(pct(genes[0]) <= 0.025 && pct(genes[0] + 1) > 0.025, "{genes:?}");
         assert!(pct(genes[1]) <= 0.1 && pct(genes[1] + 1) > 0.1, "{genes:?}");
     }
 }
