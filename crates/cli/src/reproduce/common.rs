@@ -17,13 +17,48 @@ pub fn seeds(profile: Profile) -> std::ops::Range<u64> {
     }
 }
 
-/// The papers' lifetime-learning protocol at learning rate `lr` (a few batches for smoke).
-pub fn lifetime(profile: Profile, seed: u64, lr: f64) -> LifetimeConfig {
-    match profile {
-        Profile::Smoke => {
-            LifetimeConfig { seed, lr, max_batches: 20, eval_every: 10, ..LifetimeConfig::default() }
+/// The early-stopping rule of a run.
+///
+/// The paper's Methods stop "if the accuracy did not improve by more than 0.005" (for two
+/// evaluations, as the issue and our default read it); the reference code stops after two
+/// evaluations without any new best. The paper's rule is the default; the experiments also run
+/// their target points with the code's rule and report both, labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopping {
+    /// Stop after two evaluations without a gain above 0.005 (the paper's text).
+    Paper,
+    /// Stop after two evaluations without any new best (the reference code).
+    Code,
+}
+
+impl Stopping {
+    /// The `min_delta` of the rule.
+    pub fn min_delta(self) -> f64 {
+        match self {
+            Stopping::Paper => LifetimeConfig::default().min_delta,
+            Stopping::Code => 0.0,
         }
-        _ => LifetimeConfig { seed, lr, ..LifetimeConfig::default() },
+    }
+
+    /// The rule a run used.
+    pub fn of(m: &Metrics) -> Self {
+        if m.config.lifetime.min_delta == 0.0 { Stopping::Code } else { Stopping::Paper }
+    }
+}
+
+/// The papers' lifetime-learning protocol at learning rate `lr` (a few batches for smoke).
+pub fn lifetime(profile: Profile, seed: u64, lr: f64, stopping: Stopping) -> LifetimeConfig {
+    let min_delta = stopping.min_delta();
+    match profile {
+        Profile::Smoke => LifetimeConfig {
+            seed,
+            lr,
+            min_delta,
+            max_batches: 20,
+            eval_every: 10,
+            ..LifetimeConfig::default()
+        },
+        _ => LifetimeConfig { seed, lr, min_delta, ..LifetimeConfig::default() },
     }
 }
 
@@ -42,17 +77,27 @@ pub struct Arm {
     pub basis: Option<usize>,
     /// Learning rate.
     pub lr: f64,
+    /// Early-stopping rule.
+    pub stopping: Stopping,
 }
 
 impl Arm {
     /// An SLP arm.
     pub fn slp(encoding: Encoding, lr: f64) -> Self {
-        Self { encoding, model: Model::Slp, hidden: 0, genes: None, basis: None, lr }
+        Self {
+            encoding,
+            model: Model::Slp,
+            hidden: 0,
+            genes: None,
+            basis: None,
+            lr,
+            stopping: Stopping::Paper,
+        }
     }
 
     /// A 784-`hidden`-10 MLP arm.
     pub fn mlp(encoding: Encoding, hidden: usize, lr: f64) -> Self {
-        Self { encoding, model: Model::Mlp, hidden, genes: None, basis: None, lr }
+        Self { encoding, model: Model::Mlp, hidden, genes: None, basis: None, lr, stopping: Stopping::Paper }
     }
 
     /// With `g` genes.
@@ -63,6 +108,11 @@ impl Arm {
     /// With `b` basis vectors.
     pub fn basis(self, b: usize) -> Self {
         Self { basis: Some(b), ..self }
+    }
+
+    /// With the reference code's stopping rule.
+    pub fn code_stopping(self) -> Self {
+        Self { stopping: Stopping::Code, ..self }
     }
 
     /// The run id for `seed`, such as `sgem-g10-seed0`.
@@ -76,7 +126,11 @@ impl Arm {
             (_, Some(b)) => format!("-b{b}"),
             _ => String::new(),
         };
-        format!("{}{model}{size}-seed{seed}", self.encoding.name())
+        let rule = match self.stopping {
+            Stopping::Paper => "",
+            Stopping::Code => "-anygain",
+        };
+        format!("{}{model}{size}{rule}-seed{seed}", self.encoding.name())
     }
 
     /// The run's configuration on MNIST.
@@ -91,7 +145,7 @@ impl Arm {
             learn_output: false,
             bias: None,
             seed,
-            lifetime: lifetime(profile, seed, self.lr),
+            lifetime: lifetime(profile, seed, self.lr, self.stopping),
             train_limit: None,
         }
     }
@@ -107,12 +161,15 @@ pub fn percent_of_weights(m: &Metrics) -> f64 {
     100.0 * m.genome_params as f64 / m.phenotype_weights.max(1) as f64
 }
 
-/// The rows of one encoding (and network shape), grouped by size (genes or basis vectors), in
-/// increasing order of learned parameters.
-pub fn by_size(rows: &[Row], encoding: Encoding, model: Model) -> Vec<Vec<&Row>> {
+/// The rows of one encoding (and network shape) trained with one stopping rule, grouped by size
+/// (genes or basis vectors), in increasing order of learned parameters.
+pub fn by_size(rows: &[Row], encoding: Encoding, model: Model, stopping: Stopping) -> Vec<Vec<&Row>> {
     let mut groups: Vec<Vec<&Row>> = Vec::new();
-    let mut mine: Vec<&Row> =
-        rows.iter().filter(|r| r.metrics.config.encoding == encoding && r.metrics.model == model).collect();
+    let mut mine: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.metrics.config.encoding == encoding && r.metrics.model == model)
+        .filter(|r| Stopping::of(&r.metrics) == stopping)
+        .collect();
     mine.sort_by_key(|r| (r.metrics.genome_params, r.metrics.seed));
     for r in mine {
         match groups.last_mut() {
