@@ -93,7 +93,9 @@ impl LineChart {
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (x0, x1) = match min_max(xs.filter(|&x| !self.log_x || x > 0.0)) {
             // Whole decades, so that a narrow range still shows labelled ticks.
-            Some((a, b)) if self.log_x => (10f64.powf(a.log10().floor()), 10f64.powf((b * 1.01).log10().ceil())),
+            Some((a, b)) if self.log_x => {
+                (0.98 * 10f64.powf(a.log10().floor()), 1.02 * 10f64.powf((b * 1.01).log10().ceil()))
+            }
             Some((a, b)) => (a, b.max(a + 1.0)),
             None if self.log_x => (1.0, 10.0),
             None => (0.0, 1.0),
