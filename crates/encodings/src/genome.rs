@@ -9,11 +9,12 @@ use candle_core::{Module, Tensor};
 use candle_nn::VarMap;
 
 use crate::params::ParamCount;
+use crate::phenotype::Parameters;
 
 /// A compact description of a network that develops into its weights.
 pub trait Genome {
     /// The network a genome develops into.
-    type Phenotype: Module;
+    type Phenotype: Module + Parameters;
 
     /// The encoding's short name, as used on the command line (`direct`, `gem`, ...).
     fn encoding(&self) -> &'static str;
@@ -37,4 +38,17 @@ pub trait Genome {
     /// Develops the phenotype from the current genome tensors. Gradients flow back from the
     /// phenotype's outputs into the genome's variables.
     fn develop(&self) -> candle_core::Result<Self::Phenotype>;
+
+    /// The developed values of chosen entries of one phenotype tensor: tensor `param` (in the
+    /// order of [`Parameters::parameters`]), flat row-major indices `idx` (`u32`, `(k,)`).
+    /// Differentiable in the genome. Strategies that fit a genome to given weights use it; the
+    /// default develops everything and gathers, encodings that can develop single weights
+    /// (g-networks) do less work.
+    fn develop_entries(&self, param: usize, idx: &Tensor) -> candle_core::Result<Tensor> {
+        let p = self.develop()?.parameters();
+        let (_, t) = p
+            .get(param)
+            .ok_or_else(|| candle_core::Error::Msg(format!("the phenotype has no tensor number {param}")))?;
+        t.flatten_all()?.index_select(idx, 0)
+    }
 }

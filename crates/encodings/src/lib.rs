@@ -38,6 +38,7 @@ pub mod expression;
 pub mod genome;
 pub mod grid;
 pub mod init;
+pub mod labels;
 pub mod params;
 pub mod phenotype;
 
@@ -48,5 +49,6 @@ pub use expression::{Expression, ExpressionSpec, GeneFields};
 pub use genome::Genome;
 pub use grid::NeuronGrid;
 pub use init::SeededInit;
+pub use labels::LabelScheme;
 pub use params::ParamCount;
-pub use phenotype::{Dense, Mlp, MlpSpec};
+pub use phenotype::{Dense, Mlp, MlpSpec, Parameters};

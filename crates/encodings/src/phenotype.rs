@@ -90,6 +90,16 @@ impl Module for Dense {
     }
 }
 
+/// A phenotype whose tensors can be listed and replaced: what a strategy that trains the
+/// developed weights themselves (and then fits the genome to them) needs.
+pub trait Parameters: Sized {
+    /// The tensors, named and in a fixed order.
+    fn parameters(&self) -> Vec<(String, Tensor)>;
+
+    /// The same network with `tensors` (in the order of [`Parameters::parameters`]) instead.
+    fn with_parameters(&self, tensors: Vec<Tensor>) -> candle_core::Result<Self>;
+}
+
 /// A developed multilayer perceptron: linear layers with ReLU between them.
 #[derive(Debug, Clone)]
 pub struct Mlp {
@@ -111,6 +121,40 @@ impl Module for Mlp {
     }
 }
 
+impl Parameters for Mlp {
+    /// `layer{i}.weight` and, where present, `layer{i}.bias`, input side first.
+    fn parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            out.push((format!("layer{i}.weight"), l.weight.clone()));
+            if let Some(b) = &l.bias {
+                out.push((format!("layer{i}.bias"), b.clone()));
+            }
+        }
+        out
+    }
+
+    fn with_parameters(&self, tensors: Vec<Tensor>) -> candle_core::Result<Self> {
+        let mut it = tensors.into_iter();
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for l in &self.layers {
+            let weight =
+                it.next().ok_or_else(|| candle_core::Error::Msg("too few tensors for the MLP".into()))?;
+            let bias = match &l.bias {
+                Some(_) => Some(
+                    it.next().ok_or_else(|| candle_core::Error::Msg("too few tensors for the MLP".into()))?,
+                ),
+                None => None,
+            };
+            layers.push(Dense { weight, bias });
+        }
+        if it.next().is_some() {
+            return Err(candle_core::Error::Msg("too many tensors for the MLP".into()));
+        }
+        Ok(Mlp { layers })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +171,28 @@ mod tests {
         assert_eq!(MlpSpec::mlp(784, 800, 10).name(), "784-800-10");
         assert!(MlpSpec::new(vec![784], true).is_err());
         assert!(MlpSpec::new(vec![784, 0, 10], true).is_err());
+    }
+
+    #[test]
+    fn parameters_round_trip() -> candle_core::Result<()> {
+        let d = Device::Cpu;
+        let net = Mlp {
+            layers: vec![
+                Dense { weight: Tensor::zeros((3, 2), candle_core::DType::F32, &d)?, bias: None },
+                Dense {
+                    weight: Tensor::zeros((1, 3), candle_core::DType::F32, &d)?,
+                    bias: Some(Tensor::zeros(1, candle_core::DType::F32, &d)?),
+                },
+            ],
+        };
+        let names: Vec<String> = net.parameters().into_iter().map(|p| p.0).collect();
+        assert_eq!(names, ["layer0.weight", "layer1.weight", "layer1.bias"]);
+        let ones: Vec<Tensor> =
+            net.parameters().iter().map(|(_, t)| t.ones_like()).collect::<candle_core::Result<_>>()?;
+        let again = net.with_parameters(ones)?;
+        assert_eq!(again.layers[1].bias.as_ref().unwrap().to_vec1::<f32>()?, vec![1.0]);
+        assert!(net.with_parameters(vec![]).is_err());
+        Ok(())
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! The paper's MNIST p-network and its g-network presets (Table 1).
+//!
+//! The p-network is 784-800-10 with biases (636,010 parameters). Input neurons carry 2-D Gray
+//! labels (5 bits of column, 5 of row), hidden neurons the binary numbers 1-800 in 10 bits, output
+//! neurons one-hot labels of 10 bits. Each preset has two weight g-networks `(20-H1-H2-1)`, a
+//! `10-5-1` g-network for the 800 hidden biases, and the 10 output biases kept raw:
+//!
+//! | preset | weight g-networks | parameters | compression |
+//! | --- | --- | ---: | ---: |
+//! | GN5 | (20-10-5-1) x 2 | 613 | 1038x |
+//! | GN20 | (20-20-10-1) x 2 | 1,353 | 470x |
+//! | GN30 | (20-30-10-1) x 2 | 1,973 | 322x |
+
+use serde::{Deserialize, Serialize};
+
+use innate_encodings::{LabelScheme, MlpSpec};
+
+use crate::network::{BiasEncoding, GnetConfig};
+
+/// The g-network sizes of Table 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// (20-10-5-1) x 2: 613 parameters.
+    Gn5,
+    /// (20-20-10-1) x 2: 1,353 parameters.
+    Gn20,
+    /// (20-30-10-1) x 2: 1,973 parameters.
+    Gn30,
+}
+
+impl Preset {
+    /// All presets, smallest first.
+    pub const ALL: [Preset; 3] = [Preset::Gn5, Preset::Gn20, Preset::Gn30];
+
+    /// Hidden sizes of the weight g-networks.
+    pub fn hidden(self) -> [usize; 2] {
+        match self {
+            Preset::Gn5 => [10, 5],
+            Preset::Gn20 => [20, 10],
+            Preset::Gn30 => [30, 10],
+        }
+    }
+
+    /// `gn5`, `gn20` or `gn30`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Gn5 => "gn5",
+            Preset::Gn20 => "gn20",
+            Preset::Gn30 => "gn30",
+        }
+    }
+}
+
+/// The MNIST p-network (784-800-10) encoded by weight g-networks with hidden sizes `hidden`,
+/// a 10-5-1 bias g-network for the hidden layer and raw output biases.
+pub fn mnist_custom(name: &str, hidden: &[usize], seed: u64) -> GnetConfig {
+    GnetConfig {
+        name: name.to_string(),
+        spec: MlpSpec::mlp(784, 800, 10),
+        labels: vec![
+            LabelScheme::image(28, 28),
+            LabelScheme::Binary { bits: 10, offset: 1 },
+            LabelScheme::OneHot { n: 10 },
+        ],
+        weight_hidden: hidden.to_vec(),
+        biases: vec![BiasEncoding::Net { hidden: vec![5] }, BiasEncoding::Raw],
+        seed,
+    }
+}
+
+/// A preset of Table 1 for the MNIST p-network.
+pub fn mnist_config(preset: Preset, seed: u64) -> GnetConfig {
+    mnist_custom(preset.name(), &preset.hidden(), seed)
+}
