@@ -224,7 +224,7 @@ impl Genome for GenomicNet {
             .layers
             .get(param / 2)
             .ok_or_else(|| candle_core::Error::Msg(format!("the p-network has no tensor number {param}")))?;
-        if param % 2 == 0 {
+        if param.is_multiple_of(2) {
             l.weights.forward(&l.pairs.index_select(idx, 0)?)
         } else {
             self.bias(l, Some(idx))
