@@ -2,9 +2,10 @@
 //!
 //! A strategy improves a genome without knowing its encoding: it only develops the network,
 //! runs it, and updates the genome's variables. So far this crate has lifetime learning
-//! ([`lifetime`]): the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
-//! the full test set and early stopping. Intermittent training with annealing, first-order MAML
-//! and gradient-free evolution join it in later work.
+//! ([`lifetime`]: the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
+//! the full test set and early stopping; trains any genome end to end through `develop()`) and
+//! intermittent training ([`intermittent`]: train the developed p-network, fit the genome to it,
+//! regenerate, with annealing). First-order MAML and gradient-free evolution join them later.
 //!
 //! ```
 //! use candle_core::Device;
@@ -28,8 +29,12 @@
 
 pub mod adam;
 pub mod error;
+pub mod intermittent;
 pub mod lifetime;
 
 pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};
+pub use intermittent::{
+    FitConfig, GenerationObserver, GenerationPoint, IntermittentConfig, IntermittentReport,
+};
 pub use lifetime::{EvalPoint, LifetimeConfig, LifetimeReport, Observer};

@@ -1,0 +1,416 @@
+//! Intermittent ("Lamarckian") training of a genome, the genomic-bottleneck paper's strategy
+//! (its Fig. S.2B).
+//!
+//! Each generation `n = 1, 2, ...`:
+//!
+//! 1. **develop**: the genome develops the p-network `W~(G)`; its accuracy on the test set is
+//!    the generation's *ab initio* accuracy (before any training). The p-network starts from the
+//!    blend `W_n = eps(n) W_{n-1} + (1 - eps(n)) W~(G)` with `eps(n) = exp(-n / lambda)`, where
+//!    `W_{n-1}` are the previous generation's trained weights (`W_0`: the usual random
+//!    initialisation). `lambda = 0` disables annealing: the p-network is regenerated fully, as
+//!    the paper's MNIST runs do.
+//! 2. **learn**: the p-network is trained on `images_per_generation` training images (Adam,
+//!    cross-entropy), its optimiser state kept across generations;
+//! 3. **fit**: the genome is fitted to the trained weights by mean-squared error on a random sample
+//!    of each tensor's entries (by default 10^5 entries of the first weight matrix, 10^4 of the
+//!    others and of the biases, without replacement), with Adam, using
+//!    [`Genome::develop_entries`] so that only the sampled weights are generated.
+//!
+//! The strategy never looks at the encoding: any genome whose phenotype lists its tensors
+//! ([`Parameters`]) can be trained this way.
+
+use std::time::Instant;
+
+use candle_core::{DType, Tensor, Var};
+use innate_datasets::DeviceDataset;
+use innate_encodings::{Genome, Parameters};
+use rand::SeedableRng;
+use rand::seq::index;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::adam::{Adam, AdamConfig};
+use crate::error::{Result, TrainError};
+use crate::lifetime::accuracy;
+
+/// How the genome is fitted to the trained p-network each generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// Entries sampled from the first weight matrix (10^5).
+    pub first_weights: usize,
+    /// Entries sampled from every other weight matrix (10^4).
+    pub other_weights: usize,
+    /// Entries sampled from every bias vector (10^4; all of them when there are fewer).
+    pub biases: usize,
+    /// Passes over the weight samples (1).
+    pub weight_epochs: usize,
+    /// Passes over the bias samples (3).
+    pub bias_epochs: usize,
+    /// Largest minibatch (1,000; smaller samples are one batch).
+    pub batch_size: usize,
+    /// Adam's learning rate for the genome (0.001).
+    pub lr: f64,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        Self {
+            first_weights: 100_000,
+            other_weights: 10_000,
+            biases: 10_000,
+            weight_epochs: 1,
+            bias_epochs: 3,
+            batch_size: 1_000,
+            lr: 1e-3,
+        }
+    }
+}
+
+/// Settings of intermittent training. The defaults follow the paper's MNIST runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntermittentConfig {
+    /// Generations (500).
+    pub generations: usize,
+    /// Training images per generation (10,000, a sixth of an MNIST epoch).
+    pub images_per_generation: usize,
+    /// P-network minibatch (100, as the reference script).
+    pub batch_size: usize,
+    /// P-network learning rate (Adam, 0.001).
+    pub lr: f64,
+    /// Annealing constant `lambda` of `eps(n) = exp(-n / lambda)`; 0 disables annealing.
+    pub lambda: f64,
+    /// Fitting of the genome.
+    pub fit: FitConfig,
+    /// Evaluate the trained p-network every this many generations (0: never); the ab initio
+    /// accuracy is measured every generation.
+    pub eval_trained_every: usize,
+    /// Seed of the batch order, the samples and the initial p-network.
+    pub seed: u64,
+    /// Images per evaluation batch.
+    pub eval_batch_size: usize,
+}
+
+impl Default for IntermittentConfig {
+    fn default() -> Self {
+        Self {
+            generations: 500,
+            images_per_generation: 10_000,
+            batch_size: 100,
+            lr: 1e-3,
+            lambda: 0.0,
+            fit: FitConfig::default(),
+            eval_trained_every: 10,
+            seed: 0,
+            eval_batch_size: 1_000,
+        }
+    }
+}
+
+impl IntermittentConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(TrainError::Config(m.to_string()));
+        if self.generations == 0 {
+            return bad("the number of generations must be at least 1");
+        }
+        if self.batch_size == 0 || self.images_per_generation == 0 {
+            return bad("batch size and images per generation must be at least 1");
+        }
+        if self.lr.is_nan() || self.lr <= 0.0 || self.fit.lr.is_nan() || self.fit.lr <= 0.0 {
+            return bad("learning rates must be positive numbers");
+        }
+        if self.lambda.is_nan() || self.lambda < 0.0 {
+            return bad("the annealing constant lambda must be 0 (off) or positive");
+        }
+        if self.fit.batch_size == 0 {
+            return bad("the fitting batch size must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// `eps(n)`: the weight of the previous generation's trained weights.
+    pub fn eps(&self, generation: usize) -> f64 {
+        if self.lambda > 0.0 { (-(generation as f64) / self.lambda).exp() } else { 0.0 }
+    }
+
+    /// P-network batches per generation.
+    pub fn batches_per_generation(&self) -> usize {
+        self.images_per_generation.div_ceil(self.batch_size)
+    }
+}
+
+/// What one generation measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationPoint {
+    /// Generation number, from 1.
+    pub generation: usize,
+    /// Test accuracy of the freshly developed p-network, before training.
+    pub ab_initio_accuracy: f64,
+    /// Test accuracy of the p-network after this generation's training, when measured.
+    pub trained_accuracy: Option<f64>,
+    /// Mean training loss of the p-network over the generation.
+    pub train_loss: f64,
+    /// Mean-squared fitting error per phenotype tensor, at the last fitting step.
+    pub fit_loss: Vec<f64>,
+    /// Seconds since training started.
+    pub seconds: f64,
+}
+
+/// What an intermittent run produced.
+#[derive(Debug, Clone)]
+pub struct IntermittentReport {
+    /// One point per generation.
+    pub generations: Vec<GenerationPoint>,
+    /// Best ab initio accuracy.
+    pub best_ab_initio: f64,
+    /// Generation of the best ab initio accuracy.
+    pub best_generation: usize,
+    /// Ab initio accuracy of the genome after the last fitting step.
+    pub final_ab_initio: f64,
+    /// Copies of the genome tensors at the best ab initio accuracy (the final genome if the last
+    /// one is the best).
+    pub best_tensors: Vec<(String, Tensor)>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl IntermittentReport {
+    /// Seconds per generation.
+    pub fn seconds_per_generation(&self) -> f64 {
+        self.seconds / self.generations.len().max(1) as f64
+    }
+}
+
+/// Receives progress of intermittent training.
+pub trait GenerationObserver {
+    /// Called after each generation.
+    fn generation(&mut self, _point: &GenerationPoint) {}
+}
+
+impl GenerationObserver for () {}
+
+/// Trains `genome` intermittently (see the module docs).
+pub fn train<G: Genome + ?Sized>(
+    genome: &G,
+    train: &DeviceDataset,
+    test: &DeviceDataset,
+    config: &IntermittentConfig,
+    observer: &mut dyn GenerationObserver,
+) -> Result<IntermittentReport> {
+    config.validate()?;
+    if train.is_empty() || test.is_empty() {
+        return Err(TrainError::Config("intermittent training needs training and test images".into()));
+    }
+    let start = Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let developed = genome.develop()?;
+    // W_0: the usual random initialisation (uniform in ±1/sqrt(fan_in), as nn.Linear); a bias
+    // takes the fan-in of the weight matrix before it.
+    let mut init = innate_encodings::SeededInit::new(config.seed ^ 0xA11E_A1ED, train.device());
+    let mut vars: Vec<Var> = Vec::new();
+    let mut fan_in = 1;
+    for (_, t) in developed.parameters() {
+        if t.rank() == 2 {
+            fan_in = t.dims()[1];
+        }
+        vars.push(Var::from_tensor(&init.linear_default(t.dims(), fan_in)?)?);
+    }
+    let p_net = developed.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect())?;
+    let mut p_opt = Adam::new(vars.clone(), AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
+    let mut g_opt =
+        Adam::new(genome.varmap().all_vars(), AdamConfig { lr: config.fit.lr, ..AdamConfig::default() })?;
+    let mut batches = train.shuffled(config.batch_size, config.seed);
+
+    let mut points = Vec::with_capacity(config.generations);
+    let mut best = (f64::NEG_INFINITY, 0usize, innate_encodings::checkpoint::current_tensors(genome)?);
+    for n in 1..=config.generations {
+        // 1. Develop, measure ab initio, blend into the p-network.
+        let fresh = genome.develop()?;
+        let ab_initio = accuracy(&fresh, test, config.eval_batch_size)?;
+        if ab_initio > best.0 {
+            best = (ab_initio, n, innate_encodings::checkpoint::current_tensors(genome)?);
+        }
+        let eps = config.eps(n);
+        for (v, (_, w)) in vars.iter().zip(fresh.parameters()) {
+            let w = w.detach();
+            let next = if eps > 0.0 { ((v.as_tensor() * eps)? + (w * (1.0 - eps))?)? } else { w };
+            v.set(&next)?;
+        }
+        drop(fresh);
+
+        // 2. Learn.
+        let mut loss_sum = 0f64;
+        let steps = config.batches_per_generation();
+        for _ in 0..steps {
+            let batch = batches
+                .next()
+                .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
+            let logits = candle_core::Module::forward(&p_net, &batch.images)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+            p_opt.backward_step(&loss)?;
+            loss_sum += loss.to_scalar::<f32>()? as f64;
+        }
+        let train_loss = loss_sum / steps as f64;
+        if !train_loss.is_finite() {
+            return Err(TrainError::Diverged { batches: n * steps, lr: config.lr });
+        }
+        let trained_accuracy = if config.eval_trained_every > 0 && n % config.eval_trained_every == 0 {
+            Some(accuracy(&p_net, test, config.eval_batch_size)?)
+        } else {
+            None
+        };
+
+        // 3. Fit the genome to the trained tensors.
+        let fit_loss = fit(genome, &vars, &mut g_opt, &config.fit, &mut rng)?;
+        let point = GenerationPoint {
+            generation: n,
+            ab_initio_accuracy: ab_initio,
+            trained_accuracy,
+            train_loss,
+            fit_loss,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        observer.generation(&point);
+        points.push(point);
+    }
+    let final_ab_initio = accuracy(&genome.develop()?, test, config.eval_batch_size)?;
+    if final_ab_initio > best.0 {
+        best =
+            (final_ab_initio, config.generations + 1, innate_encodings::checkpoint::current_tensors(genome)?);
+    }
+    Ok(IntermittentReport {
+        generations: points,
+        best_ab_initio: best.0,
+        best_generation: best.1.min(config.generations),
+        final_ab_initio,
+        best_tensors: best.2,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Fits the genome to the p-network tensors `vars` on random samples; returns the last
+/// minibatch's mean-squared error per tensor.
+fn fit<G: Genome + ?Sized>(
+    genome: &G,
+    vars: &[Var],
+    opt: &mut Adam,
+    cfg: &FitConfig,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<f64>> {
+    let mut losses = Vec::with_capacity(vars.len());
+    let mut seen_weights = 0;
+    for (p, v) in vars.iter().enumerate() {
+        let target_all = v.as_tensor().detach().flatten_all()?;
+        let total = target_all.elem_count();
+        let is_weight = v.rank() == 2;
+        let (wanted, epochs) = if is_weight {
+            seen_weights += 1;
+            (if seen_weights == 1 { cfg.first_weights } else { cfg.other_weights }, cfg.weight_epochs)
+        } else {
+            (cfg.biases, cfg.bias_epochs)
+        };
+        let k = wanted.min(total);
+        let sample: Vec<u32> = index::sample(rng, total, k).into_iter().map(|i| i as u32).collect();
+        let device = v.device();
+        let mut last = f64::NAN;
+        for _ in 0..epochs {
+            for chunk in sample.chunks(cfg.batch_size.max(1)) {
+                let idx = Tensor::from_slice(chunk, chunk.len(), device)?;
+                let target = target_all.index_select(&idx, 0)?;
+                let pred = genome.develop_entries(p, &idx)?.to_dtype(DType::F32)?;
+                let loss = (pred - target)?.sqr()?.mean_all()?;
+                opt.backward_step(&loss)?;
+                last = loss.to_scalar::<f32>()? as f64;
+            }
+        }
+        losses.push(last);
+    }
+    Ok(losses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+    use innate_datasets::ImageDataset;
+    use innate_encodings::MlpSpec;
+    use innate_gem::Direct;
+
+    fn toy(n: usize) -> DeviceDataset {
+        let mut images = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..n {
+            let c = (i % 2) as u32;
+            let noise = (i * 37 % 50) as u8;
+            if c == 0 {
+                images.extend([200 + noise, 200, noise, 0]);
+            } else {
+                images.extend([noise, 0, 200 + noise, 200]);
+            }
+            labels.push(c);
+        }
+        ImageDataset::new("toy", images, labels, [1, 2, 2], vec!["a".into(), "b".into()], vec![])
+            .unwrap()
+            .to_device(&Device::Cpu)
+            .unwrap()
+    }
+
+    fn config() -> IntermittentConfig {
+        IntermittentConfig {
+            generations: 6,
+            images_per_generation: 64,
+            batch_size: 16,
+            lr: 0.05,
+            fit: FitConfig { lr: 0.05, weight_epochs: 20, bias_epochs: 20, ..FitConfig::default() },
+            eval_trained_every: 2,
+            ..IntermittentConfig::default()
+        }
+    }
+
+    #[test]
+    fn a_direct_genome_learns_the_trained_weights() -> Result<()> {
+        // For the direct encoding, fitting copies the trained weights into the genome, so the ab
+        // initio accuracy reaches what training reaches.
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        let r = train(&g, &data, &data, &config(), &mut ())?;
+        assert_eq!(r.generations.len(), 6);
+        assert!(r.final_ab_initio >= 0.99, "{r:?}");
+        assert!(r.best_ab_initio >= r.generations[0].ab_initio_accuracy);
+        assert!(
+            r.generations.iter().all(|p| p.fit_loss.len() == 2 && p.fit_loss.iter().all(|l| l.is_finite()))
+        );
+        assert_eq!(r.generations.iter().filter(|p| p.trained_accuracy.is_some()).count(), 3);
+        Ok(())
+    }
+
+    #[test]
+    fn annealing_schedule() {
+        let off = IntermittentConfig::default();
+        assert_eq!(off.eps(1), 0.0);
+        let on = IntermittentConfig { lambda: 20.0, ..IntermittentConfig::default() };
+        assert!((on.eps(20) - (-1f64).exp()).abs() < 1e-12);
+        assert!(on.eps(1) > 0.95 && on.eps(200) < 1e-4);
+        assert_eq!(off.batches_per_generation(), 100);
+    }
+
+    #[test]
+    fn same_seed_same_run_and_bad_settings() -> Result<()> {
+        let data = toy(32);
+        let run = || -> Result<Vec<f64>> {
+            let g = Direct::new(MlpSpec::mlp(4, 3, 2), 1, &Device::Cpu)?;
+            let cfg = IntermittentConfig { lambda: 2.0, generations: 3, ..config() };
+            Ok(train(&g, &data, &data, &cfg, &mut ())?.generations.iter().map(|p| p.train_loss).collect())
+        };
+        assert_eq!(run()?, run()?);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        for bad in [
+            IntermittentConfig { generations: 0, ..config() },
+            IntermittentConfig { lambda: -1.0, ..config() },
+            IntermittentConfig { lr: 0.0, ..config() },
+        ] {
+            assert!(matches!(train(&g, &data, &data, &bad, &mut ()), Err(TrainError::Config(_))));
+        }
+        Ok(())
+    }
+}
