@@ -283,3 +283,97 @@ fn help_explains_the_commands() {
         assert!(out.contains(flag), "{flag}: {out}");
     }
 }
+
+#[test]
+fn gnet_intermittent_training_and_transfer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    let run = dir(&tmp, "gn5");
+    let out = ok(&format!(
+        "train --encoding gnet --preset gn5 --strategy intermittent --generations 3 --images-per-generation 100 \
+         --data-dir {fx} --out {run} --quiet"
+    ));
+    assert!(out.contains("ab initio") && out.contains("per generation"), "{out}");
+    let m = metrics(&run);
+    assert_eq!(m["genome_params"], 613);
+    assert_eq!(m["phenotype_params"], 636_010);
+    assert_eq!(m["generations"].as_array().unwrap().len(), 3);
+    assert!(m["ab_initio_test_accuracy"].as_f64().is_some());
+    assert!(m["seconds_per_generation"].as_f64().unwrap() > 0.0);
+    // The genome file alone reproduces the recorded ab initio accuracy.
+    let out = ok(&format!("eval {run}/genome.safetensors --data-dir {fx}"));
+    assert!(out.contains("identical"), "{out}");
+    assert!(ok(&format!("inspect {run}/genome.safetensors")).contains("encoding      gnet"));
+
+    let t = dir(&tmp, "transfer");
+    let out = ok(&format!(
+        "transfer --from {run}/genome.safetensors --dataset fashion-mnist --batches 20 --eval-every 10 \
+         --data-dir {fx} --out {t} --quiet"
+    ));
+    assert!(out.contains("innate") && out.contains("naive"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&t).join("transfer.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["innate_curve"].as_array().unwrap().len(), 3);
+    assert_eq!(report["naive_curve"].as_array().unwrap().len(), 3);
+    // The innate network starts as the genome's network: on the fixture's MNIST test images it
+    // has the genome's recorded accuracy.
+    let on_mnist = dir(&tmp, "after-birth");
+    ok(&format!(
+        "transfer --from {run}/genome.safetensors --dataset mnist --batches 10 --eval-every 10 --data-dir {fx} \
+         --out {on_mnist} --quiet"
+    ));
+    let r: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(PathBuf::from(&on_mnist).join("transfer.json")).unwrap(),
+    )
+    .unwrap();
+    let best = m["ab_initio_test_accuracy"].as_f64().unwrap();
+    assert!((r["innate_start"].as_f64().unwrap() - best).abs() < 1e-9, "{r} vs {best}");
+
+    let e = fails(&format!("train --encoding gnet --data-dir {fx} --out {}", dir(&tmp, "x")));
+    assert!(e.contains("--preset"), "{e}");
+    let e = fails(&format!("train --strategy intermittent --data-dir {fx} --out {}", dir(&tmp, "y")));
+    assert!(e.contains("--encoding gnet"), "{e}");
+    let e = fails(&format!("transfer --from {fx}/nope.safetensors --data-dir {fx}"));
+    assert!(e.contains("nope.safetensors"), "{e}");
+}
+
+#[test]
+fn genomic_bottleneck_experiments_on_fixtures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fx, out) = (fixtures(), dir(&tmp, "out"));
+    // Derived experiments need gnet-fig2c's results first, and say so.
+    let e =
+        fails(&format!("reproduce --profile smoke --only gnet-fig2ef --data-dir {fx} --out {out} --quiet"));
+    assert!(e.contains("gnet-fig2c"), "{e}");
+    let e =
+        fails(&format!("reproduce --profile smoke --only gnet-fig2h --data-dir {fx} --out {out} --quiet"));
+    assert!(e.contains("--only gnet-fig2c"), "{e}");
+    ok(&format!(
+        "reproduce --profile smoke --only gnet-table1 --only gnet-fig2c --only gnet-figS2c --only gnet-fig2d \
+         --only gnet-fig2ef --only gnet-fig2h --data-dir {fx} --out {out} --quiet"
+    ));
+    let out = PathBuf::from(out);
+    for name in ["gnet-fig2c", "gnet-figS2c", "gnet-fig2d", "gnet-fig2ef", "gnet-fig2h"] {
+        let png = std::fs::read(out.join("figures").join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}");
+    }
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for needle in ["613 / 636010 / 1038x", "1353 / 636010 / 470x", "1973 / 636010 / 322x", "GN30 ab initio"] {
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+    // The innate learning runs start from the genomes the same experiment trained.
+    let rows = std::fs::read_to_string(out.join("results/gnet-fig2c.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = rows.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let genome = rows.iter().find(|r| r["run"] == "gn30-seed0").unwrap();
+    let innate = rows.iter().find(|r| r["run"] == "gn30-innate-seed0").unwrap();
+    let from = innate["metrics"]["config"]["init_from"].as_str().unwrap();
+    assert!(from.ends_with("runs/gnet-fig2c/smoke/gn30-seed0/genome.safetensors"), "{from}");
+    assert_eq!(
+        innate["metrics"]["curve"][0]["test_accuracy"], genome["metrics"]["ab_initio_test_accuracy"],
+        "the innate network starts at the genome's ab initio accuracy"
+    );
+    // Survival values come from those curves.
+    let ef = std::fs::read_to_string(out.join("results/gnet-fig2ef.jsonl")).unwrap();
+    assert_eq!(ef.lines().count(), 4);
+}

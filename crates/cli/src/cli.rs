@@ -54,6 +54,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Train a genome (or a directly learned baseline) on a dataset and save it with its metrics
     Train(TrainArgs),
+    /// Train a network initialised from a genome beside a randomly initialised one (learning curves)
+    Transfer(TransferArgs),
     /// Recompute a genome's accuracy from its file alone
     Eval(EvalArgs),
     /// Print a genome file's encoding, parameter counts, compression ratio and run
@@ -89,6 +91,9 @@ pub enum Encoding {
     Mlsgem,
     /// Random basis: W = W0 + R p, B learned coordinates p in a fixed random basis R (needs --basis)
     Rb,
+    /// G-networks: small MLPs over neuron labels generate every weight and bias (genomic
+    /// bottleneck; needs --preset or --gnet-hidden)
+    Gnet,
 }
 
 impl Encoding {
@@ -100,16 +105,58 @@ impl Encoding {
             Encoding::Sgem => "sgem",
             Encoding::Mlsgem => "mlsgem",
             Encoding::Rb => "rb",
+            Encoding::Gnet => "gnet",
         }
     }
 
-    /// The learning rate used when none is given: 0.001 for direct weights, 0.003 for the
-    /// encodings (see the README's notes on learning rates).
+    /// The learning rate used when none is given: 0.001 for direct weights and g-networks,
+    /// 0.003 for the GEM-family encodings (see the README's notes on learning rates).
     pub fn default_lr(self) -> f64 {
         match self {
-            Encoding::Direct => 1e-3,
+            Encoding::Direct | Encoding::Gnet => 1e-3,
             _ => 3e-3,
         }
+    }
+}
+
+/// The g-network sizes of the genomic-bottleneck paper's Table 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PresetArg {
+    /// (20-10-5-1) x 2 weight g-networks: 613 parameters, 1038x compression
+    Gn5,
+    /// (20-20-10-1) x 2: 1,353 parameters, 470x
+    Gn20,
+    /// (20-30-10-1) x 2: 1,973 parameters, 322x
+    Gn30,
+}
+
+impl From<PresetArg> for innate_gnet::Preset {
+    fn from(p: PresetArg) -> Self {
+        match p {
+            PresetArg::Gn5 => innate_gnet::Preset::Gn5,
+            PresetArg::Gn20 => innate_gnet::Preset::Gn20,
+            PresetArg::Gn30 => innate_gnet::Preset::Gn30,
+        }
+    }
+}
+
+/// How a genome is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Per batch: develop, forward, backpropagate into the genome, update (the lifetime loop)
+    #[default]
+    EndToEnd,
+    /// Per generation: develop, train the p-network on --images-per-generation images, fit the
+    /// genome to it by mean-squared error, regenerate (genomic bottleneck, Fig. S.2B)
+    Intermittent,
+}
+
+impl Strategy {
+    /// Whether this is the default (end to end).
+    pub fn is_end_to_end(&self) -> bool {
+        *self == Strategy::EndToEnd
     }
 }
 
@@ -171,13 +218,39 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub bias: Option<BiasArg>,
 
+    /// gnet: g-network sizes of the paper's Table 1
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
+
+    /// gnet: hidden sizes of the weight g-networks instead of a preset, e.g. 30,10
+    #[arg(long, value_delimiter = ',', value_name = "H1,H2")]
+    pub gnet_hidden: Option<Vec<usize>>,
+
+    /// How the genome is trained
+    #[arg(long, value_enum, default_value_t = Strategy::EndToEnd)]
+    pub strategy: Strategy,
+
+    /// intermittent: number of generations
+    #[arg(long, default_value_t = 500)]
+    pub generations: usize,
+
+    /// intermittent: training images per generation
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub images_per_generation: usize,
+
+    /// intermittent: annealing constant lambda of eps(n) = exp(-n/lambda); 0 regenerates the
+    /// p-network fully every generation (the paper's MNIST runs; its CIFAR runs use 20)
+    #[arg(long, default_value_t = 0.0)]
+    pub lambda: f64,
+
     /// Most training batches (training stops earlier when the test accuracy stalls)
     #[arg(long, default_value_t = 30_000)]
     pub batches: usize,
 
-    /// Images per training batch
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
+    /// Images per training batch [default: 64; 100 for --strategy intermittent, as the
+    /// genomic-bottleneck reference code]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
 
     /// Evaluate on the whole test set every N batches
     #[arg(long, default_value_t = 1_000, value_name = "N")]
@@ -208,6 +281,46 @@ pub struct TrainArgs {
     pub out: Option<PathBuf>,
 
     /// Replace the genome and metrics of a finished run in RUN_DIR (otherwise that is an error)
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `innate transfer`.
+#[derive(Debug, Clone, Args)]
+pub struct TransferArgs {
+    /// The genome whose developed network initialises the "innate" network (RUN_DIR/genome.safetensors)
+    #[arg(long, value_name = "GENOME")]
+    pub from: PathBuf,
+
+    /// Dataset to learn (fashion-mnist for the paper's transfer test; mnist for learning after birth)
+    #[arg(long, default_value = "fashion-mnist")]
+    pub dataset: String,
+
+    /// Training batches (no early stopping, so both curves have the same length)
+    #[arg(long, default_value_t = 6_000)]
+    pub batches: usize,
+
+    /// Evaluate on the whole test set every N batches
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub eval_every: usize,
+
+    /// Images per training batch
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+
+    /// Adam's learning rate
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+
+    /// Seed of the batch order and of the naive network's initial weights
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Folder for innate/ and naive/ runs and transfer.json [default: next to the genome, transfer-<dataset>]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Replace finished runs in the output folder
     #[arg(long)]
     pub overwrite: bool,
 }

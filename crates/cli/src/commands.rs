@@ -5,9 +5,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, ImageDataset, Split, data_root, files::group};
-use innate_evolution::LifetimeConfig;
+use innate_evolution::{IntermittentConfig, LifetimeConfig};
 
-use crate::cli::{Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, TrainArgs};
+use crate::cli::{
+    Cli, Command, DataCommand, Encoding, EvalArgs, GlobalArgs, InspectArgs, Model, Strategy, TrainArgs,
+    TransferArgs,
+};
 use crate::runs::{self, DataCache, RunConfig};
 
 /// Runs the parsed command.
@@ -15,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Train(a) => train(g, &a),
+        Command::Transfer(a) => transfer(g, &a),
         Command::Eval(a) => eval(g, &a),
         Command::Inspect(a) => inspect(&a),
         Command::Data(DataCommand::Info { datasets }) => data_info(g, &datasets),
@@ -28,27 +32,48 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     if a.hidden == 0 {
         bail!("--hidden 0: an MLP needs at least one hidden unit");
     }
+    let lr = a.lr.unwrap_or(a.encoding.default_lr());
+    let lifetime = LifetimeConfig {
+        batch_size: a.batch_size.unwrap_or(64),
+        max_batches: a.batches,
+        eval_every: a.eval_every,
+        patience: a.patience,
+        min_delta: a.min_delta,
+        lr,
+        seed: a.seed,
+        ..LifetimeConfig::default()
+    };
+    let intermittent = (a.strategy == Strategy::Intermittent).then(|| {
+        let d = IntermittentConfig::default();
+        IntermittentConfig {
+            generations: a.generations,
+            images_per_generation: a.images_per_generation,
+            batch_size: a.batch_size.unwrap_or(d.batch_size),
+            lr,
+            lambda: a.lambda,
+            seed: a.seed,
+            ..d
+        }
+    });
+    if a.strategy == Strategy::Intermittent && a.encoding == Encoding::Direct {
+        bail!(
+            "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome apart              from its weights: use --encoding gnet (or the default end-to-end strategy)"
+        );
+    }
+    if let Some(c) = &intermittent {
+        c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
+    }
     let config = RunConfig {
-        dataset: dataset.to_string(),
-        model: a.model,
-        hidden: a.hidden,
-        encoding: a.encoding,
         genes: a.genes,
         basis: a.basis,
         learn_output: a.learn_output,
         bias: a.bias.map(Into::into),
-        seed: a.seed,
-        lifetime: LifetimeConfig {
-            batch_size: a.batch_size,
-            max_batches: a.batches,
-            eval_every: a.eval_every,
-            patience: a.patience,
-            min_delta: a.min_delta,
-            lr: a.lr.unwrap_or(a.encoding.default_lr()),
-            seed: a.seed,
-            ..LifetimeConfig::default()
-        },
+        preset: a.preset,
+        gnet_hidden: a.gnet_hidden.clone(),
+        strategy: a.strategy,
+        intermittent,
         train_limit: a.train_limit,
+        ..RunConfig::new(&dataset.to_string(), a.model, a.hidden, a.encoding, a.seed, lifetime)
     };
     config.lifetime.validate()?;
     let out = a.out.clone().unwrap_or_else(|| config.default_dir());
@@ -61,6 +86,30 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     let device = crate::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
     let m = runs::execute(&config, &root, &device, &out, &mut DataCache::default(), g.quiet)?;
+    if let (Some(gens), Some(per)) = (m.generations.last(), m.seconds_per_generation) {
+        println!(
+            "{} {} on {}: best ab initio test accuracy {:.2}% at generation {} (last {:.2}%) over {} \
+             generations; {} genome parameters, {} phenotype parameters ({:.0}x); {:.1} s ({:.2} s per generation)",
+            m.encoding,
+            m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
+            m.dataset,
+            100.0 * m.best_test_accuracy,
+            m.best_batches / config.intermittent.as_ref().map_or(1, |c| c.batches_per_generation().max(1)),
+            100.0 * m.final_test_accuracy,
+            gens.generation,
+            group(m.genome_params as u64),
+            group(m.phenotype_params as u64),
+            m.compression,
+            m.seconds,
+            per
+        );
+        println!(
+            "wrote {} and {}",
+            out.join("genome.safetensors").display(),
+            out.join("metrics.json").display()
+        );
+        return Ok(());
+    }
     println!(
         "{} {} on {}: best test accuracy {:.2}% (final {:.2}%) after {} of {} batches; \
          {} genome parameters, {} phenotype parameters; {:.1} s ({:.2} s per 1,000 batches)",
@@ -289,4 +338,117 @@ fn print_split(data: &ImageDataset, split: Split, secs: f64) {
         let (lo, hi) = (counts.iter().min().unwrap_or(&0), counts.iter().max().unwrap_or(&0));
         println!("         {lo}-{hi} images per class");
     }
+}
+
+/// What `innate transfer` writes as `transfer.json`: both learning curves side by side.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TransferReport {
+    /// The genome that initialised the innate network.
+    pub from: std::path::PathBuf,
+    /// The dataset both networks learned.
+    pub dataset: String,
+    /// Test accuracy of the innate network before training.
+    pub innate_start: f64,
+    /// Test accuracy of the randomly initialised network before training.
+    pub naive_start: f64,
+    /// Best test accuracy of the innate network.
+    pub innate_best: f64,
+    /// Best test accuracy of the naive network.
+    pub naive_best: f64,
+    /// Innate network: (batches, test accuracy) at every evaluation.
+    pub innate_curve: Vec<innate_evolution::EvalPoint>,
+    /// Naive network: (batches, test accuracy) at every evaluation.
+    pub naive_curve: Vec<innate_evolution::EvalPoint>,
+}
+
+/// The two runs of a transfer test: a network initialised from the genome at `from` and a
+/// randomly initialised one, both learning `dataset` with the same seed and batch order.
+pub fn transfer_runs(
+    from: &Path,
+    dataset: &str,
+    sizes: &[usize],
+    lifetime: LifetimeConfig,
+    seed: u64,
+) -> anyhow::Result<[(String, RunConfig); 2]> {
+    let (model, hidden) = match sizes {
+        [_, _] => (Model::Slp, 800),
+        [_, h, _] => (Model::Mlp, *h),
+        _ => bail!(
+            "{}: its network has {} layers; transfer handles single-layer perceptrons and MLPs with one \
+             hidden layer",
+            from.display(),
+            sizes.len().saturating_sub(1)
+        ),
+    };
+    let naive = RunConfig::new(dataset, model, hidden, Encoding::Direct, seed, lifetime);
+    let innate = RunConfig { init_from: Some(from.to_path_buf()), ..naive.clone() };
+    Ok([("innate".to_string(), innate), ("naive".to_string(), naive)])
+}
+
+/// `innate transfer`.
+pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
+    let dataset: Dataset = a.dataset.parse()?;
+    let device = crate::device::parse(&g.device)?;
+    let file = innate_encodings::checkpoint::load(&a.from, &device)?;
+    let net = crate::genomes::from_file(&file, &device)?.develop()?;
+    let mut sizes: Vec<usize> = net.layers.iter().map(|l| l.weight.dims()[1]).collect();
+    sizes.extend(net.layers.last().map(|l| l.weight.dims()[0]));
+    let lifetime = LifetimeConfig {
+        batch_size: a.batch_size,
+        max_batches: a.batches,
+        eval_every: a.eval_every,
+        patience: 0,
+        lr: a.lr,
+        seed: a.seed,
+        ..LifetimeConfig::default()
+    };
+    lifetime.validate().context("--batches / --eval-every / --batch-size / --lr")?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        a.from.parent().unwrap_or(Path::new(".")).join(format!("transfer-{}-seed{}", dataset, a.seed))
+    });
+    if !a.overwrite && out.join("transfer.json").exists() {
+        bail!(
+            "{} already holds a transfer test: pass --overwrite to replace it, or choose another --out",
+            out.display()
+        );
+    }
+    let root = data_root(g.data_dir.as_deref());
+    let mut cache = DataCache::default();
+    let mut results = Vec::new();
+    for (name, config) in transfer_runs(&a.from, &dataset.to_string(), &sizes, lifetime, a.seed)? {
+        let m = runs::execute(&config, &root, &device, &out.join(&name), &mut cache, g.quiet)?;
+        results.push(m);
+    }
+    let start = |m: &runs::Metrics| m.curve.first().map_or(0.0, |p| p.test_accuracy);
+    let report = TransferReport {
+        from: a.from.clone(),
+        dataset: dataset.to_string(),
+        innate_start: start(&results[0]),
+        naive_start: start(&results[1]),
+        innate_best: results[0].best_test_accuracy,
+        naive_best: results[1].best_test_accuracy,
+        innate_curve: results[0].curve.clone(),
+        naive_curve: results[1].curve.clone(),
+    };
+    innate_encodings::checkpoint::write_atomic(
+        &out.join("transfer.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    println!("{dataset}, {} batches of {}, seed {}:", a.batches, a.batch_size, a.seed);
+    println!("  batches   innate   naive");
+    for (i, n) in report.innate_curve.iter().zip(&report.naive_curve) {
+        println!(
+            "  {:>7}   {:>5.2}%   {:>5.2}%",
+            i.batches,
+            100.0 * i.test_accuracy,
+            100.0 * n.test_accuracy
+        );
+    }
+    println!(
+        "best: innate {:.2}%, naive {:.2}%; wrote {}",
+        100.0 * report.innate_best,
+        100.0 * report.naive_best,
+        out.join("transfer.json").display()
+    );
+    Ok(())
 }

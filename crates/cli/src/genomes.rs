@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use candle_core::Device;
 use innate_encodings::{BiasMode, Genome, GenomeFile, Mlp, MlpSpec};
 use innate_gem::{Direct, GemConfig, GemNet, RandomBasis, RandomBasisConfig};
+use innate_gnet::GenomicNet;
 
 use crate::cli::Encoding;
 use crate::runs::RunConfig;
@@ -13,8 +14,14 @@ use crate::runs::RunConfig;
 pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
 
 /// A fresh genome of the run's encoding for a network of shape `spec`, initialised from the
-/// run's seed.
-pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<MlpGenome> {
+/// run's seed. `image` gives the input grid (rows, columns) for encodings that label input
+/// neurons by their position.
+pub fn build(
+    run: &RunConfig,
+    spec: MlpSpec,
+    image: Option<(usize, usize)>,
+    device: &Device,
+) -> anyhow::Result<MlpGenome> {
     let genes = || {
         run.genes.filter(|&g| g > 0).with_context(|| {
             format!("--encoding {} needs --genes G (genes per neuron, at least 1)", run.encoding.name())
@@ -28,6 +35,9 @@ pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<
         }
         c
     };
+    if run.init_from.is_some() && run.encoding != Encoding::Direct {
+        bail!("starting from another genome's network is for directly learned weights (--encoding direct)");
+    }
     Ok(match run.encoding {
         Encoding::Direct => {
             if run.bias == Some(BiasMode::FixedRandom) {
@@ -35,7 +45,20 @@ pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<
                     "--encoding direct learns its biases: --bias fixed is for the encodings (use learned or none)"
                 );
             }
-            Box::new(Direct::new(spec, seed, device)?)
+            match &run.init_from {
+                Some(path) => {
+                    let file = innate_encodings::checkpoint::load(path, device)?;
+                    let net = from_file(&file, device)?.develop()?;
+                    Box::new(Direct::from_weights(spec.clone(), &net, seed, device).with_context(|| {
+                        format!(
+                            "{}: its network does not have the shape of this run's {}",
+                            path.display(),
+                            spec.name()
+                        )
+                    })?)
+                }
+                None => Box::new(Direct::new(spec, seed, device)?),
+            }
         }
         Encoding::Gem => {
             Box::new(GemNet::new(with_bias(GemConfig::gem(spec, genes()?, run.learn_output, seed)), device)?)
@@ -59,6 +82,29 @@ pub fn build(run: &RunConfig, spec: MlpSpec, device: &Device) -> anyhow::Result<
             }
             Box::new(RandomBasis::new(c, device)?)
         }
+        Encoding::Gnet => {
+            let (name, hidden) = match (run.preset, &run.gnet_hidden) {
+                (Some(p), _) => {
+                    let p = innate_gnet::Preset::from(p);
+                    (p.name().to_string(), p.hidden().to_vec())
+                }
+                (None, Some(h)) if !h.is_empty() && !h.contains(&0) => {
+                    let sizes: Vec<String> = h.iter().map(|x| x.to_string()).collect();
+                    (format!("gnet-{}", sizes.join("-")), h.clone())
+                }
+                _ => bail!(
+                    "--encoding gnet needs --preset gn5|gn20|gn30 or --gnet-hidden H1,H2 (hidden sizes of \
+                     the weight g-networks)"
+                ),
+            };
+            if spec.layers() < 2 {
+                bail!("--encoding gnet encodes an MLP with a hidden layer: use --model mlp");
+            }
+            if run.bias.is_some() {
+                bail!("--encoding gnet generates its biases with g-networks: leave out --bias");
+            }
+            Box::new(GenomicNet::new(innate_gnet::for_mlp(&name, &spec, image, &hidden, seed), device)?)
+        }
     })
 }
 
@@ -69,8 +115,10 @@ pub fn from_file(file: &GenomeFile, device: &Device) -> anyhow::Result<MlpGenome
         "direct" => Box::new(Direct::from_config(&file.genome, device).with_context(what)?),
         "gem" | "sgem" | "mlsgem" => Box::new(GemNet::from_config(&file.genome, device).with_context(what)?),
         "rb" => Box::new(RandomBasis::from_config(&file.genome, device).with_context(what)?),
+        "gnet" => Box::new(GenomicNet::from_config(&file.genome, device).with_context(what)?),
         other => bail!(
-            "{}: encoding {other:?} is not known to this version of innate ({}); it knows: direct, gem, sgem, mlsgem, rb",
+            "{}: encoding {other:?} is not known to this version of innate ({}); it knows: direct, gem, sgem, \
+             mlsgem, rb, gnet",
             file.path.display(),
             env!("CARGO_PKG_VERSION")
         ),

@@ -220,6 +220,23 @@ impl LineChart {
     }
 }
 
+/// Writes `stem.png` and `stem.svg` with `charts` side by side, each of [`SIZE`].
+pub fn save_row(charts: &[LineChart], stem: &Path) -> anyhow::Result<()> {
+    let n = charts.len().max(1) as u32;
+    let size = (SIZE.0 * n, SIZE.1);
+    fn draw_all<DB: DrawingBackend>(charts: &[LineChart], root: DrawingArea<DB, Shift>) -> anyhow::Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let areas = root.split_evenly((1, charts.len().max(1)));
+        for (chart, area) in charts.iter().zip(areas) {
+            chart.draw(area)?;
+        }
+        Ok(())
+    }
+    save_figure(stem, size, |root| draw_all(charts, root), |root| draw_all(charts, root))
+}
+
 /// Draws a figure of `size` twice, as SVG and as a bitmap, and writes `stem.svg` and `stem.png`
 /// atomically.
 pub fn save_figure(

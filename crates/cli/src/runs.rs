@@ -12,12 +12,12 @@ use anyhow::{Context, bail};
 use candle_core::Device;
 use innate_datasets::{Dataset, DeviceDataset, Split};
 use innate_encodings::MlpSpec;
-use innate_evolution::{EvalPoint, LifetimeConfig};
+use innate_evolution::{EvalPoint, GenerationPoint, IntermittentConfig, LifetimeConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Encoding, Model};
+use crate::cli::{Encoding, Model, PresetArg, Strategy};
 use crate::genomes;
-use crate::progress::TrainProgress;
+use crate::progress::{GenerationProgress, TrainProgress};
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +42,22 @@ pub struct RunConfig {
     /// The layers' biases, when not the encoding's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias: Option<innate_encodings::BiasMode>,
+    /// gnet: a preset of the genomic-bottleneck paper's Table 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<PresetArg>,
+    /// gnet: hidden sizes of the weight g-networks (instead of a preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gnet_hidden: Option<Vec<usize>>,
+    /// How the genome is trained.
+    #[serde(default, skip_serializing_if = "Strategy::is_end_to_end")]
+    pub strategy: Strategy,
+    /// Settings of intermittent training (its `seed` is set from `seed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intermittent: Option<IntermittentConfig>,
+    /// Direct encoding only: start from the network developed by this genome file (innate
+    /// initialisation) instead of random weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
     /// Seed of the genome and the batch order.
     pub seed: u64,
     /// Training loop settings (its own `seed` is set from `seed`).
@@ -51,6 +67,36 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
+    /// A run of `encoding` with every optional setting at its default (end-to-end training,
+    /// the encoding's default biases, no sizes): fill in what the encoding needs.
+    pub fn new(
+        dataset: &str,
+        model: Model,
+        hidden: usize,
+        encoding: Encoding,
+        seed: u64,
+        lifetime: LifetimeConfig,
+    ) -> Self {
+        Self {
+            dataset: dataset.to_string(),
+            model,
+            hidden,
+            encoding,
+            genes: None,
+            basis: None,
+            learn_output: false,
+            bias: None,
+            preset: None,
+            gnet_hidden: None,
+            strategy: Strategy::EndToEnd,
+            intermittent: None,
+            init_from: None,
+            seed,
+            lifetime,
+            train_limit: None,
+        }
+    }
+
     /// The network for `inputs` and `classes`.
     pub fn spec(&self, inputs: usize, classes: usize) -> MlpSpec {
         match self.model {
@@ -65,13 +111,18 @@ impl RunConfig {
             Model::Slp => "slp".to_string(),
             Model::Mlp => format!("mlp{}", self.hidden),
         };
+        let size = match (self.genes, self.basis, self.preset) {
+            (_, _, Some(p)) if self.encoding == Encoding::Gnet => {
+                format!("-{}", innate_gnet::Preset::from(p).name())
+            }
+            (Some(g), _, _) if self.encoding != Encoding::Direct => format!("-g{g}"),
+            (_, Some(b), _) if self.encoding == Encoding::Rb => format!("-b{b}"),
+            _ => String::new(),
+        };
         PathBuf::from("runs").join(format!(
-            "{}-{model}-{}-seed{}",
+            "{}-{model}-{}{size}-seed{}",
             self.dataset.replace([':', '/'], "_"),
-            serde_json::to_value(self.encoding)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            self.encoding.name(),
             self.seed
         ))
     }
@@ -98,6 +149,16 @@ pub struct Metrics {
     /// "% of parameters".
     #[serde(default)]
     pub phenotype_weights: usize,
+    /// Best test accuracy of the network developed from the genome before any learning of its
+    /// own (g-networks: the paper's "ab initio" accuracy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ab_initio_test_accuracy: Option<f64>,
+    /// Intermittent training: one point per generation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generations: Vec<GenerationPoint>,
+    /// Intermittent training: seconds per generation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_per_generation: Option<f64>,
     /// Seed.
     pub seed: u64,
     /// Best accuracy on the full test set (a fraction); the papers' reported number.
@@ -219,9 +280,12 @@ pub fn execute(
         b.images.dims()[1..].iter().product::<usize>()
     };
     let spec = config.spec(inputs, classes);
-    let genome = genomes::build(config, spec.clone(), device)?;
+    let image = {
+        let d = test.range(0, 1)?.images.dims().to_vec();
+        (d.len() == 4 && d[1] == 1).then(|| (d[2], d[3]))
+    };
+    let genome = genomes::build(config, spec.clone(), image, device)?;
     let params = genome.params();
-    let lifetime = LifetimeConfig { seed: config.seed, ..config.lifetime.clone() };
     tracing::info!(
         "training {} {} on {} ({} genome parameters, {} phenotype parameters) -> {}",
         genome.encoding(),
@@ -231,12 +295,8 @@ pub fn execute(
         params.phenotype,
         out.display()
     );
-    let mut progress =
-        TrainProgress::new(&format!("{} seed {}", spec.name(), config.seed), lifetime.max_batches, quiet);
-    let report = innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
-    progress.finish();
-
-    let metrics = Metrics {
+    let label = format!("{} seed {}", spec.name(), config.seed);
+    let mut metrics = Metrics {
         dataset: config.dataset.clone(),
         encoding: genome.encoding().to_string(),
         model: config.model,
@@ -244,26 +304,80 @@ pub fn execute(
         genes: config.genes,
         basis: config.basis,
         phenotype_weights: spec.weights(),
+        ab_initio_test_accuracy: None,
+        generations: Vec::new(),
+        seconds_per_generation: None,
         seed: config.seed,
-        best_test_accuracy: report.best_test_accuracy,
-        final_test_accuracy: report.final_test_accuracy,
-        best_batches: report.best_batches,
-        batches: report.batches,
-        stopped_early: report.stopped_early,
+        best_test_accuracy: 0.0,
+        final_test_accuracy: 0.0,
+        best_batches: 0,
+        batches: 0,
+        stopped_early: false,
         genome_params: params.learned,
         genome_fixed_params: params.fixed,
         phenotype_params: params.phenotype,
         compression: params.compression(),
-        seconds: report.seconds,
-        train_seconds: report.train_seconds,
-        seconds_per_1000_batches: report.seconds_per_1000_batches(),
+        seconds: 0.0,
+        train_seconds: 0.0,
+        seconds_per_1000_batches: 0.0,
         data_load_seconds: load_train + load_test,
         train_images: train.len(),
         test_images: test.len(),
         device: crate::device::describe(device),
         innate_version: env!("CARGO_PKG_VERSION").to_string(),
-        curve: report.curve.clone(),
+        curve: Vec::new(),
         config: config.clone(),
+    };
+    let best_tensors = match config.strategy {
+        Strategy::EndToEnd => {
+            let lifetime = LifetimeConfig { seed: config.seed, ..config.lifetime.clone() };
+            let mut progress = TrainProgress::new(&label, lifetime.max_batches, quiet);
+            let report =
+                innate_evolution::lifetime::train(&*genome, &train, &test, &lifetime, &mut progress)?;
+            progress.finish();
+            metrics.best_test_accuracy = report.best_test_accuracy;
+            metrics.final_test_accuracy = report.final_test_accuracy;
+            metrics.best_batches = report.best_batches;
+            metrics.batches = report.batches;
+            metrics.stopped_early = report.stopped_early;
+            metrics.seconds = report.seconds;
+            metrics.train_seconds = report.train_seconds;
+            metrics.seconds_per_1000_batches = report.seconds_per_1000_batches();
+            if config.encoding != Encoding::Direct {
+                metrics.ab_initio_test_accuracy = Some(report.best_test_accuracy);
+            }
+            metrics.curve = report.curve;
+            report.best_tensors
+        }
+        Strategy::Intermittent => {
+            let cfg =
+                IntermittentConfig { seed: config.seed, ..config.intermittent.clone().unwrap_or_default() };
+            let mut progress = GenerationProgress::new(&label, cfg.generations, quiet);
+            let report = innate_evolution::intermittent::train(&*genome, &train, &test, &cfg, &mut progress)?;
+            progress.finish();
+            let per = cfg.batches_per_generation();
+            metrics.best_test_accuracy = report.best_ab_initio;
+            metrics.final_test_accuracy = report.final_ab_initio;
+            metrics.ab_initio_test_accuracy = Some(report.best_ab_initio);
+            metrics.best_batches = report.best_generation * per;
+            metrics.batches = report.generations.len() * per;
+            metrics.seconds = report.seconds;
+            metrics.train_seconds = report.seconds;
+            metrics.seconds_per_1000_batches = 1000.0 * report.seconds / metrics.batches.max(1) as f64;
+            metrics.seconds_per_generation = Some(report.seconds_per_generation());
+            metrics.curve = report
+                .generations
+                .iter()
+                .map(|g| EvalPoint {
+                    batches: g.generation * per,
+                    test_accuracy: g.ab_initio_accuracy,
+                    train_loss: Some(g.train_loss),
+                    seconds: g.seconds,
+                })
+                .collect();
+            metrics.generations = report.generations;
+            report.best_tensors
+        }
     };
     let metrics_json = serde_json::to_value(&metrics)?;
     let mut summary = metrics_json.clone();
@@ -274,7 +388,7 @@ pub fn execute(
     innate_encodings::checkpoint::save(
         &out.join("genome.safetensors"),
         &*genome,
-        Some(&report.best_tensors),
+        Some(&best_tensors),
         &serde_json::to_value(config)?,
         &summary,
     )

@@ -8,7 +8,9 @@
 //!    blend `W_n = eps(n) W_{n-1} + (1 - eps(n)) W~(G)` with `eps(n) = exp(-n / lambda)`, where
 //!    `W_{n-1}` are the previous generation's trained weights (`W_0`: the usual random
 //!    initialisation). `lambda = 0` disables annealing: the p-network is regenerated fully, as
-//!    the paper's MNIST runs do.
+//!    the paper's MNIST runs do. In generation 1 the genome has not been fitted yet, so the
+//!    p-network starts from `W_0` itself (as the reference script, which trains before it first
+//!    fits and regenerates).
 //! 2. **learn**: the p-network is trained on `images_per_generation` training images (Adam,
 //!    cross-entropy), its optimiser state kept across generations;
 //! 3. **fit**: the genome is fitted to the trained weights by mean-squared error on a random sample
@@ -230,10 +232,16 @@ pub fn train<G: Genome + ?Sized>(
         if ab_initio > best.0 {
             best = (ab_initio, n, innate_encodings::checkpoint::current_tensors(genome)?);
         }
-        let eps = config.eps(n);
+        let eps = if n == 1 { 1.0 } else { config.eps(n) };
         for (v, (_, w)) in vars.iter().zip(fresh.parameters()) {
             let w = w.detach();
-            let next = if eps > 0.0 { ((v.as_tensor() * eps)? + (w * (1.0 - eps))?)? } else { w };
+            let next = if eps >= 1.0 {
+                continue;
+            } else if eps > 0.0 {
+                ((v.as_tensor() * eps)? + (w * (1.0 - eps))?)?
+            } else {
+                w
+            };
             v.set(&next)?;
         }
         drop(fresh);

@@ -31,6 +31,7 @@ pub mod adam;
 pub mod error;
 pub mod intermittent;
 pub mod lifetime;
+pub mod survival;
 
 pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};

@@ -69,6 +69,20 @@ impl Direct {
         Ok(Self { config: DirectConfig { spec, seed }, varmap, layers })
     }
 
+    /// A direct genome whose weights start as `net`'s (for example a network developed from
+    /// another genome: "innate" initialisation). `net` must have the shape of `spec`.
+    pub fn from_weights(spec: MlpSpec, net: &Mlp, seed: u64, device: &Device) -> Result<Self> {
+        let genome = Self::new(spec, seed, device)?;
+        let tensors: std::collections::HashMap<String, candle_core::Tensor> =
+            innate_encodings::Parameters::parameters(net).into_iter().map(|(n, t)| (n, t.detach())).collect();
+        innate_encodings::checkpoint::restore(
+            &genome.varmap,
+            &tensors,
+            std::path::Path::new("the developed network"),
+        )?;
+        Ok(genome)
+    }
+
     /// Rebuilds a genome from the configuration stored in a checkpoint's metadata.
     pub fn from_config(config: &serde_json::Value, device: &Device) -> Result<Self> {
         let c: DirectConfig = serde_json::from_value(config.clone())
@@ -132,6 +146,18 @@ mod tests {
         let nb = Direct::new(MlpSpec::new(vec![4, 3], false)?, 0, &Device::Cpu)?;
         assert_eq!(nb.params().learned, 12);
         assert!(Direct::new(MlpSpec { sizes: vec![4], bias: true }, 0, &Device::Cpu).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn starts_from_given_weights() -> Result<()> {
+        let a = Direct::new(MlpSpec::mlp(6, 5, 3), 1, &Device::Cpu)?;
+        let b = Direct::from_weights(MlpSpec::mlp(6, 5, 3), &a.develop()?, 2, &Device::Cpu)?;
+        assert_eq!(
+            b.develop()?.layers[1].weight.to_vec2::<f32>()?,
+            a.develop()?.layers[1].weight.to_vec2::<f32>()?
+        );
+        assert!(Direct::from_weights(MlpSpec::mlp(6, 4, 3), &a.develop()?, 2, &Device::Cpu).is_err());
         Ok(())
     }
 

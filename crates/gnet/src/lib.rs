@@ -31,4 +31,4 @@ pub mod presets;
 
 pub use gnet::GNet;
 pub use network::{BiasEncoding, GenomicNet, GnetConfig};
-pub use presets::{Preset, mnist_config, mnist_custom};
+pub use presets::{Preset, for_mlp, mnist_config, mnist_custom};

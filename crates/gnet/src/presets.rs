@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use innate_encodings::labels::bits_for;
 use innate_encodings::{LabelScheme, MlpSpec};
 
 use crate::network::{BiasEncoding, GnetConfig};
@@ -52,24 +53,69 @@ impl Preset {
     }
 }
 
+/// Any MLP encoded the paper's way: input neurons labelled by 2-D Gray codes when `image` gives
+/// their grid (else by binary numbers), hidden neurons by their binary numbers from 1, output
+/// neurons one-hot; weight g-networks with hidden sizes `hidden`; a `bits-5-1` bias g-network
+/// for every layer but the last, whose biases are raw.
+pub fn for_mlp(
+    name: &str,
+    spec: &MlpSpec,
+    image: Option<(usize, usize)>,
+    hidden: &[usize],
+    seed: u64,
+) -> GnetConfig {
+    let n = spec.sizes.len();
+    let mut labels = Vec::with_capacity(n);
+    labels.push(match image {
+        Some((rows, cols)) if rows * cols == spec.sizes[0] => LabelScheme::image(rows, cols),
+        _ => LabelScheme::Binary { bits: bits_for(spec.sizes[0] + 1), offset: 1 },
+    });
+    for &h in &spec.sizes[1..n - 1] {
+        labels.push(LabelScheme::Binary { bits: bits_for(h + 1), offset: 1 });
+    }
+    labels.push(LabelScheme::OneHot { n: spec.sizes[n - 1] });
+    let mut biases = vec![BiasEncoding::Net { hidden: vec![5] }; n - 2];
+    biases.push(BiasEncoding::Raw);
+    GnetConfig {
+        name: name.to_string(),
+        spec: MlpSpec { bias: true, ..spec.clone() },
+        labels,
+        weight_hidden: hidden.to_vec(),
+        biases,
+        seed,
+    }
+}
+
 /// The MNIST p-network (784-800-10) encoded by weight g-networks with hidden sizes `hidden`,
 /// a 10-5-1 bias g-network for the hidden layer and raw output biases.
 pub fn mnist_custom(name: &str, hidden: &[usize], seed: u64) -> GnetConfig {
-    GnetConfig {
-        name: name.to_string(),
-        spec: MlpSpec::mlp(784, 800, 10),
-        labels: vec![
-            LabelScheme::image(28, 28),
-            LabelScheme::Binary { bits: 10, offset: 1 },
-            LabelScheme::OneHot { n: 10 },
-        ],
-        weight_hidden: hidden.to_vec(),
-        biases: vec![BiasEncoding::Net { hidden: vec![5] }, BiasEncoding::Raw],
-        seed,
-    }
+    for_mlp(name, &MlpSpec::mlp(784, 800, 10), Some((28, 28)), hidden, seed)
 }
 
 /// A preset of Table 1 for the MNIST p-network.
 pub fn mnist_config(preset: Preset, seed: u64) -> GnetConfig {
     mnist_custom(preset.name(), &preset.hidden(), seed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mnist_labels_are_the_papers() {
+        let c = mnist_config(Preset::Gn30, 0);
+        assert_eq!(
+            c.labels,
+            vec![
+                LabelScheme::Gray2d { rows: 28, cols: 28, bits_x: 5, bits_y: 5 },
+                LabelScheme::Binary { bits: 10, offset: 1 },
+                LabelScheme::OneHot { n: 10 },
+            ]
+        );
+        assert_eq!(c.biases, vec![BiasEncoding::Net { hidden: vec![5] }, BiasEncoding::Raw]);
+        // Without an image grid, inputs are numbered.
+        let other = for_mlp("x", &MlpSpec::mlp(3072, 100, 10), None, &[8], 0);
+        assert_eq!(other.labels[0], LabelScheme::Binary { bits: 12, offset: 1 });
+        assert_eq!(other.labels[1], LabelScheme::Binary { bits: 7, offset: 1 });
+    }
 }

@@ -33,6 +33,7 @@ pub fn experiment() -> Experiment {
         caption: "Test accuracy on the 10,000 MNIST test images during training, mean over seeds (line) \
                   with the range over seeds (band); dashed lines: the papers' values. Runs end when early \
                   stopping triggers, so later points average fewer seeds.",
+        derived: None,
     }
 }
 
@@ -54,17 +55,13 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
             };
             out.push((
                 format!("{name}-seed{seed}"),
-                RunConfig {
-                    dataset: "mnist".into(),
+                RunConfig::new(
+                    "mnist",
                     model,
-                    hidden: 800,
-                    encoding: Encoding::Direct,
-                    genes: None,
-                    basis: None,
-                    learn_output: false,
-                    bias: None,
+                    800,
+                    Encoding::Direct,
                     seed,
-                    lifetime: match profile {
+                    match profile {
                         Profile::Smoke => LifetimeConfig {
                             seed,
                             max_batches: 20,
@@ -73,8 +70,7 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
                         },
                         _ => LifetimeConfig { seed, ..LifetimeConfig::default() },
                     },
-                    train_limit: None,
-                },
+                ),
             ));
         }
     }

@@ -136,17 +136,16 @@ impl Arm {
     /// The run's configuration on MNIST.
     pub fn config(&self, profile: Profile, seed: u64) -> RunConfig {
         RunConfig {
-            dataset: "mnist".into(),
-            model: self.model,
-            hidden: if self.model == Model::Mlp { self.hidden } else { 800 },
-            encoding: self.encoding,
             genes: self.genes,
             basis: self.basis,
-            learn_output: false,
-            bias: None,
-            seed,
-            lifetime: lifetime(profile, seed, self.lr, self.stopping),
-            train_limit: None,
+            ..RunConfig::new(
+                "mnist",
+                self.model,
+                if self.model == Model::Mlp { self.hidden } else { 800 },
+                self.encoding,
+                seed,
+                lifetime(profile, seed, self.lr, self.stopping),
+            )
         }
     }
 

@@ -169,5 +169,6 @@ pub fn sgem_fig2b() -> Experiment {
                   width, green at the start of training, red at its best test accuracy; lines join each gene's start \
                   and end). Bottom: the developed weights of the SLP for each class under each encoding (seed 0), \
                   scaled per image.",
+        derived: None,
     }
 }

@@ -16,6 +16,7 @@
 mod baselines;
 mod common;
 mod fields;
+mod gnet;
 mod report;
 mod scaling;
 
@@ -61,6 +62,71 @@ pub struct Experiment {
     pub claims: fn(&[Row], &Path) -> Vec<Claim>,
     /// Caption under the figures in the report.
     pub caption: &'static str,
+    /// Set for an experiment computed from other results (or from code alone) instead of from
+    /// runs of its own; its `runs` are then empty and `figure` / `claims` unused.
+    pub derived: Option<Derived>,
+}
+
+/// An experiment computed without runs of its own: from the presets, or from the results of
+/// other experiments. Its `results/NAME.jsonl` holds rows of its own shape.
+pub struct Derived {
+    /// Computes the rows (the output folder, to read other experiments' results).
+    pub compute: fn(&Path, Profile) -> anyhow::Result<Vec<serde_json::Value>>,
+    /// Draws `stem.png` / `stem.svg` from the rows, if the experiment has a figure.
+    pub figure: Option<fn(&[serde_json::Value], &Path) -> anyhow::Result<()>>,
+    /// The report lines.
+    pub claims: fn(&[serde_json::Value]) -> Vec<Claim>,
+}
+
+impl Experiment {
+    /// An experiment computed from other results or from code alone (see [`Derived`]).
+    pub fn derived(
+        name: &'static str,
+        title: &'static str,
+        source: &'static str,
+        caption: &'static str,
+        d: Derived,
+    ) -> Self {
+        Self {
+            name,
+            title,
+            source,
+            runs: |_| Vec::new(),
+            figure: |_, _, _| Ok(()),
+            figures: &[],
+            claims: |_, _| Vec::new(),
+            caption,
+            derived: Some(d),
+        }
+    }
+}
+
+/// Prefix of a run's `init_from` that names another run of the same profile instead of a file:
+/// `run:EXPERIMENT/RUN` means `OUT/runs/EXPERIMENT/PROFILE/RUN/genome.safetensors`.
+pub const RUN_REF: &str = "run:";
+
+/// `init_from` naming run `id` of experiment `experiment`.
+pub fn run_ref(experiment: &str, id: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{RUN_REF}{experiment}/{id}"))
+}
+
+/// The configuration with a `run:` reference in `init_from` replaced by the genome file it names,
+/// which must exist.
+fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Result<RunConfig> {
+    let Some(from) = config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
+    else {
+        return Ok(config.clone());
+    };
+    let (experiment, id) = from.split_once('/').with_context(|| format!("bad run reference {from:?}"))?;
+    let path = out.join("runs").join(experiment).join(profile.name()).join(id).join("genome.safetensors");
+    if !path.exists() {
+        bail!(
+            "{} does not exist: this run starts from run {id} of experiment {experiment}; run              `cargo xtask reproduce --profile {} --only {experiment}` first",
+            path.display(),
+            profile.name()
+        );
+    }
+    Ok(RunConfig { init_from: Some(path), ..config.clone() })
 }
 
 /// One run's results, as a line of `results/NAME.jsonl`.
@@ -87,6 +153,12 @@ pub fn registry() -> Vec<Experiment> {
         scaling::sgem_fig2c(),
         scaling::sgem_fig2d(),
         fields::sgem_fig2b(),
+        gnet::gnet_table1(),
+        gnet::gnet_fig2c(),
+        gnet::gnet_figs2c(),
+        gnet::gnet_fig2d(),
+        gnet::gnet_fig2ef(),
+        gnet::gnet_fig2h(),
     ]
 }
 
@@ -114,6 +186,21 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         run_ctx = Some((device, data_root(g.data_dir.as_deref()), DataCache::default()));
     }
     for e in &selected {
+        if let Some(d) = &e.derived {
+            let path = results_path(out, e.name);
+            if !a.report_only {
+                let values = (d.compute)(out, a.profile).with_context(|| format!("experiment {}", e.name))?;
+                write_values(&path, &values)?;
+            }
+            let values = read_values(&path)?;
+            if let (Some(draw), false) = (d.figure, values.is_empty()) {
+                let stem = out.join("figures").join(e.name);
+                draw(&values, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
+                println!("drew {}", stem.with_extension("png").display());
+            }
+            report::write(&all, out)?;
+            continue;
+        }
         if let Some((device, root, cache)) = run_ctx.as_mut() {
             let rows = run_experiment(e, a.profile, out, root, device, cache, a.force, g.quiet)?;
             write_rows(&results_path(out, e.name), &rows)?;
@@ -150,6 +237,7 @@ fn run_experiment(
     for (i, (id, config)) in runs.iter().enumerate() {
         let rel = Path::new("runs").join(e.name).join(profile.name()).join(id);
         let dir = out.join(&rel);
+        let config = &resolve_refs(config, out, profile)?;
         let previous = runs::read_metrics(&dir).ok().filter(|m| &m.config == config);
         let metrics = match previous {
             Some(m) if !force => {
@@ -193,6 +281,35 @@ pub fn write_rows(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
     }
     innate_encodings::checkpoint::write_atomic(path, text.as_bytes())?;
     Ok(())
+}
+
+/// Writes JSON values as JSON Lines, atomically (the rows of a derived experiment).
+pub fn write_values(path: &Path, values: &[serde_json::Value]) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for v in values {
+        text.push_str(&serde_json::to_string(v)?);
+        text.push('\n');
+    }
+    innate_encodings::checkpoint::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Reads JSON Lines of any shape; a missing file is no rows.
+pub fn read_values(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!("{} line {}: not JSON; delete the file and rerun", path.display(), i + 1)
+            })
+        })
+        .collect()
 }
 
 /// Reads rows written by [`write_rows`]; a missing file is no rows.
@@ -263,7 +380,7 @@ mod tests {
 
     #[test]
     fn every_experiment_has_runs_in_both_profiles_and_unique_ids() {
-        for e in registry() {
+        for e in registry().into_iter().filter(|e| e.derived.is_none()) {
             for p in [Profile::Quick, Profile::Paper, Profile::Smoke] {
                 let runs = (e.runs)(p);
                 assert!(!runs.is_empty(), "{} {p:?}", e.name);

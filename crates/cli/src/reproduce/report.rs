@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::{Experiment, read_rows, results_path};
+use super::{Experiment, read_rows, read_values, results_path};
 
 /// Regenerates `OUT/REPORT.md` from every experiment's results file and returns its path.
 pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> {
@@ -17,9 +17,27 @@ pub fn write(experiments: &[Experiment], out: &Path) -> anyhow::Result<PathBuf> 
     );
     let mut any = false;
     for e in experiments {
-        let rows = read_rows(&results_path(out, e.name))?;
         let _ = writeln!(md, "## {}: {}\n", e.name, e.title);
         let _ = writeln!(md, "Source: {}.\n", e.source);
+        if let Some(d) = &e.derived {
+            let values = read_values(&results_path(out, e.name))?;
+            if values.is_empty() {
+                let _ = writeln!(md, "Not computed yet: `cargo xtask reproduce --only {}`.\n", e.name);
+                continue;
+            }
+            any = true;
+            md.push_str("| quantity | paper | ours | runs |\n| --- | --- | --- | ---: |\n");
+            for c in (d.claims)(&values) {
+                let _ = writeln!(md, "| {} | {} | {} | {} |", c.quantity, c.paper, c.ours, c.runs);
+            }
+            md.push('\n');
+            if d.figure.is_some() {
+                let _ = writeln!(md, "![{0}](figures/{0}.png)\n", e.name);
+            }
+            let _ = writeln!(md, "{}\n", e.caption);
+            continue;
+        }
+        let rows = read_rows(&results_path(out, e.name))?;
         if rows.is_empty() {
             let _ = writeln!(md, "Not run yet: `cargo xtask reproduce --only {}`.\n", e.name);
             continue;

@@ -194,6 +194,7 @@ pub fn gem_fig1c() -> Experiment {
                   Grey points: the values the paper's text quotes, at its own parameter counts. Purple: the same \
                   encoding stopped by the reference code's rule (two evaluations without any new best) instead \
                   of the paper's (two without a gain above 0.005).",
+        derived: None,
     }
 }
 
@@ -292,6 +293,7 @@ pub fn sgem_fig2c() -> Experiment {
                   expression is not counted; the paper's P = G(G + 6) also counts 3G for the output layer). Random \
                   basis: B coordinates in a fixed Fastfood basis. Dashed: the directly learned SLP. Purple: S-GEM \
                   stopped by the reference code's rule (any gain) instead of the paper's (a gain above 0.005).",
+        derived: None,
     }
 }
 
@@ -417,6 +419,7 @@ pub fn sgem_fig2d() -> Experiment {
                   matrix shared by both layers, Gaussian gene fields on the 28x28 input and hidden grids, G(G + 6) \
                   learned parameters) and of the random basis with the same number of coordinates. Dashed: the directly \
                   learned MLP. Purple: ML-S-GEM stopped by the reference code's rule (any gain) instead of the paper's.",
+        derived: None,
     }
 }
 
