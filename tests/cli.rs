@@ -251,6 +251,8 @@ fn every_encoding_trains_evaluates_and_counts_exactly() {
         ("--encoding sgem --model slp --genes 5", 5 * (5 + 3)),
         ("--encoding mlsgem --model mlp --hidden 64 --genes 4", 4 * (4 + 3 * 2)),
         ("--encoding rb --model mlp --hidden 64 --basis 20", 20),
+        // G-networks trained end to end (Fig. S.2A): 2 x (20-10-5-1) + 10-5-1 + 10 raw biases.
+        ("--encoding gnet --preset gn5", 613),
     ];
     for (i, (enc, learned)) in cases.iter().enumerate() {
         let run = dir(&tmp, &format!("run{i}"));

@@ -5,7 +5,9 @@
 //! ([`lifetime`]: the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
 //! the full test set and early stopping; trains any genome end to end through `develop()`) and
 //! intermittent training ([`intermittent`]: train the developed p-network, fit the genome to it,
-//! regenerate, with annealing). First-order MAML and gradient-free evolution join them later.
+//! regenerate, with annealing). [`survival`] holds the genomic-bottleneck paper's survival and
+//! population model, fed with measured learning curves. First-order MAML and gradient-free
+//! evolution join them later.
 //!
 //! ```
 //! use candle_core::Device;

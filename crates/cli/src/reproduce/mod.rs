@@ -67,13 +67,16 @@ pub struct Experiment {
     pub derived: Option<Derived>,
 }
 
+/// Draws `stem.png` / `stem.svg` from a derived experiment's rows.
+pub type DrawValues = fn(&[serde_json::Value], &Path) -> anyhow::Result<()>;
+
 /// An experiment computed without runs of its own: from the presets, or from the results of
 /// other experiments. Its `results/NAME.jsonl` holds rows of its own shape.
 pub struct Derived {
     /// Computes the rows (the output folder, to read other experiments' results).
     pub compute: fn(&Path, Profile) -> anyhow::Result<Vec<serde_json::Value>>,
     /// Draws `stem.png` / `stem.svg` from the rows, if the experiment has a figure.
-    pub figure: Option<fn(&[serde_json::Value], &Path) -> anyhow::Result<()>>,
+    pub figure: Option<DrawValues>,
     /// The report lines.
     pub claims: fn(&[serde_json::Value]) -> Vec<Claim>,
 }
