@@ -264,6 +264,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.005)]
     pub min_delta: f64,
 
+    /// Base early-stopping decisions on N test images drawn at random at each evaluation, as the
+    /// developmental-priors reference code (about 500) does; reported accuracies always use the
+    /// whole test set [default: the whole test set]
+    #[arg(long, value_name = "N")]
+    pub stop_sample: Option<usize>,
+
     /// Adam's learning rate [default: 0.001 for direct, 0.003 for the encodings]
     #[arg(long)]
     pub lr: Option<f64>,

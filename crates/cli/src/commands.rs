@@ -41,6 +41,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         min_delta: a.min_delta,
         lr,
         seed: a.seed,
+        stop_sample: a.stop_sample.unwrap_or(0),
         ..LifetimeConfig::default()
     };
     let intermittent = (a.strategy == Strategy::Intermittent).then(|| {

@@ -372,6 +372,7 @@ pub fn execute(
                     batches: g.generation * per,
                     test_accuracy: g.ab_initio_accuracy,
                     train_loss: Some(g.train_loss),
+                    stop_accuracy: None,
                     seconds: g.seconds,
                 })
                 .collect();
