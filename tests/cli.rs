@@ -360,8 +360,19 @@ fn genomic_bottleneck_experiments_on_fixtures() {
         let png = std::fs::read(out.join("figures").join(format!("{name}.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG", "{name}");
     }
+    // Table 1: counted from the genomes innate-gnet builds (the paper's numbers sit in other fields).
+    let table = std::fs::read_to_string(out.join("results/gnet-table1.jsonl")).unwrap();
+    let counts: Vec<(u64, u64)> = table
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["genome_params"].as_u64().unwrap(), v["phenotype_params"].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(counts, [(613, 636_010), (1_353, 636_010), (1_973, 636_010)]);
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    for needle in ["613 / 636010 / 1038x", "1353 / 636010 / 470x", "1973 / 636010 / 322x", "GN30 ab initio"] {
+    for needle in ["| 1973 / 636010 / 322x | 1973 / 636010 / 322x |", "GN30 ab initio", "last 50 generations"]
+    {
         assert!(report.contains(needle), "{needle}: {report}");
     }
     // The innate learning runs start from the genomes the same experiment trained.

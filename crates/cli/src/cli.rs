@@ -223,7 +223,7 @@ pub struct TrainArgs {
     pub preset: Option<PresetArg>,
 
     /// gnet: hidden sizes of the weight g-networks instead of a preset, e.g. 30,10
-    #[arg(long, value_delimiter = ',', value_name = "H1,H2")]
+    #[arg(long, value_delimiter = ',', value_name = "H1,H2", conflicts_with = "preset")]
     pub gnet_hidden: Option<Vec<usize>>,
 
     /// How the genome is trained
@@ -243,7 +243,20 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     pub lambda: f64,
 
-    /// Most training batches (training stops earlier when the test accuracy stalls)
+    /// intermittent: Adam's learning rate for fitting the g-networks to the trained weights
+    #[arg(long, default_value_t = 1e-3, value_name = "LR")]
+    pub fit_lr: f64,
+
+    /// intermittent: passes over the sampled weights when fitting the g-networks each generation
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub fit_epochs: usize,
+
+    /// intermittent: train the network developed from the random genome in generation 1 (the
+    /// paper's text) instead of a randomly initialised one (the reference code; the default)
+    #[arg(long)]
+    pub develop_first: bool,
+
+    /// Most training batches (training stops earlier when the test accuracy stalls; end-to-end only)
     #[arg(long, default_value_t = 30_000)]
     pub batches: usize,
 
@@ -256,7 +269,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1_000, value_name = "N")]
     pub eval_every: usize,
 
-    /// Stop after this many evaluations without an improvement of more than --min-delta (0: never)
+    /// Stop after this many evaluations without an improvement of more than --min-delta (0: never;
+    /// end-to-end only)
     #[arg(long, default_value_t = 2)]
     pub patience: usize,
 
@@ -270,7 +284,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub stop_sample: Option<usize>,
 
-    /// Adam's learning rate [default: 0.001 for direct, 0.003 for the encodings]
+    /// Adam's learning rate [default: 0.001 for direct and gnet, 0.003 for gem, sgem, mlsgem and
+    /// rb]; with --strategy intermittent the p-network's (the g-networks are fitted at 0.001)
     #[arg(long)]
     pub lr: Option<f64>,
 
@@ -282,7 +297,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub train_limit: Option<usize>,
 
-    /// Run folder for genome.safetensors and metrics.json [default: runs/<dataset>-<model>-<encoding>-seed<S>]
+    /// Run folder for genome.safetensors and metrics.json [default:
+    /// runs/<dataset>-<model>-<encoding>[-<size>][-intermittent]-seed<S>]
     #[arg(long, value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
 
@@ -322,7 +338,8 @@ pub struct TransferArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Folder for innate/ and naive/ runs and transfer.json [default: next to the genome, transfer-<dataset>]
+    /// Folder for innate/ and naive/ runs and transfer.json [default: next to the genome,
+    /// transfer-<dataset>-seed<S>]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 

@@ -53,12 +53,15 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             lr,
             lambda: a.lambda,
             seed: a.seed,
+            develop_first: a.develop_first,
+            fit: innate_evolution::FitConfig { lr: a.fit_lr, weight_epochs: a.fit_epochs, ..d.fit.clone() },
             ..d
         }
     });
     if a.strategy == Strategy::Intermittent && a.encoding == Encoding::Direct {
         bail!(
-            "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome apart              from its weights: use --encoding gnet (or the default end-to-end strategy)"
+            "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome apart \
+             from its weights: use --encoding gnet (or the default end-to-end strategy)"
         );
     }
     if let Some(c) = &intermittent {
@@ -95,7 +98,8 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
             m.dataset,
             100.0 * m.best_test_accuracy,
-            m.best_batches / config.intermittent.as_ref().map_or(1, |c| c.batches_per_generation().max(1)),
+            1 + m.best_batches
+                / config.intermittent.as_ref().map_or(1, |c| c.batches_per_generation().max(1)),
             100.0 * m.final_test_accuracy,
             gens.generation,
             group(m.genome_params as u64),

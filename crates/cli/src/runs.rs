@@ -115,12 +115,17 @@ impl RunConfig {
             (_, _, Some(p)) if self.encoding == Encoding::Gnet => {
                 format!("-{}", innate_gnet::Preset::from(p).name())
             }
+            _ if self.encoding == Encoding::Gnet && self.gnet_hidden.is_some() => format!(
+                "-h{}",
+                self.gnet_hidden.iter().flatten().map(|h| h.to_string()).collect::<Vec<_>>().join("-")
+            ),
             (Some(g), _, _) if self.encoding != Encoding::Direct => format!("-g{g}"),
             (_, Some(b), _) if self.encoding == Encoding::Rb => format!("-b{b}"),
             _ => String::new(),
         };
+        let strategy = if self.strategy == Strategy::Intermittent { "-intermittent" } else { "" };
         PathBuf::from("runs").join(format!(
-            "{}-{model}-{}{size}-seed{}",
+            "{}-{model}-{}{size}{strategy}-seed{}",
             self.dataset.replace([':', '/'], "_"),
             self.encoding.name(),
             self.seed
@@ -359,21 +364,24 @@ pub fn execute(
             metrics.best_test_accuracy = report.best_ab_initio;
             metrics.final_test_accuracy = report.final_ab_initio;
             metrics.ab_initio_test_accuracy = Some(report.best_ab_initio);
-            metrics.best_batches = report.best_generation * per;
+            // The ab initio accuracy of generation n is measured before its training, after
+            // (n - 1) generations of p-network batches.
+            metrics.best_batches = (report.best_generation - 1) * per;
             metrics.batches = report.generations.len() * per;
             metrics.seconds = report.seconds;
             metrics.train_seconds = report.seconds;
             metrics.seconds_per_1000_batches = 1000.0 * report.seconds / metrics.batches.max(1) as f64;
             metrics.seconds_per_generation = Some(report.seconds_per_generation());
-            metrics.curve = report
-                .generations
-                .iter()
-                .map(|g| EvalPoint {
-                    batches: g.generation * per,
-                    test_accuracy: g.ab_initio_accuracy,
-                    train_loss: Some(g.train_loss),
+            // One point per freshly developed network: each generation's, then the genome's
+            // after the last fit; the loss is that of the p-network training before it.
+            let gens = &report.generations;
+            metrics.curve = (0..=gens.len())
+                .map(|i| EvalPoint {
+                    batches: i * per,
+                    test_accuracy: gens.get(i).map_or(report.final_ab_initio, |g| g.ab_initio_accuracy),
+                    train_loss: i.checked_sub(1).map(|j| gens[j].train_loss),
                     stop_accuracy: None,
-                    seconds: g.seconds,
+                    seconds: i.checked_sub(1).map_or(0.0, |j| gens[j].seconds),
                 })
                 .collect();
             metrics.generations = report.generations;

@@ -374,6 +374,36 @@ mod tests {
         let acc = |r: &LifetimeReport| r.curve.iter().map(|p| p.test_accuracy).collect::<Vec<_>>();
         assert_eq!(acc(&r), acc(&full));
         assert!(full.curve.iter().all(|p| p.stop_accuracy.is_none()));
+
+        // With early stopping, the decisions follow the sample: replay the rule on the recorded
+        // sample accuracies and find the same stopping point.
+        let g3 = Direct::new(MlpSpec::slp(4, 2), 3, &Device::Cpu)?;
+        let cfg = LifetimeConfig {
+            stop_sample: 3,
+            eval_every: 2,
+            max_batches: 200,
+            patience: 2,
+            min_delta: 0.0,
+            lr: 0.01,
+            ..config()
+        };
+        let r = train(&g3, &data, &data, &cfg, &mut ())?;
+        let sample: Vec<f64> = r.curve.iter().map(|p| p.stop_accuracy.unwrap()).collect();
+        let (mut reference, mut stale, mut stop) = (sample[0], 0, None);
+        for (i, &a) in sample.iter().enumerate().skip(1) {
+            if a > reference {
+                reference = a;
+                stale = 0;
+            } else {
+                stale += 1;
+            }
+            if stale >= 2 {
+                stop = Some(i);
+                break;
+            }
+        }
+        assert_eq!(stop.map(|i| r.curve[i].batches), r.stopped_early.then_some(r.batches), "{sample:?}");
+        assert!(r.stopped_early, "three-image samples of a learned task stop early: {sample:?}");
         Ok(())
     }
 

@@ -289,6 +289,25 @@ fn fig2c_claims(rows: &[Row], _out: &Path) -> Vec<Claim> {
             ours: percent(&g.iter().map(|r| ab_initio(r)).collect::<Vec<_>>()),
             runs: g.len(),
         });
+        let tail: Vec<f64> = g
+            .iter()
+            .filter(|r| !r.metrics.generations.is_empty())
+            .map(|r| {
+                let gens = &r.metrics.generations;
+                let last = &gens[gens.len().saturating_sub(50)..];
+                last.iter().map(|x| x.ab_initio_accuracy).sum::<f64>() / last.len() as f64
+            })
+            .collect();
+        if !tail.is_empty() {
+            out.push(Claim {
+                quantity: format!(
+                    "{label}: mean ab initio accuracy over the last 50 generations (not the best)"
+                ),
+                paper: "-".into(),
+                ours: percent(&tail),
+                runs: tail.len(),
+            });
+        }
         let per: Vec<f64> = g.iter().filter_map(|r| r.metrics.seconds_per_generation).collect();
         if !per.is_empty() {
             let (m, _) = mean_sd(&per);
@@ -359,10 +378,7 @@ pub fn gnet_fig2c() -> Experiment {
 }
 
 fn fig2d_points(rows: &[Row], out: &Path) -> Vec<(f64, f64, String)> {
-    let mut all: Vec<Row> = rows.to_vec();
-    if let Ok(more) = read_rows(&results_path(out, "gnet-fig2c")) {
-        all.extend(more);
-    }
+    let all = with_fig2c(rows, out);
     let mut pts: Vec<(f64, f64, String)> = genomes(&all)
         .iter()
         .map(|r| (r.metrics.compression, 100.0 * ab_initio(r), r.metrics.encoding.clone()))
@@ -408,10 +424,7 @@ fn fig2d_figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
 }
 
 fn fig2d_claims(rows: &[Row], out: &Path) -> Vec<Claim> {
-    let mut all: Vec<Row> = rows.to_vec();
-    if let Ok(more) = read_rows(&results_path(out, "gnet-fig2c")) {
-        all.extend(more);
-    }
+    let all = with_fig2c(rows, out);
     let mut g = genomes(&all);
     g.sort_by(|a, b| a.metrics.compression.total_cmp(&b.metrics.compression));
     g.iter()
@@ -588,20 +601,35 @@ pub fn gnet_table1() -> Experiment {
     )
 }
 
-fn fig2c_rows(out: &Path) -> anyhow::Result<Vec<Row>> {
-    let rows = read_rows(&results_path(out, "gnet-fig2c"))?;
+/// gnet-fig2c's rows of `profile`.
+fn fig2c_rows(out: &Path, profile: Profile) -> anyhow::Result<Vec<Row>> {
+    let path = results_path(out, "gnet-fig2c");
+    let rows: Vec<Row> = read_rows(&path)?.into_iter().filter(|r| r.profile == profile).collect();
     if rows.is_empty() {
         anyhow::bail!(
-            "{} has no rows: this experiment is computed from gnet-fig2c's runs; run `cargo xtask reproduce \
-             --only gnet-fig2c` first",
-            results_path(out, "gnet-fig2c").display()
+            "{} has no rows of the {} profile: this experiment is computed from gnet-fig2c's runs; run \
+             `cargo xtask reproduce --profile {} --only gnet-fig2c` first",
+            path.display(),
+            profile.name(),
+            profile.name()
         );
     }
     Ok(rows)
 }
 
-fn figs2c_compute(out: &Path, _profile: Profile) -> anyhow::Result<Vec<Value>> {
-    let rows = fig2c_rows(out)?;
+/// This experiment's rows and gnet-fig2c's rows of the same profile.
+fn with_fig2c(rows: &[Row], out: &Path) -> Vec<Row> {
+    let mut all: Vec<Row> = rows.to_vec();
+    if let Some(profile) = rows.first().map(|r| r.profile)
+        && let Ok(more) = fig2c_rows(out, profile)
+    {
+        all.extend(more);
+    }
+    all
+}
+
+fn figs2c_compute(out: &Path, profile: Profile) -> anyhow::Result<Vec<Value>> {
+    let rows = fig2c_rows(out, profile)?;
     Ok(genomes(&rows)
         .iter()
         .map(|r| {
@@ -709,8 +737,8 @@ fn curve_of(rows: &[&Row]) -> anyhow::Result<LearningCurve> {
     Ok(LearningCurve::new(pts)?)
 }
 
-fn fig2ef_compute(out: &Path, _profile: Profile) -> anyhow::Result<Vec<Value>> {
-    let rows = fig2c_rows(out)?;
+fn fig2ef_compute(out: &Path, profile: Profile) -> anyhow::Result<Vec<Value>> {
+    let rows = fig2c_rows(out, profile)?;
     let tabula = learning_rows(&rows, None);
     if tabula.is_empty() {
         anyhow::bail!("gnet-fig2c has no tabula rasa learning run; rerun it");

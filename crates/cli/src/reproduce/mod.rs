@@ -124,7 +124,8 @@ fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Res
     let path = out.join("runs").join(experiment).join(profile.name()).join(id).join("genome.safetensors");
     if !path.exists() {
         bail!(
-            "{} does not exist: this run starts from run {id} of experiment {experiment}; run              `cargo xtask reproduce --profile {} --only {experiment}` first",
+            "{} does not exist: this run starts from run {id} of experiment {experiment}; run \
+             `cargo xtask reproduce --profile {} --only {experiment}` first",
             path.display(),
             profile.name()
         );
@@ -219,6 +220,23 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         println!("drew {}", stem.with_extension("png").display());
         report::write(&all, out)?;
     }
+    // Derived experiments follow the results they are computed from, so that the report never
+    // shows them stale: recompute those not selected whose sources have rows of this profile.
+    if !a.report_only && !a.only.is_empty() {
+        for e in all.iter().filter(|e| !selected.iter().any(|s| s.name == e.name)) {
+            let Some(d) = &e.derived else { continue };
+            match (d.compute)(out, a.profile) {
+                Ok(values) if !values.is_empty() => {
+                    write_values(&results_path(out, e.name), &values)?;
+                    if let Some(draw) = d.figure {
+                        draw(&values, &out.join("figures").join(e.name))?;
+                    }
+                    tracing::info!("{}: recomputed from the new results", e.name);
+                }
+                _ => {}
+            }
+        }
+    }
     let report = report::write(&all, out)?;
     println!("wrote {}", report.display());
     Ok(())
@@ -241,7 +259,10 @@ fn run_experiment(
         let rel = Path::new("runs").join(e.name).join(profile.name()).join(id);
         let dir = out.join(&rel);
         let config = &resolve_refs(config, out, profile)?;
-        let previous = runs::read_metrics(&dir).ok().filter(|m| &m.config == config);
+        let previous = runs::read_metrics(&dir)
+            .ok()
+            .filter(|m| &m.config == config)
+            .filter(|_| !source_is_newer(config, &dir));
         let metrics = match previous {
             Some(m) if !force => {
                 tracing::info!(
@@ -268,6 +289,17 @@ fn run_experiment(
         });
     }
     Ok(rows)
+}
+
+/// Whether the genome a run started from was written after the run finished (it was trained
+/// again since), so that the run must be redone.
+fn source_is_newer(config: &RunConfig, dir: &Path) -> bool {
+    let Some(from) = &config.init_from else { return false };
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(from), modified(&dir.join("metrics.json"))) {
+        (Some(source), Some(run)) => source > run,
+        _ => true,
+    }
 }
 
 /// `OUT/results/NAME.jsonl`.
