@@ -138,10 +138,10 @@ impl LineChart {
             .y_label_area_size(64);
         if self.log_x {
             let chart = builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(err)?;
-            self.draw_body(chart, (x0, x1))?;
+            self.draw_body(chart, (x0, x1), (y0, y1))?;
         } else {
             let chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(err)?;
-            self.draw_body(chart, (x0, x1))?;
+            self.draw_body(chart, (x0, x1), (y0, y1))?;
         }
         root.present().map_err(err)?;
         Ok(())
@@ -151,6 +151,7 @@ impl LineChart {
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, RangedCoordf64>>,
         (x0, x1): (f64, f64),
+        (y0, y1): (f64, f64),
     ) -> anyhow::Result<()>
     where
         DB::ErrorType: 'static,
@@ -184,12 +185,30 @@ impl LineChart {
                     }),
                 )
                 .map_err(err)?;
+            // Lines are cut at the y range rather than flattened onto its edge.
+            let pieces = clip_y(&s.points, y0, y1);
             chart
-                .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    pieces.first().cloned().unwrap_or_default(),
+                    color.stroke_width(2),
+                ))
                 .map_err(err)?
                 .label(&s.name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(err)?;
+            for piece in pieces.iter().skip(1) {
+                chart.draw_series(LineSeries::new(piece.clone(), color.stroke_width(2))).map_err(err)?;
+            }
+            // Markers while they stay apart.
+            if s.points.len() <= MAX_MARKERS {
+                chart
+                    .draw_series(
+                        s.points
+                            .iter()
+                            .filter(|p| (y0..=y1).contains(&p.1))
+                            .map(|&p| Circle::new(p, 3, color.filled())),
+                    )
+                    .map_err(err)?;
+            }
         }
         for h in &self.hlines {
             let color = PALETTE[h.color % PALETTE.len()];
@@ -262,6 +281,41 @@ pub fn save_figure(
     Ok(())
 }
 
+/// Series with more points than this are drawn without markers.
+const MAX_MARKERS: usize = 200;
+
+/// The parts of the polyline `points` with `y0 <= y <= y1`, cut where it crosses those edges.
+fn clip_y(points: &[(f64, f64)], y0: f64, y1: f64) -> Vec<Vec<(f64, f64)>> {
+    let inside = |p: &(f64, f64)| (y0..=y1).contains(&p.1);
+    let mut pieces: Vec<Vec<(f64, f64)>> = Vec::new();
+    if points.len() == 1 && inside(&points[0]) {
+        pieces.push(points.to_vec());
+    }
+    let mut open = false;
+    for w in points.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let at = |t: f64| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+        let (t0, t1) = if a.1 == b.1 {
+            if inside(&a) { (0.0, 1.0) } else { (1.0, 0.0) }
+        } else {
+            let (ta, tb) = ((y0 - a.1) / (b.1 - a.1), (y1 - a.1) / (b.1 - a.1));
+            (ta.min(tb).max(0.0), ta.max(tb).min(1.0))
+        };
+        if t0 > t1 {
+            open = false;
+            continue;
+        }
+        if !(open && t0 == 0.0) {
+            pieces.push(vec![at(t0)]);
+        }
+        if let Some(p) = pieces.last_mut() {
+            p.push(at(t1));
+        }
+        open = t1 == 1.0;
+    }
+    pieces
+}
+
 /// Axis numbers without needless decimals: `1000`, `97.5`, `0.25`.
 fn format_tick(v: f64) -> String {
     if v == v.round() && v.abs() < 1e15 {
@@ -274,6 +328,15 @@ fn format_tick(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lines_are_cut_at_the_y_range() {
+        let pieces = super::clip_y(&[(0.0, 50.0), (1.0, 70.0), (2.0, 50.0), (3.0, 70.0)], 60.0, 100.0);
+        assert_eq!(pieces, vec![vec![(0.5, 60.0), (1.0, 70.0), (1.5, 60.0)], vec![(2.5, 60.0), (3.0, 70.0)]]);
+        let all = super::clip_y(&[(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)], 0.0, 5.0);
+        assert_eq!(all, vec![vec![(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]]);
+        assert!(super::clip_y(&[(0.0, -1.0), (1.0, -2.0)], 0.0, 5.0).is_empty());
+    }
+
     #[test]
     fn ticks() {
         assert_eq!(super::format_tick(1000.0), "1000");
