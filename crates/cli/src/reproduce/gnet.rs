@@ -4,8 +4,9 @@
 //! p-network (784-800-10) is developed from the g-networks, trained on 10,000 images (Adam,
 //! lr 0.001, batch 100), and the g-networks are fitted to it by mean-squared error on 10^5 / 10^4 /
 //! 10^4 sampled hidden-layer weights, output weights and hidden biases; no annealing (the
-//! reference MNIST script). The paper profile runs the paper's 500 generations, one genome per
-//! preset (the paper reports single runs); the quick profile 100 generations.
+//! reference MNIST script). The paper profile runs the paper's 500 generations, three genomes per
+//! preset (the paper reports single runs, but GN5 varies a lot between seeds) and one per extra
+//! size of Fig. 2D; the quick profile one genome of 100 generations each.
 //!
 //! Learning after birth (Fig. 2C) and transfer (Fig. 2H) train a directly learned 784-800-10
 //! network (Adam, lr 0.001, batch 64, no early stopping, the full test set every few hundred
@@ -51,7 +52,18 @@ fn generations(profile: Profile) -> usize {
     }
 }
 
-fn genome_seeds(_profile: Profile) -> std::ops::Range<u64> {
+/// Genome seeds of gnet-fig2c: the paper reports single runs, but GN5 varies strongly between
+/// seeds (70% and 84% best ab initio accuracy for seeds 0 and 1 on this code), so the paper
+/// profile trains three genomes per preset.
+fn genome_seeds(profile: Profile) -> std::ops::Range<u64> {
+    match profile {
+        Profile::Paper => 0..3,
+        _ => 0..1,
+    }
+}
+
+/// Genome seeds of gnet-fig2d's extra sizes (one each: the figure is a trade-off curve).
+fn size_seeds(_profile: Profile) -> std::ops::Range<u64> {
     0..1
 }
 
@@ -170,7 +182,7 @@ fn fig2c_runs(profile: Profile) -> Vec<(String, RunConfig)> {
 
 fn fig2d_runs(profile: Profile) -> Vec<(String, RunConfig)> {
     let mut out = Vec::new();
-    for seed in genome_seeds(profile) {
+    for seed in size_seeds(profile) {
         for h in extra_sizes(profile) {
             let name = format!("gnet-{}", h.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-"));
             out.push((genome_id(&name, seed), genome_run(profile, None, Some(h), seed)));
@@ -377,13 +389,18 @@ pub fn gnet_fig2c() -> Experiment {
     }
 }
 
-fn fig2d_points(rows: &[Row], out: &Path) -> Vec<(f64, f64, String)> {
+/// (compression, mean ab initio accuracy in %, min, max, genomes) per genome size.
+fn fig2d_points(rows: &[Row], out: &Path) -> Vec<(f64, f64, f64, f64, usize)> {
     let all = with_fig2c(rows, out);
-    let mut pts: Vec<(f64, f64, String)> = genomes(&all)
-        .iter()
-        .map(|r| (r.metrics.compression, 100.0 * ab_initio(r), r.metrics.encoding.clone()))
-        .collect();
-    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut g = genomes(&all);
+    g.sort_by(|a, b| a.metrics.compression.total_cmp(&b.metrics.compression));
+    let mut pts = Vec::new();
+    for group in g.chunk_by(|a, b| a.metrics.genome_params == b.metrics.genome_params) {
+        let accs: Vec<f64> = group.iter().map(|r| 100.0 * ab_initio(r)).collect();
+        let (lo, hi) =
+            accs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        pts.push((group[0].metrics.compression, mean_sd(&accs).0, lo, hi, accs.len()));
+    }
     pts
 }
 
@@ -405,8 +422,13 @@ fn fig2d_figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         y_label: "ab initio test accuracy (%)".into(),
         series: vec![
             Series {
-                name: format!("g-networks, intermittent training (n = {})", pts.len()),
+                name: format!(
+                    "g-networks, intermittent training ({} sizes, {} genomes; bars: min-max)",
+                    pts.len(),
+                    pts.iter().map(|p| p.4).sum::<usize>()
+                ),
                 points: pts.iter().map(|p| (p.0, p.1)).collect(),
+                errors: pts.iter().filter(|p| p.4 > 1).map(|p| (p.0, p.1, p.2, p.3)).collect(),
                 color: 0,
                 ..Series::default()
             },
