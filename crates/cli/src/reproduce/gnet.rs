@@ -440,6 +440,7 @@ fn fig2d_figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
             },
         ],
         log_x: true,
+        y_range: Some((0.0, 100.0)),
         ..LineChart::default()
     };
     chart.save(stem)
