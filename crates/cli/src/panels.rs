@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::{PALETTE, save_figure};
+use crate::plot::{PALETTE, save_figure, save_png};
 
 /// One heat map: `rows x cols` values, drawn with a diverging colour map symmetric about zero.
 #[derive(Debug, Clone)]
@@ -93,9 +93,9 @@ impl PanelGrid {
         Ok(())
     }
 
-    /// Writes `stem.png` and `stem.svg`.
+    /// Writes `stem.png` (only: one rectangle per weight would make an SVG of megabytes).
     pub fn save(&self, stem: &Path) -> anyhow::Result<()> {
-        save_figure(stem, self.size(), |r| self.draw(r), |r| self.draw(r))
+        save_png(stem, self.size(), |r| self.draw(r))
     }
 }
 
@@ -222,6 +222,7 @@ mod tests {
             PanelGrid { title: "weights".into(), rows: vec![("direct".into(), vec![panel.clone(), panel])] };
         grid.save(&dir.path().join("w")).unwrap();
         assert_eq!(&std::fs::read(dir.path().join("w.png")).unwrap()[1..4], b"PNG");
+        assert!(!dir.path().join("w.svg").exists());
         let map = FieldMap {
             title: "fields".into(),
             grid: (3, 3),

@@ -265,19 +265,32 @@ pub fn save_figure(
     bitmap: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     register_font();
-    let (w, h) = size;
     let mut text = String::new();
     svg(SVGBackend::with_string(&mut text, size).into_drawing_area())?;
+    save_png(stem, size, bitmap)?;
+    let path = stem.with_extension("svg");
+    innate_encodings::checkpoint::write_atomic(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Draws a figure of `size` as a bitmap only and writes `stem.png` atomically (for heat maps of
+/// many thousand cells, whose SVG would take megabytes).
+pub fn save_png(
+    stem: &Path,
+    size: (u32, u32),
+    bitmap: impl FnOnce(DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    register_font();
+    let (w, h) = size;
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     bitmap(BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area())?;
     let img = image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
-    let with = |ext: &str| stem.with_extension(ext);
-    innate_encodings::checkpoint::write_atomic(&with("png"), png.get_ref())
-        .with_context(|| format!("cannot write {}", with("png").display()))?;
-    innate_encodings::checkpoint::write_atomic(&with("svg"), text.as_bytes())
-        .with_context(|| format!("cannot write {}", with("svg").display()))?;
+    let path = stem.with_extension("png");
+    innate_encodings::checkpoint::write_atomic(&path, png.get_ref())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -355,28 +355,10 @@ fn fit<G: Genome + ?Sized>(
 mod tests {
     use super::*;
     use candle_core::Device;
-    use innate_datasets::ImageDataset;
     use innate_encodings::MlpSpec;
     use innate_gem::Direct;
 
-    fn toy(n: usize) -> DeviceDataset {
-        let mut images = Vec::new();
-        let mut labels = Vec::new();
-        for i in 0..n {
-            let c = (i % 2) as u32;
-            let noise = (i * 37 % 50) as u8;
-            if c == 0 {
-                images.extend([200 + noise, 200, noise, 0]);
-            } else {
-                images.extend([noise, 0, 200 + noise, 200]);
-            }
-            labels.push(c);
-        }
-        ImageDataset::new("toy", images, labels, [1, 2, 2], vec!["a".into(), "b".into()], vec![])
-            .unwrap()
-            .to_device(&Device::Cpu)
-            .unwrap()
-    }
+    use crate::lifetime::tests::toy;
 
     fn config() -> IntermittentConfig {
         IntermittentConfig {

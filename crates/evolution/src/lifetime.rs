@@ -304,15 +304,16 @@ pub fn tensor_map(tensors: &[(String, Tensor)]) -> HashMap<String, Tensor> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use candle_core::Device;
     use innate_datasets::ImageDataset;
     use innate_encodings::MlpSpec;
     use innate_gem::Direct;
 
-    /// Two separable classes of 1x2x2 images: bright top row vs bright bottom row.
-    fn toy(n: usize) -> DeviceDataset {
+    /// Two separable classes of 1x2x2 images: bright top row vs bright bottom row (also used by
+    /// the intermittent strategy's tests).
+    pub(crate) fn toy(n: usize) -> DeviceDataset {
         let mut images = Vec::new();
         let mut labels = Vec::new();
         for i in 0..n {

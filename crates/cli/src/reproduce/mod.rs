@@ -194,7 +194,7 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
             let path = results_path(out, e.name);
             if !a.report_only {
                 let values = (d.compute)(out, a.profile).with_context(|| format!("experiment {}", e.name))?;
-                write_values(&path, &values)?;
+                write_rows(&path, &values)?;
             }
             let values = read_values(&path)?;
             if let (Some(draw), false) = (d.figure, values.is_empty()) {
@@ -227,7 +227,7 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
             let Some(d) = &e.derived else { continue };
             match (d.compute)(out, a.profile) {
                 Ok(values) if !values.is_empty() => {
-                    write_values(&results_path(out, e.name), &values)?;
+                    write_rows(&results_path(out, e.name), &values)?;
                     if let Some(draw) = d.figure {
                         draw(&values, &out.join("figures").join(e.name))?;
                     }
@@ -307,48 +307,20 @@ pub fn results_path(out: &Path, name: &str) -> PathBuf {
     out.join("results").join(format!("{name}.jsonl"))
 }
 
-/// Writes rows as JSON Lines, atomically.
-pub fn write_rows(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
+/// Writes `items` as JSON Lines, atomically: the rows of an experiment ([`Row`]) or of a derived
+/// experiment (JSON values).
+pub fn write_rows<T: Serialize>(path: &Path, items: &[T]) -> anyhow::Result<()> {
     let mut text = String::new();
-    for r in rows {
-        text.push_str(&serde_json::to_string(r)?);
+    for item in items {
+        text.push_str(&serde_json::to_string(item)?);
         text.push('\n');
     }
     innate_encodings::checkpoint::write_atomic(path, text.as_bytes())?;
     Ok(())
-}
-
-/// Writes JSON values as JSON Lines, atomically (the rows of a derived experiment).
-pub fn write_values(path: &Path, values: &[serde_json::Value]) -> anyhow::Result<()> {
-    let mut text = String::new();
-    for v in values {
-        text.push_str(&serde_json::to_string(v)?);
-        text.push('\n');
-    }
-    innate_encodings::checkpoint::write_atomic(path, text.as_bytes())?;
-    Ok(())
-}
-
-/// Reads JSON Lines of any shape; a missing file is no rows.
-pub fn read_values(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).with_context(|| {
-                format!("{} line {}: not JSON; delete the file and rerun", path.display(), i + 1)
-            })
-        })
-        .collect()
 }
 
 /// Reads rows written by [`write_rows`]; a missing file is no rows.
-pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
+pub fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -367,6 +339,16 @@ pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
             })
         })
         .collect()
+}
+
+/// Reads an experiment's rows.
+pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
+    read_lines(path)
+}
+
+/// Reads a derived experiment's rows.
+pub fn read_values(path: &Path) -> anyhow::Result<Vec<serde_json::Value>> {
+    read_lines(path)
 }
 
 /// Mean and sample standard deviation.
