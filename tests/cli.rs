@@ -155,6 +155,8 @@ fn bad_input_gets_clear_errors() {
     assert!(e.contains("learning rate"), "{e}");
     let e = fails(&format!("train --device tpu --data-dir {fx} --out {r}"));
     assert!(e.contains("expected cpu, cuda"), "{e}");
+    let e = fails(&format!("train --encoding gem --genes 2 --centre-init uniform --data-dir {fx} --out {r}"));
+    assert!(e.contains("--centre-init") && e.contains("sgem or mlsgem"), "{e}");
 
     // A genome evaluated on a dataset of another shape; a dataset whose test classes are new.
     let slp = dir(&tmp, "slp");
@@ -222,9 +224,12 @@ fn developmental_priors_experiments_on_fixtures() {
         assert_eq!(&png[1..4], b"PNG", "{name}");
     }
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    for needle in
-        ["## sgem-fig2c", "above 80% with under 2%", "S-GEM gene fields: mean width", "G(Ni + No + G) = 1592"]
-    {
+    for needle in [
+        "## sgem-fig2c",
+        "above 80% with under 2%",
+        "S-GEM gene fields: mean width",
+        "G(Ni + No + G) = 1592 | 1592 |",
+    ] {
         assert!(report.contains(needle), "{needle}: {report}");
     }
     let rows = std::fs::read_to_string(out.join("results/sgem-fig2d.jsonl")).unwrap();

@@ -109,6 +109,11 @@ impl Encoding {
         }
     }
 
+    /// Whether the encoding places Gaussian gene fields on neuron grids (sgem, mlsgem).
+    pub fn is_spatial(self) -> bool {
+        matches!(self, Encoding::Sgem | Encoding::Mlsgem)
+    }
+
     /// The learning rate used when none is given: 0.001 for direct weights and g-networks,
     /// 0.003 for the GEM-family encodings (see the README's notes on learning rates).
     pub fn default_lr(self) -> f64 {
@@ -181,6 +186,24 @@ impl From<BiasArg> for innate_encodings::BiasMode {
     }
 }
 
+/// How the centres of Gaussian gene fields start (S-GEM, ML-S-GEM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CentreInitArg {
+    /// tanh of U(-1, 1): within ±0.76 of the grid's middle (the reference code)
+    Reference,
+    /// Uniform over the whole grid
+    Uniform,
+}
+
+impl From<CentreInitArg> for innate_encodings::CentreInit {
+    fn from(c: CentreInitArg) -> Self {
+        match c {
+            CentreInitArg::Reference => innate_encodings::CentreInit::Reference,
+            CentreInitArg::Uniform => innate_encodings::CentreInit::Uniform,
+        }
+    }
+}
+
 /// `innate train`.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
@@ -218,6 +241,10 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     pub bias: Option<BiasArg>,
 
+    /// sgem, mlsgem: where the gene fields' centres start [default: reference]
+    #[arg(long, value_enum)]
+    pub centre_init: Option<CentreInitArg>,
+
     /// gnet: g-network sizes of the paper's Table 1
     #[arg(long, value_enum)]
     pub preset: Option<PresetArg>,
@@ -250,6 +277,12 @@ pub struct TrainArgs {
     /// intermittent: passes over the sampled weights when fitting the g-networks each generation
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub fit_epochs: usize,
+
+    /// intermittent: fit the g-networks to every trained weight and bias each generation (the
+    /// reference script: one pass over all 627,200 hidden-layer weights) instead of the paper's
+    /// samples of 10^5 hidden-layer, 10^4 output-layer and 10^4 bias entries
+    #[arg(long)]
+    pub fit_all: bool,
 
     /// intermittent: train the network developed from the random genome in generation 1 (the
     /// paper's text) instead of a randomly initialised one (the reference code; the default)

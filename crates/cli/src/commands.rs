@@ -54,7 +54,14 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             lambda: a.lambda,
             seed: a.seed,
             develop_first: a.develop_first,
-            fit: innate_evolution::FitConfig { lr: a.fit_lr, weight_epochs: a.fit_epochs, ..d.fit.clone() },
+            fit: {
+                let f = innate_evolution::FitConfig {
+                    lr: a.fit_lr,
+                    weight_epochs: a.fit_epochs,
+                    ..d.fit.clone()
+                };
+                if a.fit_all { f.all() } else { f }
+            },
             ..d
         }
     });
@@ -67,7 +74,12 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(c) = &intermittent {
         c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
     }
+    if a.centre_init.is_some() && !a.encoding.is_spatial() {
+        bail!("--centre-init places Gaussian gene fields: it needs --encoding sgem or mlsgem");
+    }
+    let base = RunConfig::new(&dataset.to_string(), a.model, a.hidden, a.encoding, a.seed, lifetime);
     let config = RunConfig {
+        centres: a.centre_init.map(Into::into).or(base.centres),
         genes: a.genes,
         basis: a.basis,
         learn_output: a.learn_output,
@@ -77,7 +89,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         strategy: a.strategy,
         intermittent,
         train_limit: a.train_limit,
-        ..RunConfig::new(&dataset.to_string(), a.model, a.hidden, a.encoding, a.seed, lifetime)
+        ..base
     };
     config.lifetime.validate()?;
     let out = a.out.clone().unwrap_or_else(|| config.default_dir());

@@ -38,6 +38,7 @@ pub fn build(
     if run.init_from.is_some() && run.encoding != Encoding::Direct {
         bail!("starting from another genome's network is for directly learned weights (--encoding direct)");
     }
+    let centres = run.centres.unwrap_or_else(innate_encodings::CentreInit::legacy);
     Ok(match run.encoding {
         Encoding::Direct => {
             if run.bias == Some(BiasMode::FixedRandom) {
@@ -64,11 +65,11 @@ pub fn build(
             Box::new(GemNet::new(with_bias(GemConfig::gem(spec, genes()?, run.learn_output, seed)), device)?)
         }
         Encoding::Sgem => Box::new(GemNet::new(
-            with_bias(GemConfig::sgem(spec, genes()?, run.learn_output, seed)?),
+            with_bias(GemConfig::sgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres)),
             device,
         )?),
         Encoding::Mlsgem => Box::new(GemNet::new(
-            with_bias(GemConfig::mlsgem(spec, genes()?, run.learn_output, seed)?),
+            with_bias(GemConfig::mlsgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres)),
             device,
         )?),
         Encoding::Rb => {

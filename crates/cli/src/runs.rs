@@ -42,6 +42,10 @@ pub struct RunConfig {
     /// The layers' biases, when not the encoding's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias: Option<innate_encodings::BiasMode>,
+    /// sgem, mlsgem: how the gene fields' centres start (absent from runs written before the
+    /// choice existed, whose centres started uniform over the grid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centres: Option<innate_encodings::CentreInit>,
     /// gnet: a preset of the genomic-bottleneck paper's Table 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<PresetArg>,
@@ -86,6 +90,7 @@ impl RunConfig {
             basis: None,
             learn_output: false,
             bias: None,
+            centres: encoding.is_spatial().then(innate_encodings::CentreInit::default),
             preset: None,
             gnet_hidden: None,
             strategy: Strategy::EndToEnd,

@@ -13,8 +13,9 @@
 //!   gene, whatever the number of neurons.
 //!
 //! Initial values follow the reference code: learned and fixed matrices `randn`, field widths
-//! 0.3 (`s = ln 0.3`), raw centres `randn` (so `tanh` spreads them over the grid, denser in the
-//! middle).
+//! 0.3 (`s = ln 0.3`), raw centres uniform in (-1, 1), so the centres `tanh(m)` start within
+//! ±0.76 of the grid's middle ([`CentreInit::Reference`]; [`CentreInit::Uniform`] spreads them
+//! over the whole grid instead).
 
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
@@ -26,6 +27,26 @@ use crate::init::{SeededInit, register};
 
 /// Initial width of every Gaussian gene field.
 pub const INITIAL_WIDTH: f64 = 0.3;
+
+/// How the centres of Gaussian gene fields start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CentreInit {
+    /// Raw centres `m ~ U(-1, 1)`, so `tanh(m)` lies within ±0.76 of the grid's middle, where
+    /// MNIST's ink is (the reference code).
+    #[default]
+    Reference,
+    /// Centres uniform over the whole grid (`m = atanh(u)`, `u ~ U(-1, 1)`); the fields that
+    /// start near the edges see blank pixels and learn slowly.
+    Uniform,
+}
+
+impl CentreInit {
+    /// What a configuration written before the choice existed used.
+    pub fn legacy() -> Self {
+        CentreInit::Uniform
+    }
+}
 
 /// Where a layer's gene expression comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +60,9 @@ pub enum ExpressionSpec {
     Gaussian {
         /// Where the neurons sit.
         grid: NeuronGrid,
+        /// How the field centres start.
+        #[serde(default = "CentreInit::legacy")]
+        centres: CentreInit,
     },
 }
 
@@ -52,19 +76,22 @@ pub struct GeneFields {
 }
 
 impl GeneFields {
-    /// Builds `genes` fields on `grid`, registering `{prefix}.mu` `(G, 2)` and `{prefix}.log_sigma`
-    /// `(G,)` in `varmap`.
+    /// Builds `genes` fields on `grid` with centres drawn as `centres` says, registering
+    /// `{prefix}.mu` `(G, 2)` and `{prefix}.log_sigma` `(G,)` in `varmap`.
     pub fn new(
         grid: NeuronGrid,
         genes: usize,
+        centres: CentreInit,
         prefix: &str,
         varmap: &VarMap,
         init: &mut SeededInit,
     ) -> Result<Self> {
-        // Centres uniform over the grid, as the reference code draws them: raw = atanh(u),
-        // u ~ U(-1, 1) (kept off ±1).
+        // u ~ U(-1, 1), kept off ±1 so that atanh stays finite.
         let u = init.uniform(&[genes, 2], -0.999, 0.999)?;
-        let raw = ((u.affine(1.0, 1.0)? / u.affine(-1.0, 1.0)?)?.log()? * 0.5)?;
+        let raw = match centres {
+            CentreInit::Reference => u,
+            CentreInit::Uniform => ((u.affine(1.0, 1.0)? / u.affine(-1.0, 1.0)?)?.log()? * 0.5)?,
+        };
         let raw_centres = register(varmap, &format!("{prefix}.mu"), raw)?;
         let log_widths = register(
             varmap,
@@ -132,7 +159,7 @@ impl Expression {
                 init.normal(&[neurons, genes], 0.0, 1.0)?,
             )?),
             ExpressionSpec::Fixed => Expression::Fixed(init.normal(&[neurons, genes], 0.0, 1.0)?),
-            ExpressionSpec::Gaussian { grid } => {
+            ExpressionSpec::Gaussian { grid, centres } => {
                 if grid.len() != neurons {
                     return Err(GenomeError::Config(format!(
                         "a {}x{} grid holds {} neurons, but the layer has {neurons}",
@@ -141,7 +168,7 @@ impl Expression {
                         grid.len()
                     )));
                 }
-                Expression::Gaussian(GeneFields::new(grid, genes, prefix, varmap, init)?)
+                Expression::Gaussian(GeneFields::new(grid, genes, centres, prefix, varmap, init)?)
             }
         })
     }
@@ -194,7 +221,7 @@ mod tests {
         // at (1, -1), d² = 0.25 + 1 = 1.25 and X = exp(-1.25 / 0.25) = exp(-5).
         let vm = VarMap::new();
         let mut init = SeededInit::new(0, &Device::Cpu);
-        let f = GeneFields::new(NeuronGrid::new(2, 2)?, 2, "f", &vm, &mut init)?;
+        let f = GeneFields::new(NeuronGrid::new(2, 2)?, 2, CentreInit::Reference, "f", &vm, &mut init)?;
         let m = 0.5f32.atanh();
         f.raw_centres.set(&Tensor::new(&[[0f32, 0.], [m, 0.]], &Device::Cpu)?)?;
         f.log_widths.set(&Tensor::new(&[0f32, 0.5f32.ln()], &Device::Cpu)?)?;
@@ -213,7 +240,8 @@ mod tests {
         let vm = VarMap::new();
         let mut init = SeededInit::new(0, &Device::Cpu);
         let grid = NeuronGrid::for_count(784)?;
-        let g = Expression::new(ExpressionSpec::Gaussian { grid }, 784, 7, "in", &vm, &mut init)?;
+        let spec = ExpressionSpec::Gaussian { grid, centres: CentreInit::Reference };
+        let g = Expression::new(spec, 784, 7, "in", &vm, &mut init)?;
         assert_eq!((g.learned_params(), g.fixed_params()), (21, 0));
         assert_eq!(g.develop()?.dims(), &[784, 7]);
         let w = g.fields().unwrap().widths()?.to_vec1::<f32>()?;
@@ -223,9 +251,31 @@ mod tests {
         let f = Expression::new(ExpressionSpec::Fixed, 10, 7, "o", &vm, &mut init)?;
         assert_eq!((f.learned_params(), f.fixed_params()), (0, 70));
         assert_eq!(vm.all_vars().iter().map(|v| v.elem_count()).sum::<usize>(), 21 + 784 * 7);
-        let bad = Expression::new(ExpressionSpec::Gaussian { grid }, 100, 7, "b", &vm, &mut init);
+        let bad = Expression::new(spec, 100, 7, "b", &vm, &mut init);
         assert!(bad.is_err());
         assert!(Expression::new(ExpressionSpec::Learned, 4, 0, "z", &vm, &mut init).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn reference_centres_start_near_the_middle_and_old_configs_read_as_uniform() -> Result<()> {
+        let vm = VarMap::new();
+        let grid = NeuronGrid::new(28, 28)?;
+        let mut init = SeededInit::new(4, &Device::Cpu);
+        let near = GeneFields::new(grid, 200, CentreInit::Reference, "a", &vm, &mut init)?;
+        let near = near.centres()?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(near <= 1f32.tanh(), "{near}");
+        let mut init = SeededInit::new(4, &Device::Cpu);
+        let wide = GeneFields::new(grid, 200, CentreInit::Uniform, "b", &vm, &mut init)?;
+        let wide = wide.centres()?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(wide > 0.95, "{wide}");
+        // A configuration written before the choice existed keeps its (uniform) centres.
+        let old: ExpressionSpec = serde_json::from_str(r#"{"kind":"gaussian","grid":{"rows":2,"cols":3}}"#)
+            .map_err(|e| GenomeError::Config(e.to_string()))?;
+        assert_eq!(
+            old,
+            ExpressionSpec::Gaussian { grid: NeuronGrid::new(2, 3)?, centres: CentreInit::Uniform }
+        );
         Ok(())
     }
 
@@ -233,7 +283,7 @@ mod tests {
     fn gradients_reach_centres_and_widths() -> Result<()> {
         let vm = VarMap::new();
         let mut init = SeededInit::new(1, &Device::Cpu);
-        let f = GeneFields::new(NeuronGrid::new(3, 3)?, 2, "f", &vm, &mut init)?;
+        let f = GeneFields::new(NeuronGrid::new(3, 3)?, 2, CentreInit::Uniform, "f", &vm, &mut init)?;
         let target = Tensor::zeros((9, 2), DType::F32, &Device::Cpu)?;
         let loss = f.expression()?.sub(&target)?.sqr()?.sum_all()?;
         let grads = loss.backward()?;

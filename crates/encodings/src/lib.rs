@@ -45,7 +45,7 @@ pub mod phenotype;
 pub use bias::{BiasMode, Biases, kaiming_scale};
 pub use checkpoint::GenomeFile;
 pub use error::{GenomeError, Result};
-pub use expression::{Expression, ExpressionSpec, GeneFields};
+pub use expression::{CentreInit, Expression, ExpressionSpec, GeneFields};
 pub use genome::Genome;
 pub use grid::NeuronGrid;
 pub use init::SeededInit;

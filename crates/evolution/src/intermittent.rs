@@ -71,6 +71,14 @@ impl Default for FitConfig {
     }
 }
 
+impl FitConfig {
+    /// The reference script's fitting: every entry of every weight matrix and bias vector, each
+    /// generation (the sample sizes become `usize::MAX`, capped at each tensor's size).
+    pub fn all(self) -> Self {
+        Self { first_weights: usize::MAX, other_weights: usize::MAX, biases: usize::MAX, ..self }
+    }
+}
+
 /// Settings of intermittent training. The defaults follow the paper's MNIST runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntermittentConfig {

@@ -42,8 +42,8 @@ use serde::{Deserialize, Serialize};
 
 use innate_encodings::init::register;
 use innate_encodings::{
-    BiasMode, Biases, Dense, Expression, ExpressionSpec, GeneFields, Genome, GenomeError, Mlp, MlpSpec,
-    NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
+    BiasMode, Biases, CentreInit, Dense, Expression, ExpressionSpec, GeneFields, Genome, GenomeError, Mlp,
+    MlpSpec, NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
 };
 
 /// Which member of the GEM family a configuration describes.
@@ -120,7 +120,8 @@ impl GemConfig {
         let n = spec.sizes.len();
         let mut expression = Vec::with_capacity(n);
         for &size in &spec.sizes[..n - 1] {
-            expression.push(ExpressionSpec::Gaussian { grid: NeuronGrid::for_count(size)? });
+            let grid = NeuronGrid::for_count(size)?;
+            expression.push(ExpressionSpec::Gaussian { grid, centres: CentreInit::default() });
         }
         expression.push(if learn_output { ExpressionSpec::Learned } else { ExpressionSpec::Fixed });
         Ok(Self {
@@ -145,6 +146,17 @@ impl GemConfig {
     /// ML-S-GEM: S-GEM with one interaction matrix shared by all layers.
     pub fn mlsgem(spec: MlpSpec, genes: usize, learn_output: bool, seed: u64) -> Result<Self> {
         Self::spatial(GemKind::Mlsgem, spec, genes, learn_output, seed)
+    }
+
+    /// With the gene fields' centres starting as `centres` says (the reference code's
+    /// [`CentreInit::Reference`] by default).
+    pub fn with_centres(mut self, centres: CentreInit) -> Self {
+        for e in &mut self.expression {
+            if let ExpressionSpec::Gaussian { centres: c, .. } = e {
+                *c = centres;
+            }
+        }
+        self
     }
 }
 

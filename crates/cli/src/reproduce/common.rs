@@ -79,6 +79,8 @@ pub struct Arm {
     pub lr: f64,
     /// Early-stopping rule.
     pub stopping: Stopping,
+    /// GEM family: learn the output neurons' expression (else fixed random).
+    pub learn_output: bool,
 }
 
 impl Arm {
@@ -92,12 +94,22 @@ impl Arm {
             basis: None,
             lr,
             stopping: Stopping::Paper,
+            learn_output: false,
         }
     }
 
     /// A 784-`hidden`-10 MLP arm.
     pub fn mlp(encoding: Encoding, hidden: usize, lr: f64) -> Self {
-        Self { encoding, model: Model::Mlp, hidden, genes: None, basis: None, lr, stopping: Stopping::Paper }
+        Self {
+            encoding,
+            model: Model::Mlp,
+            hidden,
+            genes: None,
+            basis: None,
+            lr,
+            stopping: Stopping::Paper,
+            learn_output: false,
+        }
     }
 
     /// With `g` genes.
@@ -108,6 +120,11 @@ impl Arm {
     /// With `b` basis vectors.
     pub fn basis(self, b: usize) -> Self {
         Self { basis: Some(b), ..self }
+    }
+
+    /// With the output neurons' expression learned.
+    pub fn learned_output(self) -> Self {
+        Self { learn_output: true, ..self }
     }
 
     /// With the reference code's stopping rule.
@@ -138,6 +155,7 @@ impl Arm {
         RunConfig {
             genes: self.genes,
             basis: self.basis,
+            learn_output: self.learn_output,
             ..RunConfig::new(
                 "mnist",
                 self.model,
