@@ -100,16 +100,7 @@ impl Arm {
 
     /// A 784-`hidden`-10 MLP arm.
     pub fn mlp(encoding: Encoding, hidden: usize, lr: f64) -> Self {
-        Self {
-            encoding,
-            model: Model::Mlp,
-            hidden,
-            genes: None,
-            basis: None,
-            lr,
-            stopping: Stopping::Paper,
-            learn_output: false,
-        }
+        Self { model: Model::Mlp, hidden, ..Self::slp(encoding, lr) }
     }
 
     /// With `g` genes.
