@@ -115,11 +115,12 @@ impl Encoding {
     }
 
     /// The learning rate used when none is given: 0.001 for direct weights and g-networks,
-    /// 0.003 for the GEM-family encodings (see the README's notes on learning rates).
+    /// 0.01 for the GEM family and the random basis (the developmental-priors reference code's
+    /// scaling runs; see the README's notes on learning rates).
     pub fn default_lr(self) -> f64 {
         match self {
             Encoding::Direct | Encoding::Gnet => 1e-3,
-            _ => 3e-3,
+            _ => 1e-2,
         }
     }
 }
@@ -317,8 +318,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub stop_sample: Option<usize>,
 
-    /// Adam's learning rate [default: 0.001 for direct and gnet, 0.003 for gem, sgem, mlsgem and
-    /// rb]; with --strategy intermittent the p-network's (the g-networks are fitted at 0.001)
+    /// Adam's learning rate [default: 0.001 for direct and gnet, 0.01 for gem, sgem, mlsgem and rb
+    /// (the reference code)]; with --strategy intermittent the p-network's (the g-networks are fitted at 0.001)
     #[arg(long)]
     pub lr: Option<f64>,
 
