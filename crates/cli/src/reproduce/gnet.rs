@@ -653,11 +653,15 @@ fn with_fig2c(rows: &[Row], out: &Path) -> Vec<Row> {
 
 fn figs2c_compute(out: &Path, profile: Profile) -> anyhow::Result<Vec<Value>> {
     let rows = fig2c_rows(out, profile)?;
-    Ok(genomes(&rows)
+    let mut mine = genomes(&rows);
+    // By size, then seed: the report lists each size's genomes together.
+    mine.sort_by_key(|r| (r.metrics.genome_params, r.metrics.seed));
+    Ok(mine
         .iter()
         .map(|r| {
             json!({
                 "genome": genome_name(r),
+                "seed": r.metrics.seed,
                 "run": r.run,
                 "profile": r.profile,
                 "genome_params": r.metrics.genome_params,
@@ -674,15 +678,29 @@ fn f64s(v: &Value) -> Vec<f64> {
     v.as_array().map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default()
 }
 
+/// A curve's name: the genome's size, and its seed when a profile trains several per size.
+fn figs2c_label(values: &[Value], v: &Value) -> String {
+    let name = v["genome"].as_str().unwrap_or("?");
+    let several = values.iter().filter(|w| w["genome"] == v["genome"]).count() > 1;
+    match v["seed"].as_u64() {
+        Some(seed) if several => format!("{name}, genome seed {seed}"),
+        _ => name.to_string(),
+    }
+}
+
 fn figs2c_figure(values: &[Value], stem: &Path) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = values.iter().filter_map(|v| v["genome"].as_str()).collect();
+    names.sort();
+    names.dedup();
     let mut series = Vec::new();
-    for (i, v) in values.iter().enumerate() {
+    for v in values {
         let gens = f64s(&v["generation"]);
-        let name = v["genome"].as_str().unwrap_or("?");
+        // One colour per size, so that the seeds of a size read together.
+        let size = names.iter().position(|n| Some(*n) == v["genome"].as_str()).unwrap_or(0);
         series.push(Series {
-            name: format!("{name} ab initio"),
+            name: format!("{} ab initio", figs2c_label(values, v)),
             points: gens.iter().zip(f64s(&v["ab_initio"])).map(|(g, a)| (*g, 100.0 * a)).collect(),
-            color: i + 1,
+            color: size + 1,
             ..Series::default()
         });
     }
@@ -711,7 +729,7 @@ fn figs2c_claims(values: &[Value]) -> Vec<Claim> {
             Claim {
                 quantity: format!(
                     "{}: ab initio accuracy at generations 10 / 50 / 100 / last ({})",
-                    v["genome"].as_str().unwrap_or("?"),
+                    figs2c_label(values, v),
                     acc.len()
                 ),
                 paper: "rises over ~100s of generations (Fig. S.2C)".into(),
