@@ -792,6 +792,7 @@ fn fig2ef_compute(out: &Path, profile: Profile) -> anyhow::Result<Vec<Value>> {
         "maturity_batches": MATURITY,
         "survival": naive_p,
         "start_accuracy": naive_curve.at(0.0),
+        "runs": tabula.len(),
     })];
     for (p, label, _) in PRESETS {
         let runs = learning_rows(&rows, Some(p));
@@ -812,6 +813,7 @@ fn fig2ef_compute(out: &Path, profile: Profile) -> anyhow::Result<Vec<Value>> {
             "survival": s,
             "start_accuracy": c.at(0.0),
             "innate_share": shares.iter().map(|r| r[0]).collect::<Vec<_>>(),
+            "runs": runs.len(),
         }));
     }
     Ok(values)
@@ -888,7 +890,8 @@ fn fig2ef_claims(values: &[Value]) -> Vec<Claim> {
                     half.map_or("never".into(), |n| n.to_string()),
                     ninety.map_or("never".into(), |n| n.to_string())
                 ),
-                runs: 0,
+                // The learning runs the innate curve is the mean of.
+                runs: v["runs"].as_u64().unwrap_or(0) as usize,
             }
         })
         .collect()
