@@ -58,6 +58,17 @@ impl Stopping {
         }
     }
 
+    /// How the report marks a claim measured under the rule (nothing for the paper's default).
+    pub fn label(self) -> &'static str {
+        match self {
+            Stopping::Paper => "",
+            Stopping::Code => " [reference code's stopping rule: any gain]",
+            Stopping::Reference => {
+                " [reference code's protocol: any gain, decided on 512 random test images]"
+            }
+        }
+    }
+
     /// The rule a run used.
     pub fn of(m: &Metrics) -> Self {
         let l = &m.config.lifetime;
