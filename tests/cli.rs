@@ -157,6 +157,19 @@ fn bad_input_gets_clear_errors() {
     assert!(e.contains("expected cpu, cuda"), "{e}");
     let e = fails(&format!("train --encoding gem --genes 2 --centre-init uniform --data-dir {fx} --out {r}"));
     assert!(e.contains("--centre-init") && e.contains("sgem or mlsgem"), "{e}");
+    // A flag the encoding would ignore is refused rather than recorded as if it were used.
+    let e = fails(&format!("train --encoding rb --basis 10 --genes 4 --data-dir {fx} --out {r}"));
+    assert!(e.contains("--genes applies only to --encoding gem, sgem or mlsgem"), "{e}");
+    let e = fails(&format!("train --batch-size 0 --data-dir {fx} --out {r}"));
+    assert!(e.contains("--batch-size 0"), "{e}");
+    // Gene fields sit on the pixel grid, which a 3-channel image does not have.
+    let e = fails(&format!(
+        "train --dataset cifar-10 --encoding sgem --genes 2 --model slp --data-dir {fx} --out {r}"
+    ));
+    assert!(e.contains("single-channel") && e.contains("3072 inputs"), "{e}");
+    // An OS error is named once.
+    let e = fails(&format!("inspect {}", dir(&tmp, "missing.safetensors")));
+    assert_eq!(e.matches("os error").count(), 1, "{e}");
 
     // A genome evaluated on a dataset of another shape; a dataset whose test classes are new.
     let slp = dir(&tmp, "slp");

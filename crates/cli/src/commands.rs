@@ -26,12 +26,51 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// `innate train`.
-pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
-    let dataset: Dataset = a.dataset.parse()?;
+/// Rejects `innate train` flags that the chosen encoding or strategy would ignore, and values
+/// out of range, naming the flag: a run must never record a setting it did not use.
+fn check_train_flags(a: &TrainArgs) -> anyhow::Result<()> {
+    use Encoding::*;
+    let e = a.encoding;
+    let only = |flag: &str, given: bool, ok: bool, which: &str| -> anyhow::Result<()> {
+        if given && !ok {
+            bail!("{flag} applies only to --encoding {which}, not to --encoding {}: drop it", e.name());
+        }
+        Ok(())
+    };
+    only("--genes", a.genes.is_some(), matches!(e, Gem | Sgem | Mlsgem), "gem, sgem or mlsgem")?;
+    only("--basis", a.basis.is_some(), e == Rb, "rb")?;
+    only("--learn-output", a.learn_output, matches!(e, Gem | Sgem | Mlsgem), "gem, sgem or mlsgem")?;
+    only("--centre-init", a.centre_init.is_some(), e.is_spatial(), "sgem or mlsgem")?;
+    only("--preset", a.preset.is_some(), e == Gnet, "gnet")?;
+    only("--gnet-hidden", a.gnet_hidden.is_some(), e == Gnet, "gnet")?;
     if a.hidden == 0 {
         bail!("--hidden 0: an MLP needs at least one hidden unit");
     }
+    for (flag, value) in
+        [("--batches", Some(a.batches)), ("--batch-size", a.batch_size), ("--eval-every", Some(a.eval_every))]
+    {
+        if value == Some(0) {
+            bail!("{flag} 0: must be at least 1");
+        }
+    }
+    if !(a.min_delta >= 0.0 && a.min_delta.is_finite()) {
+        bail!("--min-delta {}: must be a fraction of 0 or more, e.g. 0.005", a.min_delta);
+    }
+    if a.train_limit == Some(0) {
+        bail!(
+            "--train-limit 0: must be at least 1 training image (leave it out to use the whole training set)"
+        );
+    }
+    if let Some(lr) = a.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        bail!("--lr {lr}: the learning rate must be a positive number, e.g. 0.01");
+    }
+    Ok(())
+}
+
+/// `innate train`.
+pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
+    let dataset: Dataset = a.dataset.parse()?;
+    check_train_flags(a)?;
     let lr = a.lr.unwrap_or(a.encoding.default_lr());
     let lifetime = LifetimeConfig {
         batch_size: a.batch_size.unwrap_or(64),
@@ -74,9 +113,6 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(c) = &intermittent {
         c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
     }
-    if a.centre_init.is_some() && !a.encoding.is_spatial() {
-        bail!("--centre-init places Gaussian gene fields: it needs --encoding sgem or mlsgem");
-    }
     let base = RunConfig::new(&dataset.to_string(), a.model, a.hidden, a.encoding, a.seed, lifetime);
     let config = RunConfig {
         centres: a.centre_init.map(Into::into).or(base.centres),
@@ -91,7 +127,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         train_limit: a.train_limit,
         ..base
     };
-    config.lifetime.validate()?;
+    config.lifetime.validate().context("--batches / --batch-size / --eval-every / --min-delta / --lr")?;
     let out = a.out.clone().unwrap_or_else(|| config.default_dir());
     if !a.overwrite && out.join("genome.safetensors").exists() {
         bail!(

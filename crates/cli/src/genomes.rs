@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use candle_core::Device;
-use innate_encodings::{BiasMode, Genome, GenomeFile, Mlp, MlpSpec};
+use innate_encodings::{BiasMode, Genome, GenomeFile, Mlp, MlpSpec, NeuronGrid};
 use innate_gem::{Direct, GemConfig, GemNet, RandomBasis, RandomBasisConfig};
 use innate_gnet::GenomicNet;
 
@@ -39,6 +39,23 @@ pub fn build(
         bail!("starting from another genome's network is for directly learned weights (--encoding direct)");
     }
     let centres = run.centres.unwrap_or_else(innate_encodings::CentreInit::legacy);
+    // The spatial encodings place the input neurons where their pixels are.
+    let on_pixels = |c: GemConfig| -> anyhow::Result<GemConfig> {
+        let inputs = c.spec.sizes[0];
+        match image {
+            Some((rows, cols)) if rows * cols == inputs => {
+                Ok(c.with_input_grid(NeuronGrid::new(rows, cols)?)?)
+            }
+            _ => bail!(
+                "--encoding {} places the input neurons on the pixel grid of single-channel images, but {} \
+                 gives {inputs} inputs that are not one {}: use a grayscale dataset (mnist, \
+                 fashion-mnist) or --encoding gem",
+                run.encoding.name(),
+                run.dataset,
+                image.map_or("image channel".to_string(), |(r, c)| format!("{r}x{c} channel")),
+            ),
+        }
+    };
     Ok(match run.encoding {
         Encoding::Direct => {
             if run.bias == Some(BiasMode::FixedRandom) {
@@ -65,11 +82,15 @@ pub fn build(
             Box::new(GemNet::new(with_bias(GemConfig::gem(spec, genes()?, run.learn_output, seed)), device)?)
         }
         Encoding::Sgem => Box::new(GemNet::new(
-            with_bias(GemConfig::sgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres)),
+            on_pixels(with_bias(
+                GemConfig::sgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres),
+            ))?,
             device,
         )?),
         Encoding::Mlsgem => Box::new(GemNet::new(
-            with_bias(GemConfig::mlsgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres)),
+            on_pixels(with_bias(
+                GemConfig::mlsgem(spec, genes()?, run.learn_output, seed)?.with_centres(centres),
+            ))?,
             device,
         )?),
         Encoding::Rb => {

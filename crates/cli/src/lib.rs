@@ -57,6 +57,20 @@ where
     }
 }
 
+/// An error and its causes on one line, outermost first, leaving out a cause whose text an
+/// outer message already quotes (many errors name their OS error in their own message).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 /// Runs an already parsed command line.
 pub fn execute(cli: Cli) -> anyhow::Result<()> {
     init_logging(cli.global.quiet, cli.global.verbose);
@@ -79,4 +93,21 @@ fn init_logging(quiet: bool, verbose: u8) {
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_text_names_each_cause_once() {
+        let os = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let quoted = anyhow::Error::new(innate_encodings::GenomeError::Io {
+            path: "g.safetensors".into(),
+            source: os,
+        });
+        assert_eq!(error_text(&quoted), "g.safetensors: No such file or directory");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&plain), "outer: inner");
+    }
 }

@@ -16,7 +16,7 @@ fn main() {
     }
     let cli = innate_cli::Cli::parse();
     if let Err(e) = innate_cli::execute(cli) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", innate_cli::error_text(&e));
         std::process::exit(1);
     }
 }

@@ -5,7 +5,8 @@
 //! the [`Genome`] trait, the phenotype networks ([`Mlp`]), seeded initialisation
 //! ([`SeededInit`]), exact parameter accounting ([`ParamCount`]) and checkpoints (safetensors
 //! files whose metadata is enough to develop the network again, see [`checkpoint`]). The
-//! encodings themselves live in `innate-gem`, `innate-gnet` and `innate-devconv`.
+//! encodings themselves live in `innate-gem` and `innate-gnet` (the developmental convolution,
+//! `innate-devconv`, is planned).
 //!
 //! ```
 //! use candle_core::{Device, Module, Tensor};

@@ -158,6 +158,30 @@ impl GemConfig {
         }
         self
     }
+
+    /// Places the input neurons' Gaussian gene fields on `grid` (e.g. the image's rows x columns)
+    /// instead of the most square grid of their count. An error when the input layer has no
+    /// gene fields or `grid` does not hold exactly one neuron per input.
+    pub fn with_input_grid(mut self, grid: NeuronGrid) -> Result<Self> {
+        let inputs = self.spec.sizes[0];
+        match self.expression.first_mut() {
+            Some(ExpressionSpec::Gaussian { grid: g, .. }) if grid.len() == inputs => *g = grid,
+            Some(ExpressionSpec::Gaussian { .. }) => {
+                return Err(GenomeError::Config(format!(
+                    "a {}x{} grid holds {} neurons, but the layer has {inputs} inputs",
+                    grid.rows,
+                    grid.cols,
+                    grid.len()
+                )));
+            }
+            _ => {
+                return Err(GenomeError::Config(
+                    "the input layer has no Gaussian gene fields to place".into(),
+                ));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// A GEM-family genome (see the module docs).
@@ -384,6 +408,8 @@ mod tests {
             GemConfig::gem(MlpSpec::slp(16, 3), 2, true, 0),
             GemConfig::sgem(MlpSpec::slp(16, 3), 2, false, 0)?,
             GemConfig::mlsgem(MlpSpec::mlp(16, 9, 3), 3, true, 0)?,
+            GemConfig { bias: BiasMode::Learned, ..GemConfig::gem(MlpSpec::mlp(16, 9, 3), 2, false, 0) },
+            GemConfig { bias: BiasMode::Learned, ..GemConfig::mlsgem(MlpSpec::mlp(16, 9, 3), 3, false, 0)? },
         ];
         for c in configs {
             let kind = c.kind;
@@ -398,8 +424,24 @@ mod tests {
                 assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0, "{kind:?}");
             }
             let fixed_expr = net.config().expression.iter().filter(|e| **e == ExpressionSpec::Fixed).count();
-            assert_eq!(net.fixed().len(), fixed_expr + net.config().spec.layers());
+            let fixed_biases =
+                if net.config().bias == BiasMode::FixedRandom { net.config().spec.layers() } else { 0 };
+            assert_eq!(net.fixed().len(), fixed_expr + fixed_biases, "{kind:?}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn input_fields_can_sit_on_the_image_grid() -> Result<()> {
+        let c = GemConfig::sgem(MlpSpec::slp(12, 3), 2, false, 0)?;
+        let wide = c.clone().with_input_grid(NeuronGrid::new(2, 6)?)?;
+        assert!(
+            matches!(wide.expression[0], ExpressionSpec::Gaussian { grid, .. } if grid == NeuronGrid::new(2, 6)?)
+        );
+        assert!(build(wide).develop().is_ok());
+        assert!(c.with_input_grid(NeuronGrid::new(3, 5)?).is_err(), "15 positions for 12 inputs");
+        let gem = GemConfig::gem(MlpSpec::slp(12, 3), 2, false, 0);
+        assert!(gem.with_input_grid(NeuronGrid::new(3, 4)?).is_err(), "GEM has no gene fields");
         Ok(())
     }
 

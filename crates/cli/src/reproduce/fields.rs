@@ -66,7 +66,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
     let (start, end) = fields(out, sgem)?;
     FieldMap {
         title: format!(
-            "S-GEM SLP, G = {}: gene fields, start (green) and end (red)",
+            "S-GEM SLP, G = {}: gene fields at the start (green) and the best checkpoint (red)",
             sgem.metrics.genes.unwrap_or(0)
         ),
         grid: (28, 28),
@@ -159,7 +159,7 @@ fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {
 pub fn sgem_fig2b() -> Experiment {
     Experiment {
         name: "sgem-fig2b",
-        title: "Gene fields at the start and end of training, and the SLP's weight images",
+        title: "Gene fields at the start of training and at its best checkpoint, and the SLP's weight images",
         source: "developmental priors Fig. 2b (gene fields), Fig. 1d and Fig. 2c right (weight images)",
         runs,
         figure,
