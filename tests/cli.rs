@@ -218,6 +218,26 @@ fn reproduce_pipeline_on_fixtures() {
     assert!(again.contains("reusing the finished run"), "{again}");
     assert_eq!(std::fs::read_to_string(out_path.join("results/baselines.jsonl")).unwrap(), rows);
     ok(&format!("reproduce --report-only --out {out} --quiet"));
+    // Two runs at a time train the same networks: every run's accuracies and curve match.
+    let out2 = dir(&tmp, "out2");
+    ok(&format!("reproduce --profile smoke --only baselines --data-dir {fx} --out {out2} --quiet --jobs 2"));
+    let parallel = std::fs::read_to_string(PathBuf::from(&out2).join("results/baselines.jsonl")).unwrap();
+    let key = |rows: &str| -> Vec<(String, String)> {
+        rows.lines()
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).unwrap();
+                let m = &r["metrics"];
+                let curve: Vec<String> = m["curve"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| format!("{} {} {}", p["batches"], p["test_accuracy"], p["train_loss"]))
+                    .collect();
+                (r["run"].to_string(), format!("{} {curve:?}", m["best_test_accuracy"]))
+            })
+            .collect()
+    };
+    assert_eq!(key(&parallel), key(&rows));
     let e = fails(&format!("reproduce --only nope --out {out}"));
     assert!(e.contains("no such experiment") && e.contains("baselines"), "{e}");
     assert!(ok("reproduce --list").contains("sgem-fig2d"));
@@ -371,7 +391,7 @@ fn genomic_bottleneck_experiments_on_fixtures() {
     assert!(e.contains("--only gnet-fig2c"), "{e}");
     ok(&format!(
         "reproduce --profile smoke --only gnet-table1 --only gnet-fig2c --only gnet-figS2c --only gnet-fig2d \
-         --only gnet-fig2ef --only gnet-fig2h --data-dir {fx} --out {out} --quiet"
+         --only gnet-fig2ef --only gnet-fig2h --data-dir {fx} --out {out} --quiet --jobs 3"
     ));
     let out = PathBuf::from(out);
     for name in ["gnet-fig2c", "gnet-figS2c", "gnet-fig2d", "gnet-fig2ef", "gnet-fig2h"] {
@@ -393,7 +413,8 @@ fn genomic_bottleneck_experiments_on_fixtures() {
     {
         assert!(report.contains(needle), "{needle}: {report}");
     }
-    // The innate learning runs start from the genomes the same experiment trained.
+    // The innate learning runs start from the genomes the same experiment trained (with three
+    // runs at a time, each waits for its genome's run to finish).
     let rows = std::fs::read_to_string(out.join("results/gnet-fig2c.jsonl")).unwrap();
     let rows: Vec<serde_json::Value> = rows.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let genome = rows.iter().find(|r| r["run"] == "gn30-seed0").unwrap();

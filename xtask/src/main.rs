@@ -4,7 +4,7 @@
 //!   into the data root, verifying their checksums;
 //! - `cargo xtask fixtures [--from DIR]`: cut the small committed test fixtures under
 //!   `data/fixtures/` from a full copy of the data;
-//! - `cargo xtask reproduce [--profile quick|paper] [--only NAME]`: build `innate` in release
+//! - `cargo xtask reproduce [--profile quick|paper] [--only NAME] [--jobs N]`: build `innate` in release
 //!   mode and run the papers' experiments, writing results/, figures/ and REPORT.md.
 
 mod download;
@@ -62,6 +62,9 @@ struct ReproduceArgs {
     /// Print only warnings and errors
     #[arg(long, short)]
     quiet: bool,
+    /// Runs trained at once (each uses one CPU core; set it to the number of cores)
+    #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
+    jobs: u16,
 }
 
 /// The workspace root (the parent of this crate's folder).
@@ -103,7 +106,8 @@ fn reproduce(a: &ReproduceArgs) -> anyhow::Result<()> {
     if a.device.starts_with("cuda") {
         cmd.args(["--features", "cuda"]);
     }
-    cmd.args(["--", "reproduce", "--profile", &a.profile, "--device", &a.device]);
+    let jobs = a.jobs.to_string();
+    cmd.args(["--", "reproduce", "--profile", &a.profile, "--device", &a.device, "--jobs", &jobs]);
     for n in &a.only {
         cmd.args(["--only", n]);
     }

@@ -137,7 +137,7 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     }
     let device = crate::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
-    let m = runs::execute(&config, &root, &device, &out, &mut DataCache::default(), g.quiet)?;
+    let m = runs::execute(&config, &root, &device, &out, &DataCache::default(), g.quiet)?;
     if let (Some(gens), Some(per)) = (m.generations.last(), m.seconds_per_generation) {
         println!(
             "{} {} on {}: best ab initio test accuracy {:.2}% at generation {} (last {:.2}%) over {} \
@@ -466,10 +466,10 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
         );
     }
     let root = data_root(g.data_dir.as_deref());
-    let mut cache = DataCache::default();
+    let cache = DataCache::default();
     let mut results = Vec::new();
     for (name, config) in transfer_runs(&a.from, &dataset.to_string(), &sizes, lifetime, a.seed)? {
-        let m = runs::execute(&config, &root, &device, &out.join(&name), &mut cache, g.quiet)?;
+        let m = runs::execute(&config, &root, &device, &out.join(&name), &cache, g.quiet)?;
         results.push(m);
     }
     let start = |m: &runs::Metrics| m.curve.first().map_or(0.0, |p| p.test_accuracy);

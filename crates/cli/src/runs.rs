@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -225,20 +226,24 @@ pub struct LoadedSplit {
 /// Datasets already loaded onto a device, so that several runs load each only once.
 #[derive(Default)]
 pub struct DataCache {
-    loaded: HashMap<(String, Split, String), LoadedSplit>,
+    loaded: Mutex<HashMap<(String, Split, String), LoadedSplit>>,
 }
 
 impl DataCache {
-    /// The split of `dataset` on `device`, loaded from `root` on first use.
+    /// The split of `dataset` on `device`, loaded from `root` on first use. Runs on several
+    /// threads share one cache: a split is loaded once, by the first run that asks for it, while
+    /// the others wait for it.
     pub fn get(
-        &mut self,
+        &self,
         root: &Path,
         dataset: &str,
         split: Split,
         device: &Device,
     ) -> anyhow::Result<LoadedSplit> {
         let key = (dataset.to_string(), split, format!("{:?}", device.location()));
-        if let Some(hit) = self.loaded.get(&key) {
+        // A thread that panicked while holding the lock left the map as it was before its insert.
+        let mut loaded = self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hit) = loaded.get(&key) {
             return Ok(hit.clone());
         }
         let which: Dataset = dataset.parse()?;
@@ -254,7 +259,7 @@ impl DataCache {
         );
         let value =
             LoadedSplit { data: data.to_device(device)?, classes: data.classes.clone(), load_seconds };
-        self.loaded.insert(key, value.clone());
+        loaded.insert(key, value.clone());
         Ok(value)
     }
 }
@@ -266,7 +271,7 @@ pub fn execute(
     root: &Path,
     device: &Device,
     out: &Path,
-    cache: &mut DataCache,
+    cache: &DataCache,
     quiet: bool,
 ) -> anyhow::Result<Metrics> {
     let train_split = cache.get(root, &config.dataset, Split::Train, device)?;

@@ -21,6 +21,8 @@ mod report;
 mod scaling;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context, bail};
 use innate_datasets::data_root;
@@ -205,8 +207,18 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
             report::write(&all, out)?;
             continue;
         }
-        if let Some((device, root, cache)) = run_ctx.as_mut() {
-            let rows = run_experiment(e, a.profile, out, root, device, cache, a.force, g.quiet)?;
+        if let Some((device, root, cache)) = &run_ctx {
+            let ctx = RunContext {
+                profile: a.profile,
+                out,
+                root,
+                device,
+                cache,
+                force: a.force,
+                quiet: g.quiet,
+                jobs: usize::from(a.jobs),
+            };
+            let rows = run_experiment(e, &ctx)?;
             write_rows(&results_path(out, e.name), &rows)?;
         }
         // Draw and report as each experiment finishes, so a long run shows its progress.
@@ -242,53 +254,155 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_experiment(
-    e: &Experiment,
+/// Where and how an experiment's runs are trained.
+struct RunContext<'a> {
     profile: Profile,
-    out: &Path,
-    root: &Path,
-    device: &candle_core::Device,
-    cache: &mut DataCache,
+    out: &'a Path,
+    root: &'a Path,
+    device: &'a candle_core::Device,
+    cache: &'a DataCache,
     force: bool,
     quiet: bool,
-) -> anyhow::Result<Vec<Row>> {
-    let runs = (e.runs)(profile);
-    let mut rows = Vec::with_capacity(runs.len());
-    for (i, (id, config)) in runs.iter().enumerate() {
-        let rel = Path::new("runs").join(e.name).join(profile.name()).join(id);
-        let dir = out.join(&rel);
-        let config = &resolve_refs(config, out, profile)?;
-        let previous = runs::read_metrics(&dir)
-            .ok()
-            .filter(|m| &m.config == config)
-            .filter(|_| !source_is_newer(config, &dir));
-        let metrics = match previous {
-            Some(m) if !force => {
-                tracing::info!(
-                    "[{}/{}] {} {id}: reusing the finished run in {}",
-                    i + 1,
-                    runs.len(),
-                    e.name,
-                    dir.display()
-                );
-                m
-            }
-            _ => {
-                tracing::info!("[{}/{}] {} {id}", i + 1, runs.len(), e.name);
-                runs::execute(config, root, device, &dir, cache, quiet)
-                    .with_context(|| format!("experiment {} run {id}", e.name))?
-            }
-        };
-        rows.push(Row {
-            experiment: e.name.to_string(),
-            profile,
-            run: id.clone(),
-            dir: rel.to_string_lossy().into_owned(),
-            metrics,
-        });
+    /// Runs trained at once.
+    jobs: usize,
+}
+
+/// Trains (or reuses) every run of `e`, `ctx.jobs` at a time, and returns their rows in the
+/// experiment's order. A run that starts from another run of the same experiment waits until
+/// that run has finished. The first failure stops new runs from starting; the runs already
+/// training finish (their folders stay reusable) and the failure is returned.
+fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> {
+    let runs = (e.runs)(ctx.profile);
+    let total = runs.len();
+    let jobs = ctx.jobs.clamp(1, total.max(1));
+    // With several runs at once their own progress bars would fight over the terminal: one bar
+    // counts the experiment's runs instead.
+    let overall = (jobs > 1).then(|| {
+        let bar = crate::progress::bar(
+            total as u64,
+            ctx.quiet,
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} runs, eta {eta} {msg}",
+        );
+        bar.set_prefix(e.name);
+        bar
+    });
+    let run_quiet = ctx.quiet || jobs > 1;
+    let next = AtomicUsize::new(0);
+    let state = Mutex::new(PoolState { results: vec![None; total], failed: false });
+    let changed = Condvar::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total || lock(&state).failed {
+                        break;
+                    }
+                    let (id, config) = &runs[i];
+                    let result = wait_for_source(e.name, config, &runs, &state, &changed)
+                        .and_then(|()| one_run(e, ctx, i, total, id, config, run_quiet));
+                    let mut s = lock(&state);
+                    s.failed |= result.is_err();
+                    if let (Some(bar), Ok(_)) = (&overall, &result) {
+                        bar.inc(1);
+                        bar.set_message(id.clone());
+                    }
+                    s.results[i] = Some(result.map_err(|err| format!("{err:#}")));
+                    changed.notify_all();
+                }
+            });
+        }
+    });
+    if let Some(bar) = overall {
+        bar.finish_and_clear();
     }
-    Ok(rows)
+    let results = state.into_inner().unwrap_or_else(|p| p.into_inner()).results;
+    // The first failure in the experiment's order (a run that waited on it failed with it).
+    if let Some((i, Some(Err(err)))) = results.iter().enumerate().find(|(_, r)| matches!(r, Some(Err(_)))) {
+        bail!("experiment {} run {}: {err}", e.name, runs[i].0);
+    }
+    Ok(results.into_iter().flatten().filter_map(Result::ok).collect())
+}
+
+/// What the runs of an experiment have produced so far.
+struct PoolState {
+    /// Each run's row, or its error, once it has finished.
+    results: Vec<Option<Result<Row, String>>>,
+    /// A run has failed: start no more.
+    failed: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Blocks until the run of the same experiment that `config` starts from (if any) has finished;
+/// an error if it failed.
+fn wait_for_source(
+    experiment: &str,
+    config: &RunConfig,
+    runs: &[(String, RunConfig)],
+    state: &Mutex<PoolState>,
+    changed: &Condvar,
+) -> anyhow::Result<()> {
+    let Some(from) = config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
+    else {
+        return Ok(());
+    };
+    let Some((source_experiment, source_id)) = from.split_once('/') else { return Ok(()) };
+    if source_experiment != experiment {
+        return Ok(());
+    }
+    let Some(j) = runs.iter().position(|(id, _)| id == source_id) else { return Ok(()) };
+    let mut s = lock(state);
+    loop {
+        match &s.results[j] {
+            Some(Ok(_)) => return Ok(()),
+            Some(Err(_)) => bail!("it starts from run {source_id}, which failed"),
+            None => s = changed.wait(s).unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
+    }
+}
+
+/// Trains run `i` of `e`, or reuses its finished folder.
+fn one_run(
+    e: &Experiment,
+    ctx: &RunContext,
+    i: usize,
+    total: usize,
+    id: &str,
+    config: &RunConfig,
+    quiet: bool,
+) -> anyhow::Result<Row> {
+    let rel = Path::new("runs").join(e.name).join(ctx.profile.name()).join(id);
+    let dir = ctx.out.join(&rel);
+    let config = &resolve_refs(config, ctx.out, ctx.profile)?;
+    let previous = runs::read_metrics(&dir)
+        .ok()
+        .filter(|m| &m.config == config)
+        .filter(|_| !source_is_newer(config, &dir));
+    let metrics = match previous {
+        Some(m) if !ctx.force => {
+            tracing::info!(
+                "[{}/{total}] {} {id}: reusing the finished run in {}",
+                i + 1,
+                e.name,
+                dir.display()
+            );
+            m
+        }
+        _ => {
+            tracing::info!("[{}/{total}] {} {id}", i + 1, e.name);
+            runs::execute(config, ctx.root, ctx.device, &dir, ctx.cache, quiet)?
+        }
+    };
+    Ok(Row {
+        experiment: e.name.to_string(),
+        profile: ctx.profile,
+        run: id.to_string(),
+        dir: rel.to_string_lossy().into_owned(),
+        metrics,
+    })
 }
 
 /// Whether the genome a run started from was written after the run finished (it was trained
