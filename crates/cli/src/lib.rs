@@ -33,7 +33,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-pub use cli::Cli;
+pub use cli::{Cli, Command};
 
 /// Parses `args` (program name first) and runs the command. `--help` and `--version` print
 /// their text and return `Ok`.
@@ -69,6 +69,16 @@ pub fn error_text(e: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// How many threads each run's CPU kernels should use: Candle's default (the physical cores, or
+/// `RAYON_NUM_THREADS`) shared out among the runs that `reproduce --jobs` trains at once.
+pub fn cpu_threads(cli: &Cli) -> usize {
+    let jobs = match &cli.command {
+        Command::Reproduce(a) => usize::from(a.jobs),
+        _ => 1,
+    };
+    (candle_core::utils::get_num_threads() / jobs).max(1)
 }
 
 /// Runs an already parsed command line.

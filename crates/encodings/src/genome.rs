@@ -2,8 +2,9 @@
 //!
 //! An encoding implements [`Genome`]: it owns its learned tensors in a [`VarMap`] and says how
 //! they develop into a phenotype. It never knows how it is trained: a training strategy only
-//! calls [`Genome::develop`], runs the phenotype, and updates the variables of
-//! [`Genome::varmap`] (by gradients through `develop`, by fitting, or by selection).
+//! calls [`Genome::develop`] (or [`Genome::develop_forward`], the same computation for one batch),
+//! runs the phenotype, and updates the variables of [`Genome::varmap`] (by gradients through
+//! `develop`, by fitting, or by selection).
 
 use candle_core::{Module, Tensor};
 use candle_nn::VarMap;
@@ -38,6 +39,15 @@ pub trait Genome {
     /// Develops the phenotype from the current genome tensors. Gradients flow back from the
     /// phenotype's outputs into the genome's variables.
     fn develop(&self) -> candle_core::Result<Self::Phenotype>;
+
+    /// The phenotype's output for a batch `x`, as one training step computes it: develops the
+    /// network and runs it, gradients flowing back into the genome. The default is
+    /// `develop()?.forward(x)`; encodings whose weights are low-rank products (the GEM family)
+    /// override it to skip forming large weight matrices. The result equals the default's up to
+    /// floating-point rounding.
+    fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.develop()?.forward(x)
+    }
 
     /// The developed values of chosen entries of one phenotype tensor: tensor `param` (in the
     /// order of [`Parameters::parameters`]), flat row-major indices `idx` (`u32`, `(k,)`).

@@ -242,7 +242,7 @@ pub fn train<G: Genome + ?Sized>(
         let batch = batches
             .next()
             .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-        let logits = genome.develop()?.forward(&batch.images)?;
+        let logits = genome.develop_forward(&batch.images)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
         opt.backward_step(&loss)?;
         let loss = loss.detach();

@@ -340,6 +340,42 @@ impl Genome for GemNet {
                 .collect::<candle_core::Result<_>>()?,
         })
     }
+
+    /// `x Wᵀ = c · ((x X_l) Oᵀ) X_{l+1}ᵀ` layer by layer, in whichever order costs fewer
+    /// multiplications: through the `G` genes (never forming the weight matrix) when the layer is
+    /// wide, or by forming `W` when the batch times the layer's fan-in is the smaller side (an
+    /// SLP's 10 outputs with many genes). For ML-S-GEM's 784-784-10 MLP with 22 genes this skips
+    /// the 784 x 784 matrix and its gradient, about 20 times less work per batch.
+    fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let xs = self.expression.iter().map(Expression::develop).collect::<candle_core::Result<Vec<_>>>()?;
+        let mut h = x.flatten_from(1)?;
+        let (layers, g, batch) = (self.config.spec.layers(), self.config.genes, h.dim(0)?);
+        for l in 0..layers {
+            let o = self.interactions[if self.config.shared_interaction { 0 } else { l }].as_tensor();
+            let (n_in, n_out) = self.config.spec.layer(l);
+            let c = self.scales[l];
+            h = if through_genes(batch, n_in, n_out, g) {
+                h.matmul(&xs[l])?.matmul(&o.t()?)?.matmul(&xs[l + 1].t()?)?.affine(c, 0.0)?
+            } else {
+                let w = (xs[l + 1].matmul(o)?.matmul(&xs[l].t()?)? * c)?;
+                h.matmul(&w.t()?)?
+            };
+            if let Some(b) = &self.biases.layers[l] {
+                h = h.broadcast_add(b)?;
+            }
+            if l + 1 < layers {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// Whether a batch of `batch` inputs through a layer of `n_in` -> `n_out` neurons with `g` genes
+/// costs fewer multiplications through the genes (`B·G·(Ni + G + No)`) than by forming the weight
+/// matrix first (`No·G·(G + Ni) + B·Ni·No`).
+fn through_genes(batch: usize, n_in: usize, n_out: usize, g: usize) -> bool {
+    batch * g * (n_in + g + n_out) < n_out * g * (g + n_in) + batch * n_in * n_out
 }
 
 #[cfg(test)]
@@ -403,6 +439,35 @@ mod tests {
         assert_eq!(again.config().scales, net.config().scales);
         let a = again.develop()?.layers[1].weight.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(a, w.layers[1].weight.flatten_all()?.to_vec1::<f32>()?);
+        Ok(())
+    }
+
+    #[test]
+    fn training_forward_matches_the_developed_network_with_its_gradients() -> Result<()> {
+        // Wide layers go through the genes, an SLP with many genes forms W: both match develop().
+        assert!(through_genes(64, 784, 784, 22) && !through_genes(64, 784, 10, 26));
+        let configs = [
+            GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 6, false, 1)?,
+            GemConfig::sgem(MlpSpec::slp(784, 10), 26, false, 2)?,
+            GemConfig { bias: BiasMode::Learned, ..GemConfig::gem(MlpSpec::mlp(40, 30, 5), 3, true, 3) },
+        ];
+        for c in configs {
+            let kind = c.kind;
+            let net = build(c);
+            let n = net.config().spec.sizes[0];
+            let x = SeededInit::new(7, &Device::Cpu).normal(&[64, n], 0.0, 1.0)?;
+            let (a, b) = (net.develop()?.forward(&x)?, net.develop_forward(&x)?);
+            let diff = (&a - &b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            let size = a.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(diff <= 1e-4 * size, "{kind:?}: outputs differ by {diff} (largest {size})");
+            let (ga, gb) = (a.sqr()?.sum_all()?.backward()?, b.sqr()?.sum_all()?.backward()?);
+            for v in net.varmap().all_vars() {
+                let (p, q) = (ga.get(v.as_tensor()).unwrap(), gb.get(v.as_tensor()).unwrap());
+                let diff = (p - q)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                let size = p.abs()?.max_all()?.to_scalar::<f32>()?;
+                assert!(diff <= 1e-3 * size, "{kind:?}: gradients differ by {diff} (largest {size})");
+            }
+        }
         Ok(())
     }
 
