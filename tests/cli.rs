@@ -238,6 +238,14 @@ fn reproduce_pipeline_on_fixtures() {
             .collect()
     };
     assert_eq!(key(&parallel), key(&rows));
+    // A failing run (no data here) stops the experiment with an error that names it.
+    let empty = dir(&tmp, "empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let e = fails(&format!(
+        "reproduce --profile smoke --only baselines --data-dir {empty} --out {} --quiet --jobs 2",
+        dir(&tmp, "out3")
+    ));
+    assert!(e.contains("experiment baselines run") && e.contains("mnist"), "{e}");
     let e = fails(&format!("reproduce --only nope --out {out}"));
     assert!(e.contains("no such experiment") && e.contains("baselines"), "{e}");
     assert!(ok("reproduce --list").contains("sgem-fig2d"));

@@ -288,26 +288,41 @@ fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> 
     });
     let run_quiet = ctx.quiet || jobs > 1;
     let next = AtomicUsize::new(0);
-    let state = Mutex::new(PoolState { results: vec![None; total], failed: false });
+    let state =
+        Mutex::new(PoolState { results: (0..total).map(|_| Outcome::Pending).collect(), failed: false });
     let changed = Condvar::new();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= total || lock(&state).failed {
+                    if i >= total {
                         break;
                     }
                     let (id, config) = &runs[i];
-                    let result = wait_for_source(e.name, config, &runs, &state, &changed)
-                        .and_then(|()| one_run(e, ctx, i, total, id, config, run_quiet));
+                    let outcome = if lock(&state).failed {
+                        // Settled all the same, so that no run waits for it.
+                        Outcome::Skipped
+                    } else if !wait_for_source(e.name, config, &runs, &state, &changed) {
+                        // Its source failed (that failure is the one reported) or was skipped.
+                        Outcome::Skipped
+                    } else {
+                        match one_run(e, ctx, i, total, id, config, run_quiet) {
+                            Ok(row) => Outcome::Done(Box::new(row)),
+                            Err(err) => Outcome::Failed(format!("{err:#}")),
+                        }
+                    };
                     let mut s = lock(&state);
-                    s.failed |= result.is_err();
-                    if let (Some(bar), Ok(_)) = (&overall, &result) {
-                        bar.inc(1);
-                        bar.set_message(id.clone());
+                    match &outcome {
+                        Outcome::Done(_) => {
+                            if let Some(bar) = &overall {
+                                bar.inc(1);
+                                bar.set_message(id.clone());
+                            }
+                        }
+                        _ => s.failed = true,
                     }
-                    s.results[i] = Some(result.map_err(|err| format!("{err:#}")));
+                    s.results[i] = outcome;
                     changed.notify_all();
                 }
             });
@@ -318,16 +333,36 @@ fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> 
     }
     let results = state.into_inner().unwrap_or_else(|p| p.into_inner()).results;
     // The first failure in the experiment's order (a run that waited on it failed with it).
-    if let Some((i, Some(Err(err)))) = results.iter().enumerate().find(|(_, r)| matches!(r, Some(Err(_)))) {
+    if let Some((i, Outcome::Failed(err))) =
+        results.iter().enumerate().find(|(_, r)| matches!(r, Outcome::Failed(_)))
+    {
         bail!("experiment {} run {}: {err}", e.name, runs[i].0);
     }
-    Ok(results.into_iter().flatten().filter_map(Result::ok).collect())
+    Ok(results
+        .into_iter()
+        .filter_map(|r| match r {
+            Outcome::Done(row) => Some(*row),
+            _ => None,
+        })
+        .collect())
+}
+
+/// What became of one run of an experiment.
+enum Outcome {
+    /// Not finished yet.
+    Pending,
+    /// Trained, or reused.
+    Done(Box<Row>),
+    /// Failed with this error.
+    Failed(String),
+    /// Not started because a run had failed (possibly the one it starts from).
+    Skipped,
 }
 
 /// What the runs of an experiment have produced so far.
 struct PoolState {
-    /// Each run's row, or its error, once it has finished.
-    results: Vec<Option<Result<Row, String>>>,
+    /// Each run's outcome, in the experiment's order.
+    results: Vec<Outcome>,
     /// A run has failed: start no more.
     failed: bool,
 }
@@ -336,30 +371,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Blocks until the run of the same experiment that `config` starts from (if any) has finished;
-/// an error if it failed.
+/// Blocks until the run of the same experiment that `config` starts from (if any) has been
+/// settled; whether it finished.
 fn wait_for_source(
     experiment: &str,
     config: &RunConfig,
     runs: &[(String, RunConfig)],
     state: &Mutex<PoolState>,
     changed: &Condvar,
-) -> anyhow::Result<()> {
+) -> bool {
     let Some(from) = config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
     else {
-        return Ok(());
+        return true;
     };
-    let Some((source_experiment, source_id)) = from.split_once('/') else { return Ok(()) };
+    let Some((source_experiment, source_id)) = from.split_once('/') else { return true };
     if source_experiment != experiment {
-        return Ok(());
+        return true;
     }
-    let Some(j) = runs.iter().position(|(id, _)| id == source_id) else { return Ok(()) };
+    let Some(j) = runs.iter().position(|(id, _)| id == source_id) else { return true };
     let mut s = lock(state);
     loop {
         match &s.results[j] {
-            Some(Ok(_)) => return Ok(()),
-            Some(Err(_)) => bail!("it starts from run {source_id}, which failed"),
-            None => s = changed.wait(s).unwrap_or_else(|poisoned| poisoned.into_inner()),
+            Outcome::Done(_) => return true,
+            Outcome::Failed(_) | Outcome::Skipped => return false,
+            Outcome::Pending => s = changed.wait(s).unwrap_or_else(|poisoned| poisoned.into_inner()),
         }
     }
 }
