@@ -1,8 +1,10 @@
 //! Lifetime learning: the papers' training loop for a genome, end to end through `develop()`.
 //!
-//! Per batch the genome develops the network, the batch is run through it, the cross-entropy
-//! loss is backpropagated into the genome's tensors and Adam updates them; the next batch
-//! develops the network again. The test accuracy on the whole test set is measured every
+//! Per batch the genome develops the network, the batch is run through it (both in one call,
+//! [`Genome::develop_forward`], which lets low-rank encodings skip forming wide weight matrices),
+//! the cross-entropy loss is backpropagated into the genome's tensors and Adam updates them; the
+//! next batch develops the network again. Evaluations run the network `develop()` returns, the
+//! one a genome file holds. The test accuracy on the whole test set is measured every
 //! `eval_every` batches; training stops after `max_batches`, or early when the accuracy has not
 //! beaten the best so far by more than `min_delta` for `patience` evaluations in a row. The
 //! reported accuracy is the best one measured, as in the papers' Methods ("Learning on MNIST").
