@@ -487,9 +487,10 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub report_only: bool,
 
-    /// Runs trained at once. Each run computes on one CPU core, so on a CPU set this to the
-    /// number of cores (the runs' seconds-per-batch timings then share the machine). With
-    /// more than one, a single bar counts each experiment's finished runs; runs that start
+    /// Runs trained at once, each on the machine's cores divided among them (RAYON_NUM_THREADS
+    /// overrides the threads per run). Small networks train fastest on one thread each, so on
+    /// a CPU set this to the number of cores. The runs' results are the same as with one job.
+    /// With more than one, a single bar counts each experiment's finished runs; runs that start
     /// from another run's genome wait for it
     #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub jobs: u16,

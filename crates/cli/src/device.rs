@@ -38,6 +38,18 @@ pub fn describe(device: &Device) -> String {
     }
 }
 
+/// The device as a run's results record it: [`describe`], and on a CPU the number of threads its
+/// kernels used (`cpu, 1 thread`), which its timings depend on.
+pub fn describe_for_run(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => match candle_core::utils::get_num_threads() {
+            1 => "cpu, 1 thread".into(),
+            n => format!("cpu, {n} threads"),
+        },
+        _ => describe(device),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +67,6 @@ mod tests {
             assert!(e.contains("--features cuda"), "{e}");
         }
         assert_eq!(describe(&Device::Cpu), "cpu");
+        assert!(describe_for_run(&Device::Cpu).starts_with("cpu, "));
     }
 }

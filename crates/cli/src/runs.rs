@@ -338,7 +338,7 @@ pub fn execute(
         data_load_seconds: load_train + load_test,
         train_images: train.len(),
         test_images: test.len(),
-        device: crate::device::describe(device),
+        device: crate::device::describe_for_run(device),
         innate_version: env!("CARGO_PKG_VERSION").to_string(),
         curve: Vec::new(),
         config: config.clone(),
