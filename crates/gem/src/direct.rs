@@ -96,6 +96,14 @@ impl Direct {
     }
 }
 
+/// The network's output for `x` (`(B, ...)`, flattened), differentiable in its weights: a
+/// directly learned MLP used as a layer of a larger Candle model.
+impl candle_core::Module for Direct {
+    fn forward(&self, x: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
+        self.develop_forward(x)
+    }
+}
+
 impl Genome for Direct {
     type Phenotype = Mlp;
 

@@ -297,6 +297,15 @@ impl GemNet {
     }
 }
 
+/// A GEM-family genome used as a layer of a larger Candle model: the developed network's output
+/// for `x` (`(B, ...)`, flattened), computed through the genes ([`Genome::develop_forward`]) and
+/// differentiable in the genome's variables ([`Genome::varmap`]).
+impl candle_core::Module for GemNet {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.develop_forward(x)
+    }
+}
+
 impl Genome for GemNet {
     type Phenotype = Mlp;
 

@@ -121,6 +121,14 @@ impl RandomBasis {
     }
 }
 
+/// The developed network's output for `x` (`(B, ...)`, flattened), differentiable in the basis
+/// coordinates: a random-basis genome used as a layer of a larger Candle model.
+impl candle_core::Module for RandomBasis {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.develop_forward(x)
+    }
+}
+
 impl Genome for RandomBasis {
     type Phenotype = Mlp;
 
