@@ -19,11 +19,15 @@ fn main() {
     // works it out by parsing /proc/cpuinfo each time: a third of the time of a small network's
     // training step. Fix the count once (the same number, divided among `reproduce --jobs`).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let cores = candle_core::utils::get_num_threads();
         let threads = innate_cli::cpu_threads(&cli);
         // SAFETY: set at start-up, before any thread exists that could read the environment.
         unsafe {
             std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
         }
+        // The runs of `--jobs` share rayon's global pool: it keeps every core, while each run's
+        // kernels split their work `threads` ways.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(cores).build_global();
     }
     if let Err(e) = innate_cli::execute(cli) {
         eprintln!("error: {}", innate_cli::error_text(&e));

@@ -455,8 +455,11 @@ mod tests {
     fn training_forward_matches_the_developed_network_with_its_gradients() -> Result<()> {
         // Wide layers go through the genes, an SLP with many genes forms W: both match develop().
         assert!(through_genes(64, 784, 784, 22) && !through_genes(64, 784, 10, 26));
+        // ML-S-GEM with 26 genes goes through the genes into its hidden layer and forms W after it.
+        assert!(through_genes(64, 784, 784, 26) && !through_genes(64, 784, 10, 26));
         let configs = [
             GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 6, false, 1)?,
+            GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 26, false, 4)?,
             GemConfig::sgem(MlpSpec::slp(784, 10), 26, false, 2)?,
             GemConfig { bias: BiasMode::Learned, ..GemConfig::gem(MlpSpec::mlp(40, 30, 5), 3, true, 3) },
         ];

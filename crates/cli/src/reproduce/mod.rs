@@ -300,16 +300,28 @@ fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> 
                         break;
                     }
                     let (id, config) = &runs[i];
-                    let outcome = if lock(&state).failed {
-                        // Settled all the same, so that no run waits for it.
-                        Outcome::Skipped
-                    } else if !wait_for_source(e.name, config, &runs, &state, &changed) {
-                        // Its source failed (that failure is the one reported) or was skipped.
+                    // A run is skipped (settled all the same, so that no run waits for it
+                    // forever) once another has failed, or when its source failed or was skipped.
+                    let outcome = if lock(&state).failed
+                        || !wait_for_source(e.name, i, config, &runs, &state, &changed)
+                        || lock(&state).failed
+                    {
                         Outcome::Skipped
                     } else {
-                        match one_run(e, ctx, i, total, id, config, run_quiet) {
-                            Ok(row) => Outcome::Done(Box::new(row)),
-                            Err(err) => Outcome::Failed(format!("{err:#}")),
+                        // A panic is a failure like any other: the run is settled either way.
+                        let run =
+                            std::panic::AssertUnwindSafe(|| one_run(e, ctx, i, total, id, config, run_quiet));
+                        match std::panic::catch_unwind(run) {
+                            Ok(Ok(row)) => Outcome::Done(Box::new(row)),
+                            Ok(Err(err)) => Outcome::Failed(err),
+                            Err(panic) => Outcome::Failed(anyhow::anyhow!(
+                                "the run panicked: {}",
+                                panic
+                                    .downcast_ref::<&str>()
+                                    .map(|m| m.to_string())
+                                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                                    .unwrap_or_default()
+                            )),
                         }
                     };
                     let mut s = lock(&state);
@@ -333,18 +345,17 @@ fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> 
     }
     let results = state.into_inner().unwrap_or_else(|p| p.into_inner()).results;
     // The first failure in the experiment's order (a run that waited on it failed with it).
-    if let Some((i, Outcome::Failed(err))) =
-        results.iter().enumerate().find(|(_, r)| matches!(r, Outcome::Failed(_)))
-    {
-        bail!("experiment {} run {}: {err}", e.name, runs[i].0);
+    let mut rows = Vec::with_capacity(total);
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Outcome::Done(row) => rows.push(*row),
+            Outcome::Failed(err) => {
+                return Err(err.context(format!("experiment {} run {}", e.name, runs[i].0)));
+            }
+            Outcome::Pending | Outcome::Skipped => {}
+        }
     }
-    Ok(results
-        .into_iter()
-        .filter_map(|r| match r {
-            Outcome::Done(row) => Some(*row),
-            _ => None,
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// What became of one run of an experiment.
@@ -354,7 +365,7 @@ enum Outcome {
     /// Trained, or reused.
     Done(Box<Row>),
     /// Failed with this error.
-    Failed(String),
+    Failed(anyhow::Error),
     /// Not started because a run had failed (possibly the one it starts from).
     Skipped,
 }
@@ -371,10 +382,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Blocks until the run of the same experiment that `config` starts from (if any) has been
-/// settled; whether it finished.
+/// Blocks until the run of the same experiment that run `i` (`config`) starts from, if any and if
+/// it comes earlier (runs are started in order, so an earlier one is always settled eventually;
+/// a later one or the run itself is left to `resolve_refs` to report), has been settled; whether
+/// it finished.
 fn wait_for_source(
     experiment: &str,
+    i: usize,
     config: &RunConfig,
     runs: &[(String, RunConfig)],
     state: &Mutex<PoolState>,
@@ -388,7 +402,7 @@ fn wait_for_source(
     if source_experiment != experiment {
         return true;
     }
-    let Some(j) = runs.iter().position(|(id, _)| id == source_id) else { return true };
+    let Some(j) = runs.iter().position(|(id, _)| id == source_id).filter(|&j| j < i) else { return true };
     let mut s = lock(state);
     loop {
         match &s.results[j] {
