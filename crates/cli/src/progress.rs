@@ -1,7 +1,13 @@
 //! Progress bars for long work, hidden with `--quiet` or when stderr is not a terminal.
 
+use std::io::Write;
+use std::sync::Mutex;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use innate_evolution::{EvalPoint, GenerationObserver, GenerationPoint, Observer};
+
+/// The bar most recently shown, which log lines are printed above (see [`LogWriter`]).
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 /// A bar of `len` steps with a message; hidden when `quiet`.
 pub fn bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
@@ -12,7 +18,30 @@ pub fn bar(len: u64, quiet: bool, template: &str) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template(template) {
         pb.set_style(style.progress_chars("=> "));
     }
+    if !pb.is_hidden()
+        && let Ok(mut shown) = SHOWN.lock()
+    {
+        *shown = Some(pb.clone());
+    }
     pb
+}
+
+/// Where log lines go: standard error, with the bar on screen (if any) lifted while a line is
+/// written, so that lines scroll above the bar instead of through it.
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let shown = SHOWN.lock().ok().and_then(|s| s.clone()).filter(|b| !b.is_finished());
+        match shown {
+            Some(b) => b.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Shows training batches and the latest test accuracy.
