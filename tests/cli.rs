@@ -273,6 +273,11 @@ fn developmental_priors_experiments_on_fixtures() {
     ] {
         assert!(report.contains(needle), "{needle}: {report}");
     }
+    // The field rows survive a report written without the run folders (they are not committed).
+    std::fs::remove_dir_all(out.join("runs/sgem-fig2b")).unwrap();
+    ok(&format!("reproduce --report-only --only baselines --out {} --quiet", out.display()));
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("S-GEM gene fields: mean width"), "{report}");
     let rows = std::fs::read_to_string(out.join("results/sgem-fig2d.jsonl")).unwrap();
     let encodings: Vec<String> = rows
         .lines()

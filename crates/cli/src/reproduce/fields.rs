@@ -58,12 +58,55 @@ fn fields(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
     Ok((read(&start)?, read(&end)?))
 }
 
+/// `OUT/results/sgem-fig2b-fields.json`: the S-GEM run's fields at start and end, kept beside the
+/// results so that the report's field rows do not need the run's genome file (run folders are not
+/// committed; a report regenerated without them keeps these numbers).
+fn fields_path(out: &Path) -> std::path::PathBuf {
+    out.join("results").join("sgem-fig2b-fields.json")
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedFields {
+    run: String,
+    start: Fields,
+    end: Fields,
+}
+
+fn save_fields(out: &Path, run: &str, start: &Fields, end: &Fields) -> anyhow::Result<()> {
+    let saved = SavedFields { run: run.to_string(), start: start.clone(), end: end.clone() };
+    let path = fields_path(out);
+    checkpoint::write_atomic(&path, serde_json::to_string(&saved)?.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The fields of run `row`: from its genome file if present, else from the saved copy.
+fn fields_of(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
+    if genome_path(out, row).exists() {
+        return fields(out, row);
+    }
+    let path = fields_path(out);
+    let saved: SavedFields = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+    )
+    .with_context(|| format!("{} is not a saved set of gene fields", path.display()))?;
+    anyhow::ensure!(
+        saved.run == row.run,
+        "{} holds the fields of run {}, not {}",
+        path.display(),
+        saved.run,
+        row.run
+    );
+    Ok((saved.start, saved.end))
+}
+
 fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
     let sgem = rows
         .iter()
         .find(|r| r.metrics.config.encoding == Encoding::Sgem)
         .context("no S-GEM run among the results")?;
     let (start, end) = fields(out, sgem)?;
+    save_fields(out, &sgem.run, &start, &end)?;
     FieldMap {
         title: format!(
             "S-GEM SLP, G = {}: gene fields at the start (green) and the best checkpoint (red)",
@@ -121,7 +164,7 @@ fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {
         })
         .collect();
     if let Some(r) = rows.iter().find(|r| r.metrics.config.encoding == Encoding::Sgem)
-        && let Ok((start, end)) = fields(out, r)
+        && let Ok((start, end)) = fields_of(out, r)
     {
         let moved: Vec<f64> = start
             .iter()
