@@ -71,14 +71,14 @@ pub fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
-/// How many threads each run's CPU kernels should use: Candle's default (the physical cores, or
-/// `RAYON_NUM_THREADS`) shared out among the runs that `reproduce --jobs` trains at once.
-pub fn cpu_threads(cli: &Cli) -> usize {
+/// How many threads each run's CPU kernels should use: `cores` (Candle's default is the physical
+/// cores) shared out among the runs that `reproduce --jobs` trains at once.
+pub fn cpu_threads(cli: &Cli, cores: usize) -> usize {
     let jobs = match &cli.command {
         Command::Reproduce(a) => usize::from(a.jobs),
         _ => 1,
     };
-    (candle_core::utils::get_num_threads() / jobs).max(1)
+    (cores / jobs).max(1)
 }
 
 /// Runs an already parsed command line.

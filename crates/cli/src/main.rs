@@ -16,11 +16,11 @@ fn main() {
     }
     let cli = innate_cli::Cli::parse();
     // Candle asks for its thread count at every matrix product and, without RAYON_NUM_THREADS,
-    // works it out by parsing /proc/cpuinfo each time: a third of the time of a small network's
-    // training step. Fix the count once (the same number, divided among `reproduce --jobs`).
+    // works it out by parsing /proc/cpuinfo each time (a tenth of an ML-S-GEM training profile).
+    // Fix the count once (the same number, divided among `reproduce --jobs`).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let cores = candle_core::utils::get_num_threads();
-        let threads = innate_cli::cpu_threads(&cli);
+        let threads = innate_cli::cpu_threads(&cli, cores);
         // SAFETY: set at start-up, before any thread exists that could read the environment.
         unsafe {
             std::env::set_var("RAYON_NUM_THREADS", threads.to_string());

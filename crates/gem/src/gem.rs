@@ -274,15 +274,25 @@ impl GemNet {
         self.expression.get(l).and_then(Expression::fields)
     }
 
+    /// The interaction matrix of layer of weights `l`.
+    fn interaction(&self, l: usize) -> &Tensor {
+        self.interactions[if self.config.shared_interaction { 0 } else { l }].as_tensor()
+    }
+
+    /// Every layer of neurons' expression matrix, input first.
+    fn expressions(&self) -> candle_core::Result<Vec<Tensor>> {
+        self.expression.iter().map(Expression::develop).collect()
+    }
+
+    /// `X_{l+1} O Xᵀ_l` for layer `l`, before the Kaiming factor.
+    fn raw_weight(&self, xs: &[Tensor], l: usize) -> candle_core::Result<Tensor> {
+        xs[l + 1].matmul(self.interaction(l))?.matmul(&xs[l].t()?)
+    }
+
     /// `X_{l+1} O Xᵀ_l` for every layer, before the Kaiming factor.
     fn raw_weights(&self) -> candle_core::Result<Vec<Tensor>> {
-        let xs = self.expression.iter().map(Expression::develop).collect::<candle_core::Result<Vec<_>>>()?;
-        (0..self.config.spec.layers())
-            .map(|l| {
-                let o = &self.interactions[if self.config.shared_interaction { 0 } else { l }];
-                xs[l + 1].matmul(o.as_tensor())?.matmul(&xs[l].t()?)
-            })
-            .collect()
+        let xs = self.expressions()?;
+        (0..self.config.spec.layers()).map(|l| self.raw_weight(&xs, l)).collect()
     }
 
     fn fixed_expression(&self) -> Vec<(String, Tensor)> {
@@ -356,18 +366,19 @@ impl Genome for GemNet {
     /// SLP's 10 outputs with many genes). For ML-S-GEM's 784-784-10 MLP with 22 genes this skips
     /// the 784 x 784 matrix and its gradient, about 20 times less work per batch.
     fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let xs = self.expression.iter().map(Expression::develop).collect::<candle_core::Result<Vec<_>>>()?;
+        let xs = self.expressions()?;
         let mut h = x.flatten_from(1)?;
         let (layers, g, batch) = (self.config.spec.layers(), self.config.genes, h.dim(0)?);
         for l in 0..layers {
-            let o = self.interactions[if self.config.shared_interaction { 0 } else { l }].as_tensor();
             let (n_in, n_out) = self.config.spec.layer(l);
             let c = self.scales[l];
             h = if through_genes(batch, n_in, n_out, g) {
-                h.matmul(&xs[l])?.matmul(&o.t()?)?.matmul(&xs[l + 1].t()?)?.affine(c, 0.0)?
+                h.matmul(&xs[l])?
+                    .matmul(&self.interaction(l).t()?)?
+                    .matmul(&xs[l + 1].t()?)?
+                    .affine(c, 0.0)?
             } else {
-                let w = (xs[l + 1].matmul(o)?.matmul(&xs[l].t()?)? * c)?;
-                h.matmul(&w.t()?)?
+                h.matmul(&(self.raw_weight(&xs, l)? * c)?.t()?)?
             };
             if let Some(b) = &self.biases.layers[l] {
                 h = h.broadcast_add(b)?;

@@ -80,11 +80,8 @@ fn save_fields(out: &Path, run: &str, start: &Fields, end: &Fields) -> anyhow::R
     Ok(())
 }
 
-/// The fields of run `row`: from its genome file if present, else from the saved copy.
-fn fields_of(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
-    if genome_path(out, row).exists() {
-        return fields(out, row);
-    }
+/// The fields of run `row`, as `figure` saved them.
+fn saved_fields(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
     let path = fields_path(out);
     let saved: SavedFields = serde_json::from_str(
         &std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
@@ -164,7 +161,7 @@ fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {
         })
         .collect();
     if let Some(r) = rows.iter().find(|r| r.metrics.config.encoding == Encoding::Sgem)
-        && let Ok((start, end)) = fields_of(out, r)
+        && let Ok((start, end)) = saved_fields(out, r)
     {
         let moved: Vec<f64> = start
             .iter()

@@ -115,11 +115,15 @@ pub fn run_ref(experiment: &str, id: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("{RUN_REF}{experiment}/{id}"))
 }
 
+/// The `EXPERIMENT/RUN` that `config` starts from, if its `init_from` is a `run:` reference.
+fn run_reference(config: &RunConfig) -> Option<&str> {
+    config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
+}
+
 /// The configuration with a `run:` reference in `init_from` replaced by the genome file it names,
 /// which must exist.
 fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Result<RunConfig> {
-    let Some(from) = config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
-    else {
+    let Some(from) = run_reference(config) else {
         return Ok(config.clone());
     };
     let (experiment, id) = from.split_once('/').with_context(|| format!("bad run reference {from:?}"))?;
@@ -344,7 +348,7 @@ fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> 
         bar.finish_and_clear();
     }
     let results = state.into_inner().unwrap_or_else(|p| p.into_inner()).results;
-    // The first failure in the experiment's order (a run that waited on it failed with it).
+    // The first failure in the experiment's order (the runs that waited on it were skipped).
     let mut rows = Vec::with_capacity(total);
     for (i, r) in results.into_iter().enumerate() {
         match r {
@@ -394,11 +398,9 @@ fn wait_for_source(
     state: &Mutex<PoolState>,
     changed: &Condvar,
 ) -> bool {
-    let Some(from) = config.init_from.as_ref().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
-    else {
+    let Some((source_experiment, source_id)) = run_reference(config).and_then(|r| r.split_once('/')) else {
         return true;
     };
-    let Some((source_experiment, source_id)) = from.split_once('/') else { return true };
     if source_experiment != experiment {
         return true;
     }
