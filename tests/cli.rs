@@ -273,11 +273,23 @@ fn developmental_priors_experiments_on_fixtures() {
     ] {
         assert!(report.contains(needle), "{needle}: {report}");
     }
-    // The field rows survive a report written without the run folders (they are not committed).
+    // The field rows and both figures survive without the run folders (they are not committed):
+    // the report keeps its rows and `--report-only` redraws the same images from the results.
+    let images = |out: &PathBuf| {
+        ["sgem-fig2b.png", "sgem-fig2b-weights.png"]
+            .map(|f| std::fs::read(out.join("figures").join(f)).unwrap())
+    };
+    let drawn = images(&out);
     std::fs::remove_dir_all(out.join("runs/sgem-fig2b")).unwrap();
+    std::fs::remove_dir_all(out.join("figures")).unwrap();
     ok(&format!("reproduce --report-only --only baselines --out {} --quiet", out.display()));
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
     assert!(report.contains("S-GEM gene fields: mean width"), "{report}");
+    ok(&format!("reproduce --report-only --only sgem-fig2b --out {} --quiet", out.display()));
+    assert!(images(&out) == drawn, "the figures redrawn from the saved results differ");
+    std::fs::remove_file(out.join("results/sgem-fig2b-weights.safetensors")).unwrap();
+    let e = fails(&format!("reproduce --report-only --only sgem-fig2b --out {} --quiet", out.display()));
+    assert!(e.contains("sgem-fig2b-weights.safetensors") && e.contains("genome.safetensors"), "{e}");
     let rows = std::fs::read_to_string(out.join("results/sgem-fig2d.jsonl")).unwrap();
     let encodings: Vec<String> = rows
         .lines()

@@ -3,12 +3,15 @@
 //! of the SLP under each encoding, one 28x28 image per output class (Figs. 1d and 2c, right).
 //!
 //! The figures are drawn from the runs' genome files: the trained genome is read back, and the
-//! initial one is rebuilt from the seed recorded in the same file.
+//! initial one is rebuilt from the seed recorded in the same file. The fields and the developed
+//! weights are then saved beside the results (`results/sgem-fig2b-fields.json`,
+//! `results/sgem-fig2b-weights.safetensors`), so `--report-only` redraws both figures on a
+//! checkout without the run folders.
 
 use std::path::Path;
 
 use anyhow::Context;
-use candle_core::Device;
+use candle_core::{Device, Tensor};
 use innate_encodings::{Genome, checkpoint};
 use innate_gem::GemNet;
 
@@ -97,13 +100,68 @@ fn saved_fields(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
     Ok((saved.start, saved.end))
 }
 
+/// `OUT/results/sgem-fig2b-weights.safetensors`: each run's developed SLP weights (10 x 784), one
+/// tensor per run id, so that the weight images can be redrawn without the run folders.
+fn weights_path(out: &Path) -> std::path::PathBuf {
+    out.join("results").join("sgem-fig2b-weights.safetensors")
+}
+
+fn save_weights(out: &Path, weights: &[(String, Tensor)]) -> anyhow::Result<()> {
+    let path = weights_path(out);
+    let bytes = safetensors::serialize(weights.iter().map(|(n, t)| (n.as_str(), t)), None)
+        .with_context(|| format!("cannot serialise the weights for {}", path.display()))?;
+    checkpoint::write_atomic(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// The developed first-layer weights of each run in `rows`: from the runs' genome files when they
+/// are all there (and then saved beside the results), otherwise from the saved copy.
+fn weights(rows: &[Row], out: &Path) -> anyhow::Result<Vec<Tensor>> {
+    if rows.iter().all(|r| genome_path(out, r).exists()) {
+        let mut ws = Vec::with_capacity(rows.len());
+        for r in rows {
+            let file = checkpoint::load(&genome_path(out, r), &Device::Cpu)?;
+            let genome = crate::genomes::from_file(&file, &Device::Cpu)?;
+            ws.push((r.run.clone(), genome.develop()?.layers[0].weight.to_device(&Device::Cpu)?));
+        }
+        save_weights(out, &ws)?;
+        return Ok(ws.into_iter().map(|(_, w)| w).collect());
+    }
+    let path = weights_path(out);
+    let missing = rows.iter().map(|r| genome_path(out, r)).find(|p| !p.exists()).unwrap_or_default();
+    let saved = candle_core::safetensors::load(&path, &Device::Cpu).with_context(|| {
+        format!(
+            "neither the run's genome {} nor the saved weights {} can be read; run `innate reproduce --only \
+             sgem-fig2b` to train the runs",
+            missing.display(),
+            path.display()
+        )
+    })?;
+    rows.iter()
+        .map(|r| {
+            saved.get(&r.run).cloned().with_context(|| {
+                format!(
+                    "{} has no weights for run {}; rerun `innate reproduce --only sgem-fig2b`",
+                    path.display(),
+                    r.run
+                )
+            })
+        })
+        .collect()
+}
+
 fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
     let sgem = rows
         .iter()
         .find(|r| r.metrics.config.encoding == Encoding::Sgem)
         .context("no S-GEM run among the results")?;
-    let (start, end) = fields(out, sgem)?;
-    save_fields(out, &sgem.run, &start, &end)?;
+    let (start, end) = if genome_path(out, sgem).exists() {
+        let (start, end) = fields(out, sgem)?;
+        save_fields(out, &sgem.run, &start, &end)?;
+        (start, end)
+    } else {
+        saved_fields(out, sgem)?
+    };
     FieldMap {
         title: format!(
             "S-GEM SLP, G = {}: gene fields at the start (green) and the best checkpoint (red)",
@@ -120,10 +178,8 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         title: "Weights of the SLP, one 28x28 image per digit (red +, blue -)".into(),
         rows: vec![],
     };
-    for r in rows {
-        let file = checkpoint::load(&genome_path(out, r), &Device::Cpu)?;
-        let genome = crate::genomes::from_file(&file, &Device::Cpu)?;
-        let w = genome.develop()?.layers[0].weight.to_vec2::<f32>()?;
+    for (r, w) in rows.iter().zip(weights(rows, out)?) {
+        let w = w.to_vec2::<f32>()?;
         let label = match (r.metrics.genes, r.metrics.basis) {
             (Some(g), _) => format!("{} G={g}", r.metrics.encoding),
             (_, Some(b)) => format!("{} B={b}", r.metrics.encoding),
