@@ -16,9 +16,10 @@
 //! `O(D log L)`. On the CPU it runs as a custom Candle operation; on other devices the same
 //! matrix is materialised once and multiplied densely, so both give the same basis.
 
+use std::ops::Range;
 use std::sync::Arc;
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor, bail};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor, bail};
 use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
@@ -37,9 +38,47 @@ pub struct Fastfood {
 }
 
 /// In-place unnormalised Walsh-Hadamard transform of a power-of-two-long slice.
+///
+/// The first three butterfly stages run together on registers, eight values at a time (the
+/// strided loop below cannot be vectorised for strides under 8); the later stages are plain
+/// loops over contiguous halves, which the compiler vectorises.
+#[inline(always)]
 pub fn fwht(v: &mut [f32]) {
     let n = v.len();
     let mut h = 1;
+    if n >= 8 {
+        for c in v.chunks_exact_mut(8) {
+            let a = [
+                c[0] + c[1],
+                c[0] - c[1],
+                c[2] + c[3],
+                c[2] - c[3],
+                c[4] + c[5],
+                c[4] - c[5],
+                c[6] + c[7],
+                c[6] - c[7],
+            ];
+            let b = [
+                a[0] + a[2],
+                a[1] + a[3],
+                a[0] - a[2],
+                a[1] - a[3],
+                a[4] + a[6],
+                a[5] + a[7],
+                a[4] - a[6],
+                a[5] - a[7],
+            ];
+            c[0] = b[0] + b[4];
+            c[1] = b[1] + b[5];
+            c[2] = b[2] + b[6];
+            c[3] = b[3] + b[7];
+            c[4] = b[0] - b[4];
+            c[5] = b[1] - b[5];
+            c[6] = b[2] - b[6];
+            c[7] = b[3] - b[7];
+        }
+        h = 8;
+    }
     while h < n {
         for chunk in v.chunks_exact_mut(2 * h) {
             let (a, b) = chunk.split_at_mut(h);
@@ -54,7 +93,7 @@ pub fn fwht(v: &mut [f32]) {
 }
 
 /// Splits `0..blocks` into one contiguous range per available core.
-fn block_ranges(blocks: usize) -> Vec<std::ops::Range<usize>> {
+fn block_ranges(blocks: usize) -> Vec<Range<usize>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks.max(1));
     let per = blocks.div_ceil(threads.max(1)).max(1);
     (0..blocks).step_by(per).map(|s| s..(s + per).min(blocks)).collect()
@@ -94,6 +133,12 @@ impl Fastfood {
 
     /// `M x` for `x` of length `d`; returns `D` values. Blocks are spread over the cores.
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        self.apply_onto(x, None)
+    }
+
+    /// `base + M x` (or `M x` without a base), in one pass: each block adds its slice of `base`
+    /// while its values are still in cache. `base` must hold `D` values.
+    fn apply_onto(&self, x: &[f32], base: Option<&[f32]>) -> Vec<f32> {
         let l = self.l;
         let mut y = vec![0f32; self.blocks * l];
         let ranges = block_ranges(self.blocks);
@@ -102,14 +147,37 @@ impl Fastfood {
             for r in ranges {
                 let (mine, tail) = rest.split_at_mut(r.len() * l);
                 rest = tail;
-                s.spawn(move || self.apply_blocks(x, r, mine));
+                let base = base.map(|b| &b[(r.start * l).min(b.len())..(r.end * l).min(b.len())]);
+                s.spawn(move || self.apply_blocks(x, r, mine, base));
             }
         });
         y.truncate(self.out);
         y
     }
 
-    fn apply_blocks(&self, x: &[f32], blocks: std::ops::Range<usize>, out: &mut [f32]) {
+    /// Runs [`Fastfood::blocks_fwd`] compiled for AVX2 where the CPU has it (the default build
+    /// targets baseline x86-64, whose SSE2 halves the width of the vectorised butterflies). Only
+    /// additions, subtractions and multiplications are involved and Rust does not fuse them, so
+    /// both paths give bit-identical results.
+    fn apply_blocks(&self, x: &[f32], blocks: Range<usize>, out: &mut [f32], base: Option<&[f32]>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.blocks_fwd_avx2(x, blocks, out, base) };
+        }
+        self.blocks_fwd(x, blocks, out, base)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn blocks_fwd_avx2(&self, x: &[f32], blocks: Range<usize>, out: &mut [f32], base: Option<&[f32]>) {
+        self.blocks_fwd(x, blocks, out, base)
+    }
+
+    /// Blocks `blocks` of `M x` into `out` (`l` values per block), plus `base` (the same
+    /// entries of the base vector; shorter than `out` for the last, partial block) if given.
+    #[inline(always)]
+    fn blocks_fwd(&self, x: &[f32], blocks: Range<usize>, out: &mut [f32], base: Option<&[f32]>) {
         let l = self.l;
         let mut v = vec![0f32; l];
         for (b, u) in blocks.zip(out.chunks_exact_mut(l)) {
@@ -125,6 +193,11 @@ impl Fastfood {
             fwht(u);
             for uj in u.iter_mut() {
                 *uj *= self.scale;
+            }
+        }
+        if let Some(base) = base {
+            for (yj, &bj) in out.iter_mut().zip(base) {
+                *yj += bj;
             }
         }
     }
@@ -147,7 +220,25 @@ impl Fastfood {
         x
     }
 
-    fn apply_t_blocks(&self, g: &[f32], blocks: std::ops::Range<usize>) -> Vec<f32> {
+    /// [`Fastfood::blocks_t`], compiled for AVX2 where the CPU has it (see
+    /// [`Fastfood::apply_blocks`]).
+    fn apply_t_blocks(&self, g: &[f32], blocks: Range<usize>) -> Vec<f32> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.blocks_t_avx2(g, blocks) };
+        }
+        self.blocks_t(g, blocks)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn blocks_t_avx2(&self, g: &[f32], blocks: Range<usize>) -> Vec<f32> {
+        self.blocks_t(g, blocks)
+    }
+
+    #[inline(always)]
+    fn blocks_t(&self, g: &[f32], blocks: Range<usize>) -> Vec<f32> {
         let l = self.l;
         let mut x = vec![0f32; self.d];
         let mut u = vec![0f32; l];
@@ -190,6 +281,14 @@ impl Fastfood {
     pub fn project(self: &Arc<Self>, p: &Tensor) -> candle_core::Result<Tensor> {
         p.apply_op1(FastfoodOp { ff: self.clone(), transpose: false })
     }
+
+    /// `base + M p` for a `(D,)` tensor `base` and a `(d,)` tensor `p`, differentiable in `p`
+    /// (not in `base`). The same values as `base + project(p)` without the intermediate `M p` or
+    /// its gradient: a random-basis layer's `W0 + R p` in one pass. CPU only, like
+    /// [`Fastfood::project`].
+    pub fn project_onto(self: &Arc<Self>, base: &Tensor, p: &Tensor) -> candle_core::Result<Tensor> {
+        p.apply_op2(base, FastfoodOntoOp { ff: self.clone() })
+    }
 }
 
 struct FastfoodOp {
@@ -222,6 +321,55 @@ impl CustomOp1 for FastfoodOp {
     }
 }
 
+/// `base + M p`: the first argument is `p`, the second `base`.
+struct FastfoodOntoOp {
+    ff: Arc<Fastfood>,
+}
+
+/// The contiguous f32 values of a CPU tensor, checked to have `n` of them.
+fn cpu_values<'a>(s: &'a CpuStorage, l: &Layout, n: usize, what: &str) -> candle_core::Result<&'a [f32]> {
+    let v = match (s, l.contiguous_offsets()) {
+        (CpuStorage::F32(v), Some((a, b))) => &v[a..b],
+        _ => bail!("fastfood: expected {what} as a contiguous f32 vector"),
+    };
+    if v.len() != n {
+        bail!("fastfood: expected {n} values in {what}, got {}", v.len());
+    }
+    Ok(v)
+}
+
+impl CustomOp2 for FastfoodOntoOp {
+    fn name(&self) -> &'static str {
+        "fastfood-onto"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let p = cpu_values(s1, l1, self.ff.d, "the coordinates")?;
+        let base = cpu_values(s2, l2, self.ff.out, "the base")?;
+        let y = self.ff.apply_onto(p, Some(base));
+        let n = y.len();
+        Ok((CpuStorage::F32(y), Shape::from(n)))
+    }
+
+    fn bwd(
+        &self,
+        _p: &Tensor,
+        _base: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let g = grad_res.contiguous()?;
+        let gp = g.apply_op1_no_bwd(&FastfoodOp { ff: self.ff.clone(), transpose: true })?;
+        Ok((Some(gp), None))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +379,40 @@ mod tests {
 
     fn ff(d: usize, out: usize) -> Fastfood {
         Fastfood::new(d, out, 0.5, &mut ChaCha8Rng::seed_from_u64(1))
+    }
+
+    /// The Walsh-Hadamard matrix entry `H[i][j] = (-1)^popcount(i & j)`, applied naively.
+    fn fwht_naive(v: &[f32]) -> Vec<f32> {
+        (0..v.len())
+            .map(|i| {
+                v.iter().enumerate().map(|(j, &x)| if (i & j).count_ones() % 2 == 0 { x } else { -x }).sum()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hadamard_matches_the_matrix_at_every_size() {
+        for n in [1, 2, 4, 8, 16, 64, 256] {
+            let v: Vec<f32> = (0..n).map(|i| ((i * 7 % 11) as f32) - 5.0).collect();
+            let mut fast = v.clone();
+            fwht(&mut fast);
+            assert_eq!(fast, fwht_naive(&v), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn the_portable_and_the_dispatched_kernels_agree_bit_for_bit() {
+        let f = ff(37, 1000);
+        let x: Vec<f32> = (0..37).map(|i| (i as f32 * 0.37).sin()).collect();
+        let base: Vec<f32> = (0..1000).map(|i| i as f32 * 0.01).collect();
+        for base in [None, Some(&base[..])] {
+            let (mut a, mut b) = (vec![0f32; f.blocks * f.l], vec![0f32; f.blocks * f.l]);
+            f.apply_blocks(&x, 0..f.blocks, &mut a, base);
+            f.blocks_fwd(&x, 0..f.blocks, &mut b, base);
+            assert_eq!(a, b);
+        }
+        let g: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.11).cos()).collect();
+        assert_eq!(f.apply_t_blocks(&g, 0..f.blocks), f.blocks_t(&g, 0..f.blocks));
     }
 
     #[test]
@@ -267,6 +449,25 @@ mod tests {
         let sd = (m.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
         assert!(mean.abs() < 0.01 && (sd - 0.5).abs() < 0.02, "{mean} {sd}");
         assert!(f.stored() < m.len() / 10);
+    }
+
+    #[test]
+    fn onto_a_base_matches_adding_it_and_passes_the_same_gradient() -> candle_core::Result<()> {
+        let f = Arc::new(ff(3, 2500));
+        let dev = Device::Cpu;
+        let p = Var::from_tensor(&Tensor::new(&[0.5f32, -1.0, 2.0], &dev)?)?;
+        let base = Tensor::arange(0f32, 2500., &dev)?.affine(0.001, -1.0)?;
+        let w = Tensor::arange(0f32, 2500., &dev)?.sin()?;
+        let fused = f.project_onto(&base, p.as_tensor())?;
+        let plain = (&base + f.project(p.as_tensor())?)?;
+        assert_eq!(fused.to_vec1::<f32>()?, plain.to_vec1::<f32>()?);
+        let grad = |y: &Tensor| -> candle_core::Result<Vec<f32>> {
+            let g = (y * &w)?.sum_all()?.backward()?;
+            g.get(p.as_tensor()).expect("gradient").to_vec1::<f32>()
+        };
+        assert_eq!(grad(&fused)?, grad(&plain)?);
+        assert!(f.project_onto(&base.narrow(0, 0, 10)?, p.as_tensor()).is_err());
+        Ok(())
     }
 
     #[test]

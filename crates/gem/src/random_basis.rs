@@ -167,11 +167,11 @@ impl Genome for RandomBasis {
             .zip(&self.bases)
             .zip(&self.biases.layers)
             .map(|((w0, basis), b)| {
-                let delta = match basis {
-                    Basis::Fast(ff) => ff.project(p)?,
-                    Basis::Dense(m) => m.matmul(&p.unsqueeze(1)?)?.squeeze(1)?,
+                let weight = match basis {
+                    Basis::Fast(ff) => ff.project_onto(&w0.flatten_all()?, p)?.reshape(w0.dims())?,
+                    Basis::Dense(m) => (w0 + m.matmul(&p.unsqueeze(1)?)?.squeeze(1)?.reshape(w0.dims())?)?,
                 };
-                Ok(Dense { weight: (w0 + delta.reshape(w0.dims())?)?, bias: b.clone() })
+                Ok(Dense { weight, bias: b.clone() })
             })
             .collect::<candle_core::Result<_>>()?;
         Ok(Mlp { layers })
