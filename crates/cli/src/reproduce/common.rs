@@ -35,6 +35,9 @@ pub enum Stopping {
     /// The reference code's protocol: its rule decided on [`REFERENCE_SAMPLE`] random test images
     /// per evaluation. Runs keep the whole test set's accuracy too, so both can be reported.
     Reference,
+    /// No early stopping: the whole budget of 30,000 batches, still reporting the best evaluation.
+    /// It shows what a stopping rule costs where the accuracy is still climbing when it stops.
+    Full,
 }
 
 /// Test images per evaluation in the reference code (its loop stops after more than 500 images in
@@ -45,7 +48,7 @@ impl Stopping {
     /// The `min_delta` of the rule.
     pub fn min_delta(self) -> f64 {
         match self {
-            Stopping::Paper => LifetimeConfig::default().min_delta,
+            Stopping::Paper | Stopping::Full => LifetimeConfig::default().min_delta,
             Stopping::Code | Stopping::Reference => 0.0,
         }
     }
@@ -54,7 +57,15 @@ impl Stopping {
     pub fn stop_sample(self) -> usize {
         match self {
             Stopping::Reference => REFERENCE_SAMPLE,
-            Stopping::Paper | Stopping::Code => 0,
+            Stopping::Paper | Stopping::Code | Stopping::Full => 0,
+        }
+    }
+
+    /// Evaluations without a gain before the run stops (0: never).
+    pub fn patience(self) -> usize {
+        match self {
+            Stopping::Full => 0,
+            _ => LifetimeConfig::default().patience,
         }
     }
 
@@ -66,13 +77,16 @@ impl Stopping {
             Stopping::Reference => {
                 " [reference code's protocol: any gain, decided on 512 random test images]"
             }
+            Stopping::Full => " [no early stopping: all 30,000 batches]",
         }
     }
 
     /// The rule a run used.
     pub fn of(m: &Metrics) -> Self {
         let l = &m.config.lifetime;
-        if l.stop_sample > 0 {
+        if l.patience == 0 {
+            Stopping::Full
+        } else if l.stop_sample > 0 {
             Stopping::Reference
         } else if l.min_delta == 0.0 {
             Stopping::Code
@@ -84,18 +98,20 @@ impl Stopping {
 
 /// The papers' lifetime-learning protocol at learning rate `lr` (a few batches for smoke).
 pub fn lifetime(profile: Profile, seed: u64, lr: f64, stopping: Stopping) -> LifetimeConfig {
-    let (min_delta, stop_sample) = (stopping.min_delta(), stopping.stop_sample());
+    let (min_delta, stop_sample, patience) =
+        (stopping.min_delta(), stopping.stop_sample(), stopping.patience());
     match profile {
         Profile::Smoke => LifetimeConfig {
             seed,
             lr,
             min_delta,
             stop_sample,
+            patience,
             max_batches: 20,
             eval_every: 10,
             ..LifetimeConfig::default()
         },
-        _ => LifetimeConfig { seed, lr, min_delta, stop_sample, ..LifetimeConfig::default() },
+        _ => LifetimeConfig { seed, lr, min_delta, stop_sample, patience, ..LifetimeConfig::default() },
     }
 }
 
@@ -165,6 +181,11 @@ impl Arm {
         Self { stopping: Stopping::Reference, ..self }
     }
 
+    /// Without early stopping (the whole batch budget).
+    pub fn full_budget(self) -> Self {
+        Self { stopping: Stopping::Full, ..self }
+    }
+
     /// The run id for `seed`, such as `sgem-g10-seed0`.
     pub fn id(&self, seed: u64) -> String {
         let model = match self.model {
@@ -180,6 +201,7 @@ impl Arm {
             Stopping::Paper => "",
             Stopping::Code => "-anygain",
             Stopping::Reference => "-refproto",
+            Stopping::Full => "-full",
         };
         format!("{}{model}{size}{rule}-seed{seed}", self.encoding.name())
     }
