@@ -40,8 +40,9 @@ pub struct Fastfood {
 /// In-place unnormalised Walsh-Hadamard transform of a power-of-two-long slice.
 ///
 /// The first three butterfly stages run together on registers, eight values at a time (the
-/// strided loop below cannot be vectorised for strides under 8); the later stages are plain
-/// loops over contiguous halves, which the compiler vectorises.
+/// strided loop below handles them poorly: its runs of 1, 2 or 4 values are too short for 8-wide
+/// vectors); the later stages are plain loops over contiguous halves, which the compiler
+/// vectorises.
 #[inline(always)]
 pub fn fwht(v: &mut [f32]) {
     let n = v.len();
@@ -92,12 +93,26 @@ pub fn fwht(v: &mut [f32]) {
     }
 }
 
-/// Splits `0..blocks` into one contiguous range per available core.
-fn block_ranges(blocks: usize) -> Vec<Range<usize>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(blocks.max(1));
-    let per = blocks.div_ceil(threads.max(1)).max(1);
+/// The machine's cores.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Splits `0..blocks` into at most `parts` contiguous ranges of (nearly) equal length.
+fn split(blocks: usize, parts: usize) -> Vec<Range<usize>> {
+    let per = blocks.div_ceil(parts.max(1)).max(1);
     (0..blocks).step_by(per).map(|s| s..(s + per).min(blocks)).collect()
 }
+
+/// Splits `0..blocks` into one contiguous range per available core.
+fn block_ranges(blocks: usize) -> Vec<Range<usize>> {
+    split(blocks, cores())
+}
+
+/// Ranges of blocks whose contributions to `Mᵀ g` are summed apart and then added in order. The
+/// split is fixed, not one range per core, so the transpose (the random basis's gradient) gives
+/// the same bits on every machine whatever its core count; two keeps it parallel on small ones.
+const TRANSPOSE_SPLIT: usize = 2;
 
 impl Fastfood {
     /// A transform from `d` to `out` dimensions whose entries behave like `N(0, sigma²)`.
@@ -180,6 +195,7 @@ impl Fastfood {
     fn blocks_fwd(&self, x: &[f32], blocks: Range<usize>, out: &mut [f32], base: Option<&[f32]>) {
         let l = self.l;
         let mut v = vec![0f32; l];
+        let mut base_blocks = base.map(|b| b.chunks(l));
         for (b, u) in blocks.zip(out.chunks_exact_mut(l)) {
             let r = b * l..(b + 1) * l;
             v.fill(0.0);
@@ -191,26 +207,43 @@ impl Fastfood {
                 *uj = v[p as usize] * g;
             }
             fwht(u);
-            for uj in u.iter_mut() {
-                *uj *= self.scale;
-            }
-        }
-        if let Some(base) = base {
-            for (yj, &bj) in out.iter_mut().zip(base) {
-                *yj += bj;
+            // Scale, and add this block's slice of the base (shorter for a last, partial block).
+            match base_blocks.as_mut().and_then(Iterator::next) {
+                Some(base) => {
+                    let (head, tail) = u.split_at_mut(base.len());
+                    for (uj, &bj) in head.iter_mut().zip(base) {
+                        *uj = *uj * self.scale + bj;
+                    }
+                    for uj in tail {
+                        *uj *= self.scale;
+                    }
+                }
+                None => {
+                    for uj in u.iter_mut() {
+                        *uj *= self.scale;
+                    }
+                }
             }
         }
     }
 
-    /// `Mᵀ g` for `g` of length `D`; returns `d` values. Blocks are spread over the cores.
+    /// `Mᵀ g` for `g` of length `D`; returns `d` values. The blocks' contributions are summed over
+    /// [`TRANSPOSE_SPLIT`] fixed ranges (on their own threads where there are cores to spare), so
+    /// the result does not depend on the machine.
     pub fn apply_t(&self, g: &[f32]) -> Vec<f32> {
-        let partial: Vec<Vec<f32>> = std::thread::scope(|s| {
-            let handles: Vec<_> = block_ranges(self.blocks)
-                .into_iter()
-                .map(|r| s.spawn(move || self.apply_t_blocks(g, r)))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-        });
+        let ranges = split(self.blocks, TRANSPOSE_SPLIT);
+        let partial: Vec<Vec<f32>> = if cores() > 1 && ranges.len() > 1 {
+            std::thread::scope(|s| {
+                let handles: Vec<_> =
+                    ranges.into_iter().map(|r| s.spawn(move || self.apply_t_blocks(g, r))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        } else {
+            ranges.into_iter().map(|r| self.apply_t_blocks(g, r)).collect()
+        };
         let mut x = vec![0f32; self.d];
         for p in partial {
             for (xi, pi) in x.iter_mut().zip(p) {
@@ -287,6 +320,9 @@ impl Fastfood {
     /// its gradient: a random-basis layer's `W0 + R p` in one pass. CPU only, like
     /// [`Fastfood::project`].
     pub fn project_onto(self: &Arc<Self>, base: &Tensor, p: &Tensor) -> candle_core::Result<Tensor> {
+        if base.track_op() {
+            bail!("fastfood: project_onto gives no gradient to its base; pass a base that is not trained");
+        }
         p.apply_op2(base, FastfoodOntoOp { ff: self.clone() })
     }
 }
@@ -467,6 +503,26 @@ mod tests {
         };
         assert_eq!(grad(&fused)?, grad(&plain)?);
         assert!(f.project_onto(&base.narrow(0, 0, 10)?, p.as_tensor()).is_err());
+        // A trained base would silently get no gradient: refused.
+        let trained = Var::from_tensor(&base)?;
+        assert!(f.project_onto(trained.as_tensor(), p.as_tensor()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_transpose_sums_a_fixed_split_in_order() -> candle_core::Result<()> {
+        // Whatever the cores, Mᵀ g is the in-order sum of the fixed ranges' partial sums.
+        let f = ff(9, 5000);
+        let g: Vec<f32> = (0..5000).map(|i| (i as f32 * 0.013).sin()).collect();
+        let mut want = vec![0f32; 9];
+        for r in split(f.blocks, TRANSPOSE_SPLIT) {
+            for (w, p) in want.iter_mut().zip(f.blocks_t(&g, r)) {
+                *w += p;
+            }
+        }
+        assert_eq!(f.apply_t(&g), want);
+        assert_eq!(split(7, 2), [0..4, 4..7]);
+        assert_eq!(split(1, 2).len(), 1);
         Ok(())
     }
 

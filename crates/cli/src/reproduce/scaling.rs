@@ -569,7 +569,7 @@ mod tests {
             assert!(genes.contains(&near) && reference.contains(&near), "{near}");
             assert!(code.iter().chain(&reference).all(|g| genes.contains(g)));
             // Both 0.025% / 4000x sizes also train for the whole budget, and those runs never stop
-            // early, have ids of their own and are recognised as such from their metrics.
+            // early and have ids of their own (common.rs tests that their metrics are told apart).
             let full = fig2d_full(p);
             assert!(full.contains(&largest(0.025)) && full.contains(&near), "{full:?}");
             let arm = Arm::mlp(Encoding::Mlsgem, HIDDEN, ENC_LR).genes(near).full_budget();
