@@ -483,7 +483,8 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Only redraw figures and REPORT.md from the existing results/*.jsonl
+    /// Only redraw figures and REPORT.md from what results/ holds (no training; works on a fresh
+    /// checkout, whose committed results/ is enough)
     #[arg(long)]
     pub report_only: bool,
 
