@@ -207,22 +207,15 @@ impl Fastfood {
                 *uj = v[p as usize] * g;
             }
             fwht(u);
-            // Scale, and add this block's slice of the base (shorter for a last, partial block).
-            match base_blocks.as_mut().and_then(Iterator::next) {
-                Some(base) => {
-                    let (head, tail) = u.split_at_mut(base.len());
-                    for (uj, &bj) in head.iter_mut().zip(base) {
-                        *uj = *uj * self.scale + bj;
-                    }
-                    for uj in tail {
-                        *uj *= self.scale;
-                    }
-                }
-                None => {
-                    for uj in u.iter_mut() {
-                        *uj *= self.scale;
-                    }
-                }
+            // Scale, and add this block's slice of the base (shorter for a last, partial block;
+            // empty without a base).
+            let base: &[f32] = base_blocks.as_mut().and_then(Iterator::next).unwrap_or(&[]);
+            let (head, tail) = u.split_at_mut(base.len());
+            for (uj, &bj) in head.iter_mut().zip(base) {
+                *uj = *uj * self.scale + bj;
+            }
+            for uj in tail {
+                *uj *= self.scale;
             }
         }
     }
@@ -338,14 +331,8 @@ impl CustomOp1 for FastfoodOp {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let x = match (s, l.contiguous_offsets()) {
-            (CpuStorage::F32(v), Some((a, b))) => &v[a..b],
-            _ => bail!("fastfood: expected a contiguous f32 vector"),
-        };
         let n_in = if self.transpose { self.ff.out } else { self.ff.d };
-        if x.len() != n_in {
-            bail!("fastfood: expected {n_in} values, got {}", x.len());
-        }
+        let x = cpu_values(s, l, n_in, "the input")?;
         let y = if self.transpose { self.ff.apply_t(x) } else { self.ff.apply(x) };
         let n = y.len();
         Ok((CpuStorage::F32(y), Shape::from(n)))

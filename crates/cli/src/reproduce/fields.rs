@@ -45,13 +45,12 @@ fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
 /// Centres `(x, y)` and widths of the input layer's gene fields of an S-GEM genome.
 type Fields = Vec<((f32, f32), f32)>;
 
-/// The fields at the start (rebuilt from the seed) and at the end of training (the saved genome).
-fn fields(out: &Path, row: &Row) -> anyhow::Result<(Fields, Fields)> {
-    let path = genome_path(out, row);
-    let file = checkpoint::load(&path, &Device::Cpu)?;
+/// The fields at the start (rebuilt from the seed) and at the end of training (the genome file
+/// `file`, read from `path`).
+fn fields(file: &checkpoint::GenomeFile, path: &Path) -> anyhow::Result<(Fields, Fields)> {
     let start = GemNet::from_config(&file.genome, &Device::Cpu)?;
     let end = GemNet::from_config(&file.genome, &Device::Cpu)?;
-    checkpoint::restore(end.varmap(), &file.tensors, &path)?;
+    checkpoint::restore(end.varmap(), &file.tensors, path)?;
     let read = |g: &GemNet| -> anyhow::Result<Fields> {
         let f = g.fields(0).context("the S-GEM genome has no gene fields on its input layer")?;
         let c = f.centres()?.to_vec2::<f32>()?;
@@ -114,18 +113,25 @@ fn save_weights(out: &Path, weights: &[(String, Tensor)]) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The developed first-layer weights of each run in `rows`: from the runs' genome files when they
-/// are all there (and then saved beside the results), otherwise from the saved copy.
-fn weights(rows: &[Row], out: &Path) -> anyhow::Result<Vec<Tensor>> {
+/// What the figures draw: the S-GEM run's fields at start and end, and each run's developed
+/// first-layer weights. From the runs' genome files (each read once) when they are all there, and
+/// then saved beside the results; otherwise from those saved copies.
+fn figure_data(rows: &[Row], sgem: &Row, out: &Path) -> anyhow::Result<((Fields, Fields), Vec<Tensor>)> {
     if rows.iter().all(|r| genome_path(out, r).exists()) {
-        let mut ws = Vec::with_capacity(rows.len());
+        let (mut sgem_fields, mut ws) = (None, Vec::with_capacity(rows.len()));
         for r in rows {
-            let file = checkpoint::load(&genome_path(out, r), &Device::Cpu)?;
+            let path = genome_path(out, r);
+            let file = checkpoint::load(&path, &Device::Cpu)?;
+            if r.run == sgem.run {
+                sgem_fields = Some(fields(&file, &path)?);
+            }
             let genome = crate::genomes::from_file(&file, &Device::Cpu)?;
             ws.push((r.run.clone(), genome.develop()?.layers[0].weight.to_device(&Device::Cpu)?));
         }
+        let (start, end) = sgem_fields.context("the S-GEM run is not among the rows")?;
+        save_fields(out, &sgem.run, &start, &end)?;
         save_weights(out, &ws)?;
-        return Ok(ws.into_iter().map(|(_, w)| w).collect());
+        return Ok(((start, end), ws.into_iter().map(|(_, w)| w).collect()));
     }
     let path = weights_path(out);
     let missing = rows.iter().map(|r| genome_path(out, r)).find(|p| !p.exists()).unwrap_or_default();
@@ -137,7 +143,8 @@ fn weights(rows: &[Row], out: &Path) -> anyhow::Result<Vec<Tensor>> {
             path.display()
         )
     })?;
-    rows.iter()
+    let weights = rows
+        .iter()
         .map(|r| {
             saved.get(&r.run).cloned().with_context(|| {
                 format!(
@@ -147,7 +154,8 @@ fn weights(rows: &[Row], out: &Path) -> anyhow::Result<Vec<Tensor>> {
                 )
             })
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    Ok((saved_fields(out, sgem)?, weights))
 }
 
 fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
@@ -155,13 +163,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         .iter()
         .find(|r| r.metrics.config.encoding == Encoding::Sgem)
         .context("no S-GEM run among the results")?;
-    let (start, end) = if genome_path(out, sgem).exists() {
-        let (start, end) = fields(out, sgem)?;
-        save_fields(out, &sgem.run, &start, &end)?;
-        (start, end)
-    } else {
-        saved_fields(out, sgem)?
-    };
+    let ((start, end), weights) = figure_data(rows, sgem, out)?;
     FieldMap {
         title: format!(
             "S-GEM SLP, G = {}: gene fields at the start (green) and the best checkpoint (red)",
@@ -178,7 +180,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         title: "Weights of the SLP, one 28x28 image per digit (red +, blue -)".into(),
         rows: vec![],
     };
-    for (r, w) in rows.iter().zip(weights(rows, out)?) {
+    for (r, w) in rows.iter().zip(weights) {
         let w = w.to_vec2::<f32>()?;
         let label = match (r.metrics.genes, r.metrics.basis) {
             (Some(g), _) => format!("{} G={g}", r.metrics.encoding),
@@ -193,9 +195,9 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
             .collect();
         grid.rows.push((label, panels));
     }
-    let mut weights = stem.as_os_str().to_owned();
-    weights.push("-weights");
-    grid.save(Path::new(&weights))
+    let mut weights_stem = stem.as_os_str().to_owned();
+    weights_stem.push("-weights");
+    grid.save(Path::new(&weights_stem))
 }
 
 fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {

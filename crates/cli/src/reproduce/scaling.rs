@@ -529,6 +529,7 @@ pub fn sgem_fig2d() -> Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reproduce::common::seeds;
 
     #[test]
     fn experiments_train_at_the_cli_defaults() {
@@ -579,8 +580,7 @@ mod tests {
             let ids: Vec<String> = (sgem_fig2d().runs)(p).into_iter().map(|(id, _)| id).collect();
             assert!(
                 ids.contains(&arm.id(0))
-                    && ids.iter().filter(|i| i.contains("-full-")).count()
-                        == 2 * super::super::common::seeds(p).count()
+                    && ids.iter().filter(|i| i.contains("-full-")).count() == 2 * seeds(p).count()
             );
         }
     }
