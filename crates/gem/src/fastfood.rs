@@ -93,9 +93,11 @@ pub fn fwht(v: &mut [f32]) {
     }
 }
 
-/// The machine's cores.
+/// The threads Candle's own CPU kernels use: `RAYON_NUM_THREADS` where set (the CLI sets it, and
+/// divides the cores among the runs of `reproduce --jobs`), else the machine's cores. Using
+/// Candle's count keeps a run's Fastfood work to its share of the cores.
 fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    candle_core::utils::get_num_threads().max(1)
 }
 
 /// Splits `0..blocks` into at most `parts` contiguous ranges of (nearly) equal length.
@@ -104,7 +106,7 @@ fn split(blocks: usize, parts: usize) -> Vec<Range<usize>> {
     (0..blocks).step_by(per).map(|s| s..(s + per).min(blocks)).collect()
 }
 
-/// Splits `0..blocks` into one contiguous range per available core.
+/// Splits `0..blocks` into one contiguous range per thread of [`cores`].
 fn block_ranges(blocks: usize) -> Vec<Range<usize>> {
     split(blocks, cores())
 }
