@@ -241,12 +241,33 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
 /// `innate inspect`.
 pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
     let file = innate_encodings::checkpoint::load(&a.genome, &candle_core::Device::Cpu)?;
+    // The counts come from the genome rebuilt from the file (its tensors checked against it), not
+    // from the metadata's record of them, which must agree.
+    let genome = crate::genomes::from_file(&file, &candle_core::Device::Cpu)?;
+    let p = genome.params();
+    if p != file.params {
+        bail!(
+            "{}: its metadata records {} learned, {} fixed and {} phenotype parameters, but the genome it \
+             describes has {}, {} and {}: the metadata was edited or the file is damaged",
+            a.genome.display(),
+            file.params.learned,
+            file.params.fixed,
+            file.params.phenotype,
+            p.learned,
+            p.fixed,
+            p.phenotype
+        );
+    }
+    let weights: usize = genome.develop()?.layers.iter().map(|l| l.weight.elem_count()).sum();
+    let of_weights = weights as f64 / p.learned.max(1) as f64;
     if a.json {
         let v = serde_json::json!({
             "encoding": file.encoding,
             "genome": file.genome,
-            "params": file.params,
-            "compression": file.params.compression(),
+            "params": p,
+            "compression": p.compression(),
+            "phenotype_weights": weights,
+            "compression_of_weights": of_weights,
             "run": file.run,
             "metrics": file.metrics,
             "innate_version": file.version,
@@ -255,7 +276,6 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let p = file.params;
     println!("genome file   {}", a.genome.display());
     println!("encoding      {}", file.encoding);
     println!("configuration {}", file.genome);
@@ -264,11 +284,21 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         group(p.learned as u64),
         group(p.fixed as u64)
     );
-    println!("phenotype     {} parameters", group(p.phenotype as u64));
     println!(
-        "compression   {:.1}x ({:.3}% of the phenotype's parameters)",
+        "phenotype     {} parameters ({} weights and {} biases)",
+        group(p.phenotype as u64),
+        group(weights as u64),
+        group((p.phenotype - weights.min(p.phenotype)) as u64)
+    );
+    println!(
+        "compression   {:.1}x ({:.4}% of the phenotype's parameters)",
         p.compression(),
         p.percent_of_phenotype()
+    );
+    println!(
+        "              {:.1}x ({:.4}% of its weights alone, as the papers' figures count)",
+        of_weights,
+        100.0 / of_weights
     );
     let mut names: Vec<_> = file.tensors.iter().collect();
     names.sort_by(|a, b| a.0.cmp(b.0));

@@ -146,5 +146,6 @@ pub fn from_file(file: &GenomeFile, device: &Device) -> anyhow::Result<MlpGenome
         ),
     };
     innate_encodings::checkpoint::restore(genome.varmap(), &file.tensors, &file.path)?;
+    innate_encodings::checkpoint::verify_fixed(genome.as_ref(), &file.tensors, &file.path)?;
     Ok(genome)
 }

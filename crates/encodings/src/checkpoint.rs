@@ -113,7 +113,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("genome");
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
+    // Flushed to the disk before the rename, so a crash cannot leave an empty file behind the name.
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io(e)
@@ -122,10 +131,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Reads a checkpoint, placing its tensors on `device`.
 pub fn load(path: &Path, device: &Device) -> Result<GenomeFile> {
-    let bytes = std::fs::read(path).map_err(|e| GenomeError::Io { path: path.to_path_buf(), source: e })?;
     let not = |problem: String| GenomeError::NotAGenome { path: path.to_path_buf(), problem };
+    if path.is_dir() {
+        let inside = path.join("genome.safetensors");
+        return Err(not(if inside.is_file() {
+            format!("is a run folder, not a file: give its genome, {}", inside.display())
+        } else {
+            "is a folder, not a file".to_string()
+        }));
+    }
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => not("there is no such file; check the path".into()),
+        _ => GenomeError::Io { path: path.to_path_buf(), source: e },
+    })?;
     let (_, header) = SafeTensors::read_metadata(&bytes)
-        .map_err(|e| not(format!("not a readable safetensors file ({e:?})")))?;
+        .map_err(|e| not(format!("not a readable safetensors file ({e})")))?;
     let meta = header.metadata().clone().ok_or_else(|| not("the safetensors file has no metadata".into()))?;
     let get = |k: &str| meta.get(k).cloned().ok_or_else(|| not(format!("metadata key {k:?} is missing")));
     let format = get("format")?;
@@ -178,6 +198,62 @@ pub fn restore(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Path) 
     Ok(())
 }
 
+/// Checks that a checkpoint's tensors are those of `genome`, the genome rebuilt from the file's
+/// metadata: every tensor in the file is one of the genome's, and every fixed tensor the genome
+/// regenerated from its seed (random bases, fixed expression matrices, fixed biases) is in the file
+/// with the same shape and values. Only learned tensors are read back ([`restore`]); the fixed ones
+/// are drawn again, so a file whose fixed tensors differ (its metadata edited, or written by a
+/// version that draws them differently) would otherwise develop another network without a word.
+/// `path` is for messages.
+pub fn verify_fixed<G: Genome + ?Sized>(
+    genome: &G,
+    tensors: &HashMap<String, Tensor>,
+    path: &Path,
+) -> Result<()> {
+    let not = |problem: String| GenomeError::NotAGenome { path: path.to_path_buf(), problem };
+    let fixed = genome.fixed();
+    let learned: Vec<String> = genome
+        .varmap()
+        .data()
+        .lock()
+        .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?
+        .keys()
+        .cloned()
+        .collect();
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    if let Some(extra) =
+        names.into_iter().find(|n| !learned.contains(n) && !fixed.iter().any(|(f, _)| f == *n))
+    {
+        return Err(not(format!(
+            "tensor {extra:?} is not part of the {} genome its metadata describes",
+            genome.encoding()
+        )));
+    }
+    for (name, want) in &fixed {
+        let got = tensors.get(name).ok_or_else(|| not(format!("fixed tensor {name:?} is missing")))?;
+        if got.dims() != want.dims() {
+            return Err(not(format!(
+                "fixed tensor {name:?} has shape {:?}, the genome described by its metadata has {:?}",
+                got.dims(),
+                want.dims()
+            )));
+        }
+        let values = |t: &Tensor| -> Result<Vec<f32>> {
+            Ok(t.to_device(&Device::Cpu)?.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?)
+        };
+        let (got, want) = (values(got)?, values(want)?);
+        if let Some(i) = got.iter().zip(&want).position(|(a, b)| (a - b).abs() > 1e-6 * b.abs().max(1.0)) {
+            return Err(not(format!(
+                "fixed tensor {name:?} differs (entry {i}: {} in the file, {} drawn again from the \
+                 metadata's seed): the metadata was edited, or another version of innate wrote it",
+                got[i], want[i]
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,15 +264,17 @@ mod tests {
     struct Tiny {
         vm: VarMap,
         w: Var,
+        /// A fixed tensor drawn from the seed, as a random basis is.
+        f: Tensor,
     }
 
     impl Tiny {
         fn new(seed: u64) -> Self {
             let vm = VarMap::new();
-            let w =
-                register(&vm, "w", SeededInit::new(seed, &Device::Cpu).uniform(&[2, 3], -1.0, 1.0).unwrap())
-                    .unwrap();
-            Self { vm, w }
+            let mut init = SeededInit::new(seed, &Device::Cpu);
+            let w = register(&vm, "w", init.uniform(&[2, 3], -1.0, 1.0).unwrap()).unwrap();
+            let f = init.normal(&[4], 0.0, 1.0).unwrap();
+            Self { vm, w, f }
         }
     }
 
@@ -211,8 +289,11 @@ mod tests {
         fn varmap(&self) -> &VarMap {
             &self.vm
         }
+        fn fixed(&self) -> Vec<(String, Tensor)> {
+            vec![("fixed.f".to_string(), self.f.clone())]
+        }
         fn params(&self) -> ParamCount {
-            ParamCount { learned: 6, fixed: 0, phenotype: 6 }
+            ParamCount { learned: 6, fixed: 4, phenotype: 6 }
         }
         fn develop(&self) -> candle_core::Result<Mlp> {
             Ok(Mlp { layers: vec![Dense { weight: self.w.as_tensor().clone(), bias: None }] })
@@ -240,13 +321,45 @@ mod tests {
     }
 
     #[test]
+    fn fixed_tensors_must_be_the_ones_the_metadata_regenerates() -> Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("genome.safetensors");
+        save(&path, &Tiny::new(1), None, &serde_json::json!({}), &serde_json::json!({}))?;
+        let mut f = load(&path, &Device::Cpu)?;
+        assert_eq!(f.tensors["fixed.f"].dims(), [4]);
+        // The same seed regenerates the same fixed tensor.
+        verify_fixed(&Tiny::new(1), &f.tensors, &path)?;
+        // Another seed (say, edited metadata) draws another one: an error naming the tensor.
+        let e = verify_fixed(&Tiny::new(2), &f.tensors, &path).unwrap_err().to_string();
+        assert!(e.contains("\"fixed.f\" differs") && e.contains("genome.safetensors"), "{e}");
+        // A tensor the genome does not have.
+        let mut extra = f.tensors.clone();
+        extra.insert("fixed.g".into(), Tensor::zeros(1, candle_core::DType::F32, &Device::Cpu)?);
+        let e = verify_fixed(&Tiny::new(1), &extra, &path).unwrap_err().to_string();
+        assert!(e.contains("\"fixed.g\" is not part of the tiny genome"), "{e}");
+        // Another shape, and a missing fixed tensor.
+        f.tensors.insert("fixed.f".into(), Tensor::zeros(5, candle_core::DType::F32, &Device::Cpu)?);
+        let e = verify_fixed(&Tiny::new(1), &f.tensors, &path).unwrap_err().to_string();
+        assert!(e.contains("shape [5]"), "{e}");
+        f.tensors.remove("fixed.f");
+        let e = verify_fixed(&Tiny::new(1), &f.tensors, &path).unwrap_err().to_string();
+        assert!(e.contains("\"fixed.f\" is missing"), "{e}");
+        Ok(())
+    }
+
+    #[test]
     fn wrong_files_are_named_errors() -> Result<()> {
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.safetensors");
         std::fs::write(&junk, b"hello").unwrap();
         let e = load(&junk, &Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("junk.safetensors") && e.contains("safetensors"), "{e}");
-        assert!(matches!(load(&dir.path().join("none"), &Device::Cpu), Err(GenomeError::Io { .. })));
+        let e = load(&dir.path().join("none"), &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("none: there is no such file") && e.contains("innate train"), "{e}");
+        // A run folder instead of its genome file: the message names the file to give.
+        std::fs::write(dir.path().join("genome.safetensors"), b"x").unwrap();
+        let e = load(dir.path(), &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("is a run folder") && e.contains("genome.safetensors"), "{e}");
 
         // Plain safetensors without our metadata.
         let plain = dir.path().join("plain.safetensors");
