@@ -28,7 +28,7 @@ pub struct Args {
     /// [default: mnist fashion-mnist cifar-10 omniglot]
     pub datasets: Vec<String>,
     /// Take the files from this folder or URL instead of the official addresses; it must be laid
-    /// out like the data root (<mirror>/<dataset>/<file>), as ../shared/data is
+    /// out like the data root (MIRROR/DATASET/FILE), as ../shared/data is
     #[arg(long, value_name = "DIR_OR_URL")]
     pub mirror: Option<String>,
     /// Data root to fill [default: $INNATE_DATA, else ./data]

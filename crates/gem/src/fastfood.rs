@@ -223,7 +223,7 @@ impl Fastfood {
     }
 
     /// `Mᵀ g` for `g` of length `D`; returns `d` values. The blocks' contributions are summed over
-    /// [`TRANSPOSE_SPLIT`] fixed ranges (on their own threads where there are cores to spare), so
+    /// a fixed number of ranges (two; on their own threads where there are cores to spare), so
     /// the result does not depend on the machine.
     pub fn apply_t(&self, g: &[f32]) -> Vec<f32> {
         let ranges = split(self.blocks, TRANSPOSE_SPLIT);

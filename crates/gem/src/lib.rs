@@ -21,7 +21,7 @@
 //!
 //! Every encoding is also a Candle [`Module`](candle_core::Module): put a genome in your own
 //! model and train its variables with any optimizer. One training step of an ML-S-GEM-encoded
-//! 784-784-10 MLP (170 learned parameters for 623,290 developed ones):
+//! 784-784-10 MLP (160 learned parameters for 623,290 developed ones):
 //!
 //! ```
 //! use candle_core::{DType, Device, Module, Tensor};
