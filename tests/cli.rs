@@ -162,6 +162,11 @@ fn bad_input_gets_clear_errors() {
     assert!(e.contains("--genes applies only to --encoding gem, sgem or mlsgem"), "{e}");
     let e = fails(&format!("train --batch-size 0 --data-dir {fx} --out {r}"));
     assert!(e.contains("--batch-size 0"), "{e}");
+    let e = fails(&format!("train --stop-sample 0 --data-dir {fx} --out {r}"));
+    assert!(e.contains("--stop-sample 0"), "{e}");
+    // More genes than neurons: refused before anything of size G² is allocated.
+    let e = fails(&format!("train --encoding sgem --model slp --genes 100000 --data-dir {fx} --out {r}"));
+    assert!(e.contains("100000 genes") && e.contains("at most 784 genes"), "{e}");
     // Gene fields sit on the pixel grid, which a 3-channel image does not have.
     let e = fails(&format!(
         "train --dataset cifar-10 --encoding sgem --genes 2 --model slp --data-dir {fx} --out {r}"

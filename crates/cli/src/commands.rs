@@ -56,6 +56,11 @@ fn check_train_flags(a: &TrainArgs) -> anyhow::Result<()> {
     if !(a.min_delta >= 0.0 && a.min_delta.is_finite()) {
         bail!("--min-delta {}: must be a fraction of 0 or more, e.g. 0.005", a.min_delta);
     }
+    if a.stop_sample == Some(0) {
+        bail!(
+            "--stop-sample 0: must be at least 1 test image (leave it out to decide on the whole test set)"
+        );
+    }
     if a.train_limit == Some(0) {
         bail!(
             "--train-limit 0: must be at least 1 training image (leave it out to use the whole training set)"

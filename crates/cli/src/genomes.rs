@@ -98,6 +98,14 @@ pub fn build(
                 .basis
                 .filter(|&b| b > 0)
                 .context("--encoding rb needs --basis B (number of basis vectors, at least 1)")?;
+            if basis >= spec.params() {
+                tracing::warn!(
+                    "--basis {basis} is not fewer than the {} parameters of the {} network: the random basis \
+                     then compresses nothing",
+                    spec.params(),
+                    spec.name()
+                );
+            }
             let mut c = RandomBasisConfig::new(spec, basis, seed);
             if let Some(b) = run.bias {
                 c.bias = b;

@@ -214,6 +214,16 @@ impl GemNet {
         if config.genes == 0 {
             return Err(GenomeError::Config("the number of genes must be at least 1".into()));
         }
+        // W = X O Xᵀ has rank at most the number of neurons, so genes beyond the widest layer add
+        // parameters (and G² memory for O) without adding anything the network can express.
+        let widest = spec.sizes.iter().copied().max().unwrap_or(0);
+        if config.genes > widest {
+            return Err(GenomeError::Config(format!(
+                "{} genes for layers of at most {widest} neurons: use at most {widest} genes (more cannot \
+                 encode anything new, they only add parameters)",
+                config.genes
+            )));
+        }
         let g = config.genes;
         let varmap = VarMap::new();
         let mut init = SeededInit::new(config.seed, device);
@@ -535,6 +545,14 @@ mod tests {
         let gem = GemConfig::gem(MlpSpec::slp(12, 3), 2, false, 0);
         assert!(gem.with_input_grid(NeuronGrid::new(3, 4)?).is_err(), "GEM has no gene fields");
         Ok(())
+    }
+
+    #[test]
+    fn more_genes_than_neurons_is_an_error() {
+        let slp = MlpSpec::slp(16, 4);
+        assert!(GemNet::new(GemConfig::gem(slp.clone(), 16, false, 0), &Device::Cpu).is_ok());
+        let e = GemNet::new(GemConfig::gem(slp, 17, false, 0), &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("17 genes") && e.contains("at most 16 genes"), "{e}");
     }
 
     #[test]
