@@ -46,6 +46,9 @@ pub struct Series {
     pub errors: Vec<(f64, f64, f64, f64)>,
     /// Index into [`PALETTE`].
     pub color: usize,
+    /// Draw the points as separate markers without a line (values quoted from a paper's text,
+    /// which a line would wrongly present as a measured curve).
+    pub markers_only: bool,
 }
 
 /// A horizontal reference line (for example a value the paper reports).
@@ -76,6 +79,18 @@ pub struct LineChart {
     pub y_range: Option<(f64, f64)>,
     /// Logarithmic x axis (all x must be positive).
     pub log_x: bool,
+    /// Where the legend goes.
+    pub legend: Legend,
+}
+
+/// A corner of the plot for the legend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Legend {
+    /// Lower right (the default: accuracy curves rise to the right).
+    #[default]
+    LowerRight,
+    /// Upper left.
+    UpperLeft,
 }
 
 /// Size of the figures in pixels.
@@ -185,6 +200,15 @@ impl LineChart {
                     }),
                 )
                 .map_err(err)?;
+            if s.markers_only {
+                let inside = s.points.iter().filter(|p| (y0..=y1).contains(&p.1));
+                chart
+                    .draw_series(inside.map(|&p| TriangleMarker::new(p, 7, color.filled())))
+                    .map_err(err)?
+                    .label(&s.name)
+                    .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, color.filled()));
+                continue;
+            }
             // Lines are cut at the y range rather than flattened onto its edge.
             let pieces = clip_y(&s.points, y0, y1);
             chart
@@ -224,7 +248,10 @@ impl LineChart {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(match self.legend {
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .label_font(("sans-serif", 14))
@@ -366,21 +393,38 @@ mod tests {
             title: "test".into(),
             x_label: "x".into(),
             y_label: "y".into(),
-            series: vec![Series {
-                name: "line".into(),
-                points: vec![(0.0, 1.0), (1.0, 2.0)],
-                band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
-                errors: vec![(1.0, 2.0, 1.8, 2.2)],
-                color: 0,
-            }],
+            series: vec![
+                Series {
+                    name: "line".into(),
+                    points: vec![(0.0, 1.0), (1.0, 2.0)],
+                    band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
+                    errors: vec![(1.0, 2.0, 1.8, 2.2)],
+                    color: 0,
+                    markers_only: false,
+                },
+                Series {
+                    name: "quoted".into(),
+                    points: vec![(0.5, 1.2), (0.8, 2.4)],
+                    color: 5,
+                    markers_only: true,
+                    ..Series::default()
+                },
+            ],
             hlines: vec![HLine { name: "ref".into(), y: 1.5, color: 1 }],
+            legend: Legend::UpperLeft,
             ..LineChart::default()
         };
         chart.save(&dir.path().join("fig")).unwrap();
         let png = image::open(dir.path().join("fig.png")).unwrap();
         assert_eq!((png.width(), png.height()), SIZE);
         let svg = std::fs::read_to_string(dir.path().join("fig.svg")).unwrap();
-        assert!(svg.contains("<svg") && svg.contains("line") && svg.contains("ref"));
+        assert!(
+            svg.contains("<svg") && svg.contains("line") && svg.contains("ref") && svg.contains("quoted")
+        );
+        // The quoted values are two triangles (three-point polygons), with no line joining them.
+        let brown = "#8C564B";
+        assert_eq!(svg.lines().filter(|l| l.contains("<polygon") && l.contains(brown)).count(), 3, "{svg}");
+        assert!(!svg.lines().any(|l| l.contains("<polyline") && l.contains(brown)), "{svg}");
         // Text was rendered into the bitmap: the title region is not blank.
         let rgb = png.to_rgb8();
         let dark = (0..SIZE.0)

@@ -166,7 +166,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
     let ((start, end), weights) = figure_data(rows, sgem, out)?;
     FieldMap {
         title: format!(
-            "S-GEM SLP, G = {}: gene fields at the start (green) and the best checkpoint (red)",
+            "S-GEM SLP, G = {}: gene fields at the start (green) and the end (red)",
             sgem.metrics.genes.unwrap_or(0)
         ),
         grid: (28, 28),

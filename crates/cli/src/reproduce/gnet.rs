@@ -436,6 +436,7 @@ fn fig2d_figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
                 name: "paper: GN30, GN20, GN5 (text)".into(),
                 points: vec![(322.0, 94.0), (470.0, 91.0), (1038.0, 79.0)],
                 color: 3,
+                markers_only: true,
                 ..Series::default()
             },
         ],

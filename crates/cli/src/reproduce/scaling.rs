@@ -19,7 +19,7 @@ use super::common::{
 };
 use super::{Claim, Experiment, Row, mean_sd, percent};
 use crate::cli::{Encoding, Model, Profile};
-use crate::plot::{HLine, LineChart, Series};
+use crate::plot::{HLine, Legend, LineChart, Series};
 use crate::runs::RunConfig;
 
 /// Learning rate of every encoding (the reference code's scaling runs; the CLI's default).
@@ -175,6 +175,7 @@ pub fn gem_fig1c() -> Experiment {
                     (100.0 * 7227.0 / 7840.0, 93.0),
                 ],
                 color: 5,
+                markers_only: true,
                 ..Series::default()
             });
             chart.hlines.extend(direct_line(rows, Model::Slp, "learned SLP", 1));
@@ -215,7 +216,7 @@ pub fn gem_fig1c() -> Experiment {
         caption: "Best test accuracy (mean ± sd over seeds) of the GEM-encoded SLP for G genes per neuron, \
                   against the directly learned SLP (dashed). Input and output expression and O are learned, as the \
                   paper's count for Fig. 1 implies; x: learned parameters G(784 + 10 + G) as a % of the 7,840 \
-                  weights. Grey points: the values the paper's text quotes, at its own parameter counts. Purple: the same \
+                  weights. Brown triangles: the values the paper's text quotes, at its own parameter counts. Purple: the same \
                   encoding stopped by the reference code's rule (two evaluations without any new best) instead \
                   of the paper's (two without a gain above 0.005).",
         derived: None,
@@ -288,6 +289,8 @@ pub fn sgem_fig2c() -> Experiment {
                 y_label: "best test accuracy (%)".into(),
                 log_x: true,
                 series,
+                // The lower right holds GEM's points near 10-30% of the weights.
+                legend: Legend::UpperLeft,
                 ..LineChart::default()
             };
             chart.hlines.extend(direct_line(rows, Model::Slp, "learned SLP", 1));
@@ -340,8 +343,10 @@ pub fn sgem_fig2c() -> Experiment {
         caption: "Best test accuracy (mean ± sd over seeds) against learned parameters as a % of the SLP's weights, \
                   log scale. S-GEM: G(G + 3) learned parameters (fields 3G, interactions G²; the fixed random output \
                   expression is not counted; the paper's P = G(G + 6) also counts 3G for the output layer). Random \
-                  basis: B coordinates in a fixed Fastfood basis. Dashed: the directly learned SLP. Purple: S-GEM \
-                  stopped by the reference code's rule (any gain) instead of the paper's (a gain above 0.005).",
+                  basis: B coordinates in a fixed Fastfood basis. GEM: learned input expression and O, G(784 + G) \
+                  parameters; its output expression is fixed random here, as in the paper's Fig. 2 runs (gem-fig1c \
+                  learns it). Dashed: the directly learned SLP. Purple: S-GEM stopped by the reference code's rule \
+                  (any gain) instead of the paper's (a gain above 0.005).",
         derived: None,
     }
 }
