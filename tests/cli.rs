@@ -162,6 +162,11 @@ fn bad_input_gets_clear_errors() {
     assert!(e.contains("--genes applies only to --encoding gem, sgem or mlsgem"), "{e}");
     let e = fails(&format!("train --batch-size 0 --data-dir {fx} --out {r}"));
     assert!(e.contains("--batch-size 0"), "{e}");
+    let o = innate("train --encoding gem --genes -1");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("invalid value '-1' for '--genes <G>'"), "{}", text(&o));
+    let e = fails(&format!("train --model slp --hidden 50 --data-dir {fx} --out {r}"));
+    assert!(e.contains("--hidden applies only to --model mlp"), "{e}");
     let e = fails(&format!("train --stop-sample 0 --data-dir {fx} --out {r}"));
     assert!(e.contains("--stop-sample 0"), "{e}");
     // More genes than neurons: refused before anything of size G² is allocated.

@@ -217,20 +217,20 @@ pub struct TrainArgs {
     pub model: Model,
 
     /// Hidden-layer size of --model mlp (the genomic-bottleneck paper uses 800, the
-    /// developmental-priors paper 784)
-    #[arg(long, default_value_t = 800)]
-    pub hidden: usize,
+    /// developmental-priors paper 784) [default: 800]
+    #[arg(long, allow_negative_numbers = true)]
+    pub hidden: Option<usize>,
 
     /// Weight encoding
     #[arg(long, value_enum, default_value_t = Encoding::Direct)]
     pub encoding: Encoding,
 
     /// Genes per neuron (G) for gem, sgem and mlsgem
-    #[arg(long, value_name = "G")]
+    #[arg(long, value_name = "G", allow_negative_numbers = true)]
     pub genes: Option<usize>,
 
     /// Number of basis vectors (B) for rb
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
     pub basis: Option<usize>,
 
     /// gem, sgem, mlsgem: learn the output neurons' expression matrix (the paper keeps it fixed random)

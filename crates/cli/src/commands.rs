@@ -43,8 +43,11 @@ fn check_train_flags(a: &TrainArgs) -> anyhow::Result<()> {
     only("--centre-init", a.centre_init.is_some(), e.is_spatial(), "sgem or mlsgem")?;
     only("--preset", a.preset.is_some(), e == Gnet, "gnet")?;
     only("--gnet-hidden", a.gnet_hidden.is_some(), e == Gnet, "gnet")?;
-    if a.hidden == 0 {
+    if a.hidden == Some(0) {
         bail!("--hidden 0: an MLP needs at least one hidden unit");
+    }
+    if a.hidden.is_some() && a.model == Model::Slp {
+        bail!("--hidden applies only to --model mlp: a single-layer perceptron has no hidden layer; drop it");
     }
     for (flag, value) in
         [("--batches", Some(a.batches)), ("--batch-size", a.batch_size), ("--eval-every", Some(a.eval_every))]
@@ -118,7 +121,8 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(c) = &intermittent {
         c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
     }
-    let base = RunConfig::new(&dataset.to_string(), a.model, a.hidden, a.encoding, a.seed, lifetime);
+    let base =
+        RunConfig::new(&dataset.to_string(), a.model, a.hidden.unwrap_or(800), a.encoding, a.seed, lifetime);
     let config = RunConfig {
         centres: a.centre_init.map(Into::into).or(base.centres),
         genes: a.genes,
