@@ -355,7 +355,8 @@ pub fn sgem_fig2c() -> Experiment {
         },
         caption: "Best test accuracy (mean ± sd over seeds) against learned parameters as a % of the SLP's weights, \
                   log scale. S-GEM: G(G + 3) learned parameters (fields 3G, interactions G²; the fixed random output \
-                  expression is not counted; the paper's P = G(G + 6) also counts 3G for the output layer). Random \
+                  expression is not counted, as the reference code's scaling scripts count only trainable tensors; the \
+                  paper's text, P = G(G + 6), also counts 3G for the output layer). Random \
                   basis: B coordinates in a fixed Fastfood basis. GEM: learned input expression and O, G(784 + G) \
                   parameters; its output expression is fixed random here, as in the paper's Fig. 2 runs (gem-fig1c \
                   learns it). Dashed: the directly learned SLP. Purple: S-GEM stopped by the reference code's rule \
