@@ -26,7 +26,13 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
              on a machine with the CUDA toolkit, or use --device cpu"
         );
     }
-    Device::new_cuda(ordinal).with_context(|| format!("--device {name}: cannot open CUDA device {ordinal}"))
+    Device::new_cuda(ordinal).with_context(|| {
+        format!(
+            "--device {name}: cannot open CUDA device {ordinal}: check that `nvidia-smi` lists a GPU {ordinal} and \
+             that its driver supports the CUDA version this binary was built with (13.0 by \
+             ../shared/tools/cuda-build.sh), or use --device cpu"
+        )
+    })
 }
 
 /// A short name of a device for results files (`cpu`, `cuda:0`).
