@@ -357,6 +357,19 @@ fn every_encoding_trains_evaluates_and_counts_exactly() {
         let out = ok(&format!("inspect {run}/genome.safetensors"));
         assert!(out.contains(&format!("encoding      {name}")) && out.contains("compression"), "{out}");
     }
+    // Drawing a genome: the S-GEM SLP's weight images and its input layer's gene fields; the
+    // random basis has weights and no fields.
+    let stem = dir(&tmp, "drawn.v1");
+    let out = ok(&format!("inspect {}/genome.safetensors --draw {stem}", dir(&tmp, "run2")));
+    for suffix in ["-weights.png", "-fields-layer0.png", "-fields-layer0.svg"] {
+        let path = format!("{stem}{suffix}");
+        assert!(out.contains(&path) && std::fs::metadata(&path).unwrap().len() > 1000, "{suffix}: {out}");
+    }
+    assert!(!Path::new(&format!("{stem}-fields-layer1.png")).exists());
+    let stem = dir(&tmp, "drawn-rb");
+    let out = ok(&format!("inspect {}/genome.safetensors --draw {stem}", dir(&tmp, "run4")));
+    assert!(out.contains("-weights.png") && !out.contains("fields"), "{out}");
+
     // A genome file whose metadata was edited: its fixed tensors (the random basis, fixed biases)
     // are no longer the ones the metadata's seed draws, and its recorded counts no longer match.
     let rb = format!("{}/genome.safetensors", dir(&tmp, "run4"));

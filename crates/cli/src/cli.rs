@@ -424,6 +424,12 @@ pub struct InspectArgs {
     /// Print the metadata as JSON instead of a summary
     #[arg(long)]
     pub json: bool,
+
+    /// Also draw the genome: STEM-weights.png (the first layer's developed weights as images, one
+    /// per neuron, for up to 20 neurons of a square single-channel input) and, for spatial genomes,
+    /// STEM-fields-layerL.png/.svg (each layer's gene fields at the start of training and now)
+    #[arg(long, value_name = "STEM")]
+    pub draw: Option<PathBuf>,
 }
 
 /// `innate data ...`.

@@ -321,7 +321,73 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         println!("best test acc {:.2}%", 100.0 * acc);
     }
     println!("written by    innate {}", file.version);
+    if let Some(stem) = &a.draw {
+        for path in draw(&file, genome.as_ref(), stem)? {
+            println!("drew          {}", path.display());
+        }
+    }
     Ok(())
+}
+
+/// Neurons of the first layer that `inspect --draw` shows.
+const DRAWN_NEURONS: usize = 20;
+
+/// `inspect --draw STEM`: the first layer's developed weights as images and each layer's gene
+/// fields; returns the files written.
+fn draw(
+    file: &innate_encodings::GenomeFile,
+    genome: &dyn innate_encodings::Genome<Phenotype = innate_encodings::Mlp>,
+    stem: &Path,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    use crate::panels::{FieldMap, Panel, PanelGrid};
+    let with = |suffix: &str| crate::plot::with_suffix(stem, suffix);
+    let mut written = vec![];
+    let net = genome.develop()?;
+    let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;
+    let inputs = w.first().map_or(0, Vec::len);
+    let side = (inputs as f64).sqrt().round() as usize;
+    if side * side == inputs && inputs > 0 {
+        let panels: Vec<Panel> = w
+            .into_iter()
+            .take(DRAWN_NEURONS)
+            .enumerate()
+            .map(|(i, values)| Panel { title: i.to_string(), rows: side, cols: side, values })
+            .collect();
+        let mut grid = PanelGrid {
+            title: format!("{}: first-layer weights per neuron (red +, blue -)", file.encoding),
+            rows: vec![],
+        };
+        let mut rest = panels.into_iter().peekable();
+        while rest.peek().is_some() {
+            let row: Vec<Panel> = rest.by_ref().take(10).collect();
+            let label = format!("neurons {}-{}", row[0].title, row[row.len() - 1].title);
+            grid.rows.push((label, row));
+        }
+        grid.save(&with("-weights"))?;
+        written.push(with("-weights.png"));
+    } else {
+        tracing::warn!("weights not drawn: {inputs} inputs are not a square single-channel image");
+    }
+    for layer in 0..net.layers.len() + 1 {
+        if let Some((start, end, grid)) = crate::genomes::gene_fields(file, layer)? {
+            let stem = with(&format!("-fields-layer{layer}"));
+            FieldMap {
+                title: format!(
+                    "{}, layer {layer}: {} gene fields at the start (green) and now (red)",
+                    file.encoding,
+                    start.len()
+                ),
+                grid: (grid.rows, grid.cols),
+                start,
+                end,
+                backdrop: None,
+            }
+            .save(&stem)?;
+            written.push(with(&format!("-fields-layer{layer}.png")));
+            written.push(with(&format!("-fields-layer{layer}.svg")));
+        }
+    }
+    Ok(written)
 }
 
 /// `innate data info`.

@@ -93,6 +93,14 @@ pub enum Legend {
     UpperLeft,
 }
 
+/// `stem` with `suffix` appended to its file name (`fig.v1` + `.png` = `fig.v1.png`, where
+/// `with_extension` would give `fig.png`).
+pub fn with_suffix(stem: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = stem.as_os_str().to_owned();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
 /// Size of the figures in pixels.
 pub const SIZE: (u32, u32) = (900, 560);
 
@@ -295,7 +303,7 @@ pub fn save_figure(
     let mut text = String::new();
     svg(SVGBackend::with_string(&mut text, size).into_drawing_area())?;
     save_png(stem, size, bitmap)?;
-    let path = stem.with_extension("svg");
+    let path = with_suffix(stem, ".svg");
     innate_encodings::checkpoint::write_atomic(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
@@ -315,7 +323,7 @@ pub fn save_png(
     let img = image::RgbImage::from_raw(w, h, rgb).ok_or_else(|| anyhow!("bitmap size mismatch"))?;
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png)?;
-    let path = stem.with_extension("png");
+    let path = with_suffix(stem, ".png");
     innate_encodings::checkpoint::write_atomic(&path, png.get_ref())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -12,8 +12,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use candle_core::{Device, Tensor};
-use innate_encodings::{Genome, checkpoint};
-use innate_gem::GemNet;
+use innate_encodings::checkpoint;
 
 use super::common::Arm;
 use super::{Claim, Experiment, Row, mean_sd};
@@ -42,22 +41,14 @@ fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
     out.join(&row.dir).join("genome.safetensors")
 }
 
-/// Centres `(x, y)` and widths of the input layer's gene fields of an S-GEM genome.
-type Fields = Vec<((f32, f32), f32)>;
+use crate::genomes::Fields;
 
-/// The fields at the start (rebuilt from the seed) and at the end of training (the genome file
-/// `file`, read from `path`).
-fn fields(file: &checkpoint::GenomeFile, path: &Path) -> anyhow::Result<(Fields, Fields)> {
-    let start = GemNet::from_config(&file.genome, &Device::Cpu)?;
-    let end = GemNet::from_config(&file.genome, &Device::Cpu)?;
-    checkpoint::restore(end.varmap(), &file.tensors, path)?;
-    let read = |g: &GemNet| -> anyhow::Result<Fields> {
-        let f = g.fields(0).context("the S-GEM genome has no gene fields on its input layer")?;
-        let c = f.centres()?.to_vec2::<f32>()?;
-        let w = f.widths()?.to_vec1::<f32>()?;
-        Ok(c.into_iter().zip(w).map(|(c, w)| ((c[0], c[1]), w)).collect())
-    };
-    Ok((read(&start)?, read(&end)?))
+/// The input layer's fields at the start (rebuilt from the seed) and at the end of training (the
+/// genome file `file`).
+fn fields(file: &checkpoint::GenomeFile) -> anyhow::Result<(Fields, Fields)> {
+    let (start, end, _) = crate::genomes::gene_fields(file, 0)?
+        .context("the S-GEM genome has no gene fields on its input layer")?;
+    Ok((start, end))
 }
 
 /// `OUT/results/sgem-fig2b-fields.json`: the S-GEM run's fields at start and end, kept beside the
@@ -123,7 +114,7 @@ fn figure_data(rows: &[Row], sgem: &Row, out: &Path) -> anyhow::Result<((Fields,
             let path = genome_path(out, r);
             let file = checkpoint::load(&path, &Device::Cpu)?;
             if r.run == sgem.run {
-                sgem_fields = Some(fields(&file, &path)?);
+                sgem_fields = Some(fields(&file)?);
             }
             let genome = crate::genomes::from_file(&file, &Device::Cpu)?;
             ws.push((r.run.clone(), genome.develop()?.layers[0].weight.to_device(&Device::Cpu)?));
@@ -195,9 +186,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
             .collect();
         grid.rows.push((label, panels));
     }
-    let mut weights_stem = stem.as_os_str().to_owned();
-    weights_stem.push("-weights");
-    grid.save(Path::new(&weights_stem))
+    grid.save(&crate::plot::with_suffix(stem, "-weights"))
 }
 
 fn claims(rows: &[Row], out: &Path) -> Vec<Claim> {

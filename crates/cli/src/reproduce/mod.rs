@@ -206,7 +206,7 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
             if let (Some(draw), false) = (d.figure, values.is_empty()) {
                 let stem = out.join("figures").join(e.name);
                 draw(&values, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
-                println!("drew {}", stem.with_extension("png").display());
+                println!("drew {}", crate::plot::with_suffix(&stem, ".png").display());
             }
             report::write(&all, out)?;
             continue;
@@ -233,7 +233,7 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
         }
         let stem = out.join("figures").join(e.name);
         (e.figure)(&rows, out, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
-        println!("drew {}", stem.with_extension("png").display());
+        println!("drew {}", crate::plot::with_suffix(&stem, ".png").display());
         report::write(&all, out)?;
     }
     // Derived experiments follow the results they are computed from, so that the report never
