@@ -167,6 +167,9 @@ fn bad_input_gets_clear_errors() {
     assert!(text(&o).contains("invalid value '-1' for '--genes <G>'"), "{}", text(&o));
     let e = fails(&format!("train --model slp --hidden 50 --data-dir {fx} --out {r}"));
     assert!(e.contains("--hidden applies only to --model mlp"), "{e}");
+    let o = innate("inspect genome.safetensors --json --draw fig");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
     let e = fails(&format!("train --stop-sample 0 --data-dir {fx} --out {r}"));
     assert!(e.contains("--stop-sample 0"), "{e}");
     // More genes than neurons: refused before anything of size G² is allocated.
@@ -370,7 +373,7 @@ fn every_encoding_trains_evaluates_and_counts_exactly() {
     let out = ok(&format!("inspect {}/genome.safetensors --draw {stem}", dir(&tmp, "run4")));
     assert!(out.contains("-weights.png") && !out.contains("fields"), "{out}");
 
-    // A genome file whose metadata was edited: its fixed tensors (the random basis, fixed biases)
+    // A genome file whose metadata was edited: its fixed tensors (the random basis's W0, fixed biases)
     // are no longer the ones the metadata's seed draws, and its recorded counts no longer match.
     let rb = format!("{}/genome.safetensors", dir(&tmp, "run4"));
     let edited = dir(&tmp, "edited.safetensors");

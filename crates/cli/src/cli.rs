@@ -67,6 +67,10 @@ pub enum Command {
     Reproduce(ReproduceArgs),
 }
 
+/// Hidden-layer size of `--model mlp` when `--hidden` is not given (the genomic-bottleneck
+/// paper's 784-800-10 MLP).
+pub const DEFAULT_HIDDEN: usize = 800;
+
 /// The network a genome develops into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -426,9 +430,10 @@ pub struct InspectArgs {
     pub json: bool,
 
     /// Also draw the genome: STEM-weights.png (the first layer's developed weights as images, one
-    /// per neuron, for up to 20 neurons of a square single-channel input) and, for spatial genomes,
-    /// STEM-fields-layerL.png/.svg (each layer's gene fields at the start of training and now)
-    #[arg(long, value_name = "STEM")]
+    /// per neuron, for up to 20 neurons, when the input is a known single-channel image) and, for
+    /// spatial genomes, STEM-fields-layerL.png/.svg (each layer's gene fields at the start of
+    /// training and in the file, which holds the run's best checkpoint)
+    #[arg(long, value_name = "STEM", conflicts_with = "json")]
     pub draw: Option<PathBuf>,
 }
 

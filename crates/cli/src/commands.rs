@@ -121,8 +121,14 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(c) = &intermittent {
         c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
     }
-    let base =
-        RunConfig::new(&dataset.to_string(), a.model, a.hidden.unwrap_or(800), a.encoding, a.seed, lifetime);
+    let base = RunConfig::new(
+        &dataset.to_string(),
+        a.model,
+        a.hidden.unwrap_or(crate::cli::DEFAULT_HIDDEN),
+        a.encoding,
+        a.seed,
+        lifetime,
+    );
     let config = RunConfig {
         centres: a.centre_init.map(Into::into).or(base.centres),
         genes: a.genes,
@@ -250,24 +256,44 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
 /// `innate inspect`.
 pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
     let file = innate_encodings::checkpoint::load(&a.genome, &candle_core::Device::Cpu)?;
+    if !a.json {
+        // What the metadata says comes first, so that a file this version cannot rebuild (another
+        // version wrote it, or it was edited) can still be read before the error.
+        println!("genome file   {}", a.genome.display());
+        println!("encoding      {}", file.encoding);
+        println!("configuration {}", file.genome);
+        let mut names: Vec<_> = file.tensors.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
+        for (name, t) in names {
+            println!("  tensor {name:<20} {:?}", t.dims());
+        }
+        if let Some(d) = file.run.get("dataset") {
+            println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
+        }
+        if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
+            println!("best test acc {:.2}%", 100.0 * acc);
+        }
+        println!("written by    innate {}", file.version);
+    }
     // The counts come from the genome rebuilt from the file (its tensors checked against it), not
-    // from the metadata's record of them, which must agree.
+    // from the metadata's record of them, which must agree. The fixed count is left out: for the
+    // random basis it includes how the basis is stored, which may change between versions.
     let genome = crate::genomes::from_file(&file, &candle_core::Device::Cpu)?;
     let p = genome.params();
-    if p != file.params {
+    if (p.learned, p.phenotype) != (file.params.learned, file.params.phenotype) {
         bail!(
-            "{}: its metadata records {} learned, {} fixed and {} phenotype parameters, but the genome it \
-             describes has {}, {} and {}: the metadata was edited or the file is damaged",
+            "{}: its metadata records {} learned and {} phenotype parameters, but the genome it describes has \
+             {} and {}: the metadata was edited or the file is damaged (written by innate {})",
             a.genome.display(),
             file.params.learned,
-            file.params.fixed,
             file.params.phenotype,
             p.learned,
-            p.fixed,
-            p.phenotype
+            p.phenotype,
+            file.version
         );
     }
-    let weights: usize = genome.develop()?.layers.iter().map(|l| l.weight.elem_count()).sum();
+    let net = genome.develop()?;
+    let weights: usize = net.layers.iter().map(|l| l.weight.elem_count()).sum();
     let of_weights = weights as f64 / p.learned.max(1) as f64;
     if a.json {
         let v = serde_json::json!({
@@ -285,9 +311,6 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("genome file   {}", a.genome.display());
-    println!("encoding      {}", file.encoding);
-    println!("configuration {}", file.genome);
     println!(
         "genome params {} learned, {} fixed (not counted)",
         group(p.learned as u64),
@@ -309,20 +332,8 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         of_weights,
         100.0 / of_weights
     );
-    let mut names: Vec<_> = file.tensors.iter().collect();
-    names.sort_by(|a, b| a.0.cmp(b.0));
-    for (name, t) in names {
-        println!("  tensor {name:<20} {:?}", t.dims());
-    }
-    if let Some(d) = file.run.get("dataset") {
-        println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
-    }
-    if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
-        println!("best test acc {:.2}%", 100.0 * acc);
-    }
-    println!("written by    innate {}", file.version);
     if let Some(stem) = &a.draw {
-        for path in draw(&file, genome.as_ref(), stem)? {
+        for path in draw(&file, &net, stem)? {
             println!("drew          {}", path.display());
         }
     }
@@ -336,22 +347,30 @@ const DRAWN_NEURONS: usize = 20;
 /// fields; returns the files written.
 fn draw(
     file: &innate_encodings::GenomeFile,
-    genome: &dyn innate_encodings::Genome<Phenotype = innate_encodings::Mlp>,
+    net: &innate_encodings::Mlp,
     stem: &Path,
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
     use crate::panels::{FieldMap, Panel, PanelGrid};
     let with = |suffix: &str| crate::plot::with_suffix(stem, suffix);
     let mut written = vec![];
-    let net = genome.develop()?;
     let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;
     let inputs = w.first().map_or(0, Vec::len);
-    let side = (inputs as f64).sqrt().round() as usize;
-    if side * side == inputs && inputs > 0 {
+    // The input image's shape: the grid the input gene fields lie on, else the MNIST-like image
+    // the run was trained on.
+    let image = match crate::genomes::gene_fields(file, 0)? {
+        Some((_, _, grid)) => Some((grid.rows, grid.cols)),
+        None => match file.run.get("dataset").and_then(|d| d.as_str()) {
+            Some("mnist" | "fashion-mnist") => Some((28, 28)),
+            _ => None,
+        },
+    }
+    .filter(|(r, c)| r * c == inputs);
+    if let Some((rows, cols)) = image {
         let panels: Vec<Panel> = w
             .into_iter()
             .take(DRAWN_NEURONS)
             .enumerate()
-            .map(|(i, values)| Panel { title: i.to_string(), rows: side, cols: side, values })
+            .map(|(i, values)| Panel { title: i.to_string(), rows, cols, values })
             .collect();
         let mut grid = PanelGrid {
             title: format!("{}: first-layer weights per neuron (red +, blue -)", file.encoding),
@@ -366,14 +385,17 @@ fn draw(
         grid.save(&with("-weights"))?;
         written.push(with("-weights.png"));
     } else {
-        tracing::warn!("weights not drawn: {inputs} inputs are not a square single-channel image");
+        tracing::warn!(
+            "weights not drawn: the {inputs} inputs are not a known image grid (the genome has no input gene \
+             fields, and they are not the 28x28 pixels of mnist or fashion-mnist)"
+        );
     }
     for layer in 0..net.layers.len() + 1 {
         if let Some((start, end, grid)) = crate::genomes::gene_fields(file, layer)? {
             let stem = with(&format!("-fields-layer{layer}"));
             FieldMap {
                 title: format!(
-                    "{}, layer {layer}: {} gene fields at the start (green) and now (red)",
+                    "{}, layer {layer}: {} gene fields at the start (green) and in the file (red)",
                     file.encoding,
                     start.len()
                 ),
@@ -529,7 +551,7 @@ pub fn transfer_runs(
     seed: u64,
 ) -> anyhow::Result<[(String, RunConfig); 2]> {
     let (model, hidden) = match sizes {
-        [_, _] => (Model::Slp, 800),
+        [_, _] => (Model::Slp, crate::cli::DEFAULT_HIDDEN),
         [_, h, _] => (Model::Mlp, *h),
         _ => bail!(
             "{}: its network has {} layers; transfer handles single-layer perceptrons and MLPs with one \

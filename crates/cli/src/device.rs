@@ -29,8 +29,7 @@ pub fn parse(name: &str) -> anyhow::Result<Device> {
     Device::new_cuda(ordinal).with_context(|| {
         format!(
             "--device {name}: cannot open CUDA device {ordinal}: check that `nvidia-smi` lists a GPU {ordinal} and \
-             that its driver supports the CUDA version this binary was built with (13.0 by \
-             ../shared/tools/cuda-build.sh), or use --device cpu"
+             that its driver supports the CUDA version this binary was built with, or use --device cpu"
         )
     })
 }

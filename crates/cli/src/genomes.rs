@@ -98,11 +98,12 @@ pub fn build(
                 .basis
                 .filter(|&b| b > 0)
                 .context("--encoding rb needs --basis B (number of basis vectors, at least 1)")?;
-            if basis >= spec.params() {
+            // The basis encodes the weights; biases are fixed, learned directly, or absent.
+            if basis >= spec.weights() {
                 tracing::warn!(
-                    "--basis {basis} is not fewer than the {} parameters of the {} network: the random basis \
+                    "--basis {basis} is not fewer than the {} weights of the {} network: the random basis \
                      then compresses nothing",
-                    spec.params(),
+                    spec.weights(),
                     spec.name()
                 );
             }

@@ -18,10 +18,10 @@
 //! ```
 
 #![warn(missing_docs)]
+
 // The argument structs' doc comments are also their `--help` texts, written for a terminal:
 // `<dataset>` and `[-<size>]` there are placeholders, not HTML or links.
-#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
-
+#[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 pub mod cli;
 pub mod commands;
 pub mod device;

@@ -109,7 +109,7 @@ pub struct FieldMap {
     pub grid: (usize, usize),
     /// Per gene: start centre `(x, y)` and width.
     pub start: Vec<((f32, f32), f32)>,
-    /// Per gene: end centre and width.
+    /// Per gene: trained centre and width (the genome file: the best checkpoint).
     pub end: Vec<((f32, f32), f32)>,
     /// An image drawn faintly underneath (row-major, `grid` sized), such as the mean digit.
     pub backdrop: Option<Vec<f32>>,
@@ -156,7 +156,7 @@ impl FieldMap {
             )
             .map_err(err)?;
         let (start, end) = (PALETTE[2], PALETTE[3]);
-        for (set, color, name) in [(&self.start, start, "start"), (&self.end, end, "end")] {
+        for (set, color, name) in [(&self.start, start, "start"), (&self.end, end, "trained")] {
             chart
                 .draw_series(set.iter().map(|&((x, y), w)| {
                     let pts: Vec<(f64, f64)> = (0..=48)

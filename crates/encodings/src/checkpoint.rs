@@ -200,11 +200,13 @@ pub fn restore(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Path) 
 
 /// Checks that a checkpoint's tensors are those of `genome`, the genome rebuilt from the file's
 /// metadata: every tensor in the file is one of the genome's, and every fixed tensor the genome
-/// regenerated from its seed (random bases, fixed expression matrices, fixed biases) is in the file
-/// with the same shape and values. Only learned tensors are read back ([`restore`]); the fixed ones
-/// are drawn again, so a file whose fixed tensors differ (its metadata edited, or written by a
-/// version that draws them differently) would otherwise develop another network without a word.
-/// `path` is for messages.
+/// regenerated from its seed and stores ([`Genome::fixed`]: a random basis's starting weights
+/// `W0`, fixed expression matrices, fixed biases) is in the file with the same shape and values.
+/// Only learned tensors are read back ([`restore`]); the fixed ones are drawn again, so a file whose
+/// fixed tensors differ (its metadata edited, or written by a version that draws them differently)
+/// would otherwise develop another network without a word. What is drawn again but not stored,
+/// such as the Fastfood basis `R` of the random basis, cannot be checked this way. `path` is for
+/// messages.
 pub fn verify_fixed<G: Genome + ?Sized>(
     genome: &G,
     tensors: &HashMap<String, Tensor>,
@@ -243,7 +245,9 @@ pub fn verify_fixed<G: Genome + ?Sized>(
             Ok(t.to_device(&Device::Cpu)?.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1()?)
         };
         let (got, want) = (values(got)?, values(want)?);
-        if let Some(i) = got.iter().zip(&want).position(|(a, b)| (a - b).abs() > 1e-6 * b.abs().max(1.0)) {
+        // A NaN in the file counts as a difference.
+        let differs = |a: f32, b: f32| a.is_nan() != b.is_nan() || (a - b).abs() > 1e-6 * b.abs().max(1.0);
+        if let Some(i) = got.iter().zip(&want).position(|(&a, &b)| differs(a, b)) {
             return Err(not(format!(
                 "fixed tensor {name:?} differs (entry {i}: {} in the file, {} drawn again from the \
                  metadata's seed): the metadata was edited, or another version of innate wrote it",
@@ -337,6 +341,13 @@ mod tests {
         extra.insert("fixed.g".into(), Tensor::zeros(1, candle_core::DType::F32, &Device::Cpu)?);
         let e = verify_fixed(&Tiny::new(1), &extra, &path).unwrap_err().to_string();
         assert!(e.contains("\"fixed.g\" is not part of the tiny genome"), "{e}");
+        // A NaN where the seed draws a number.
+        let mut nan = f.tensors["fixed.f"].to_vec1::<f32>()?;
+        nan[2] = f32::NAN;
+        let mut with_nan = f.tensors.clone();
+        with_nan.insert("fixed.f".into(), Tensor::new(nan.as_slice(), &Device::Cpu)?);
+        let e = verify_fixed(&Tiny::new(1), &with_nan, &path).unwrap_err().to_string();
+        assert!(e.contains("entry 2: NaN"), "{e}");
         // Another shape, and a missing fixed tensor.
         f.tensors.insert("fixed.f".into(), Tensor::zeros(5, candle_core::DType::F32, &Device::Cpu)?);
         let e = verify_fixed(&Tiny::new(1), &f.tensors, &path).unwrap_err().to_string();

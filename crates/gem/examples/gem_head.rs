@@ -1,6 +1,6 @@
 //! A genome inside your own Candle model: a directly learned convolution feeding a GEM-encoded
 //! 576-128-10 classifier head, trained together on MNIST with one optimiser, then the head's
-//! genome saved as a safetensors file that `innate inspect` and `innate eval`-style tools read.
+//! genome saved as a safetensors file (`innate inspect` reads it).
 //!
 //! ```text
 //! cargo run --release -p innate-gem --example gem_head -- ../shared/data 2000
@@ -12,7 +12,8 @@
 use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{AdamW, Conv2dConfig, Optimizer, ParamsAdamW, VarBuilder, VarMap};
 use innate_datasets::{Dataset, Split, data_root};
-use innate_encodings::{Genome, MlpSpec, checkpoint};
+use innate_encodings::init::register;
+use innate_encodings::{Genome, MlpSpec, SeededInit, checkpoint};
 use innate_gem::{GemConfig, GemNet};
 
 /// Genes per neuron of the head. It learns the expression of its 576 input and 128 hidden neurons
@@ -46,11 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test = Dataset::Mnist.load(&root, Split::Test)?.to_device(&dev)?;
 
     // The convolution's parameters live in their own VarMap, created through a VarBuilder as any
-    // Candle layer's; the genome keeps its variables in `head.varmap()`.
+    // Candle layer's; the genome keeps its variables in `head.varmap()`. Candle's CPU device
+    // cannot be seeded, so the convolution's initial weights (PyTorch's default, uniform in
+    // ±1/sqrt(fan_in), fan_in = 1 x 5 x 5) are drawn from a seeded stream and registered first:
+    // the VarBuilder then finds them there, and every run of the example is the same.
+    let seed = 0;
     let conv_vars = VarMap::new();
+    let mut init = SeededInit::new(seed, &dev);
+    register(&conv_vars, "weight", init.linear_default(&[4, 1, 5, 5], 25)?)?;
+    register(&conv_vars, "bias", init.linear_default(&[4], 25)?)?;
     let conv_cfg = Conv2dConfig { stride: 2, ..Default::default() };
     let conv = candle_nn::conv2d(1, 4, 5, conv_cfg, VarBuilder::from_varmap(&conv_vars, DType::F32, &dev))?;
-    let head = GemNet::new(GemConfig::gem(MlpSpec::mlp(576, 128, 10), GENES, false, 0), &dev)?;
+    let head = GemNet::new(GemConfig::gem(MlpSpec::mlp(576, 128, 10), GENES, false, seed), &dev)?;
     let p = head.params();
     println!(
         "head: {} learned genome parameters develop {} weights and biases ({:.1}x)",
@@ -64,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut vars = conv_vars.all_vars();
     vars.extend(model.head.varmap().all_vars());
     let mut opt = AdamW::new(vars, ParamsAdamW { lr: 0.003, weight_decay: 0.0, ..Default::default() })?;
-    for (step, batch) in train.shuffled(64, 0).take(batches).enumerate() {
+    for (step, batch) in train.shuffled(64, seed).take(batches).enumerate() {
         let batch = batch?;
         let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
         opt.backward_step(&loss)?;
@@ -85,8 +93,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The head's genome alone, with its configuration, in one file (the convolution is not part
     // of it: save `conv_vars` with `VarMap::save` if you need it too).
     let path = std::env::temp_dir().join("innate-gem-head.safetensors");
-    let run = serde_json::json!({"dataset": "mnist", "example": "gem_head", "batches": batches});
-    checkpoint::save(&path, &model.head, None, &run, &serde_json::json!({"test_accuracy": accuracy}))?;
+    let run =
+        serde_json::json!({"dataset": "mnist", "seed": seed, "example": "gem_head", "batches": batches});
+    let metrics = serde_json::json!({"best_test_accuracy": accuracy});
+    checkpoint::save(&path, &model.head, None, &run, &metrics)?;
     let again = checkpoint::load(&path, &dev)?;
     println!("saved the head's genome to {} ({} tensors)", path.display(), again.tensors.len());
     Ok(())

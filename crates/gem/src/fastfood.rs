@@ -94,8 +94,8 @@ pub fn fwht(v: &mut [f32]) {
 }
 
 /// The threads Candle's own CPU kernels use: `RAYON_NUM_THREADS` where set (the CLI sets it, and
-/// divides the cores among the runs of `reproduce --jobs`), else the machine's cores. Using
-/// Candle's count keeps a run's Fastfood work to its share of the cores.
+/// divides the cores among the runs of `reproduce --jobs`), else Candle's default (the physical
+/// cores). Using Candle's count keeps a run's Fastfood work to its share of the cores.
 fn cores() -> usize {
     candle_core::utils::get_num_threads().max(1)
 }

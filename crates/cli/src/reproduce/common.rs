@@ -215,7 +215,7 @@ impl Arm {
             ..RunConfig::new(
                 "mnist",
                 self.model,
-                if self.model == Model::Mlp { self.hidden } else { 800 },
+                if self.model == Model::Mlp { self.hidden } else { crate::cli::DEFAULT_HIDDEN },
                 self.encoding,
                 seed,
                 lifetime(profile, seed, self.lr, self.stopping),

@@ -43,7 +43,7 @@ fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
 
 use crate::genomes::Fields;
 
-/// The input layer's fields at the start (rebuilt from the seed) and at the end of training (the
+/// The input layer's fields at the start (rebuilt from the seed) and at the best checkpoint (the
 /// genome file `file`).
 fn fields(file: &checkpoint::GenomeFile) -> anyhow::Result<(Fields, Fields)> {
     let (start, end, _) = crate::genomes::gene_fields(file, 0)?
@@ -157,7 +157,7 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
     let ((start, end), weights) = figure_data(rows, sgem, out)?;
     FieldMap {
         title: format!(
-            "S-GEM SLP, G = {}: gene fields at the start (green) and the end (red)",
+            "S-GEM SLP, G = {}: gene fields at the start (green) and at best (red)",
             sgem.metrics.genes.unwrap_or(0)
         ),
         grid: (28, 28),
