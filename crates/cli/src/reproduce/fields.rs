@@ -17,6 +17,7 @@ use innate_encodings::checkpoint;
 use super::common::Arm;
 use super::{Claim, Experiment, Row, mean_sd};
 use crate::cli::{Encoding, Profile};
+use crate::genomes::Fields;
 use crate::panels::{FieldMap, Panel, PanelGrid};
 use crate::runs::RunConfig;
 
@@ -40,8 +41,6 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
 fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
     out.join(&row.dir).join("genome.safetensors")
 }
-
-use crate::genomes::Fields;
 
 /// The input layer's fields at the start (rebuilt from the seed) and at the best checkpoint (the
 /// genome file `file`).
