@@ -373,11 +373,21 @@ fn every_encoding_trains_evaluates_and_counts_exactly() {
     let out = ok(&format!("inspect {}/genome.safetensors --draw {stem}", dir(&tmp, "run4")));
     assert!(out.contains("-weights.png") && !out.contains("fields"), "{out}");
 
-    // A genome file whose metadata was edited: its fixed tensors (the random basis's W0, fixed biases)
-    // are no longer the ones the metadata's seed draws, and its recorded counts no longer match.
+    // A genome file whose metadata was edited: the bases the metadata's seed draws no longer have
+    // the recorded fingerprint; without a fingerprint (files from before it was recorded), its
+    // fixed tensors (W0, fixed biases) are no longer the ones that seed draws; and its recorded
+    // counts no longer match.
     let rb = format!("{}/genome.safetensors", dir(&tmp, "run4"));
     let edited = dir(&tmp, "edited.safetensors");
     edit_metadata(&rb, &edited, "genome", |g| g["seed"] = serde_json::json!(99));
+    for line in [format!("eval {edited} --data-dir {fx}"), format!("inspect {edited}")] {
+        let e = fails(&line);
+        assert!(e.contains("edited.safetensors") && e.contains("fingerprint"), "{line}: {e}");
+    }
+    edit_metadata(&rb, &edited, "genome", |g| {
+        g["seed"] = serde_json::json!(99);
+        g.as_object_mut().unwrap().remove("basis_fingerprint");
+    });
     for line in [format!("eval {edited} --data-dir {fx}"), format!("inspect {edited}")] {
         let e = fails(&line);
         assert!(e.contains("edited.safetensors") && e.contains("\"fixed.layer0.w0\" differs"), "{line}: {e}");

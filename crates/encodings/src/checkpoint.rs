@@ -205,8 +205,8 @@ pub fn restore(varmap: &VarMap, tensors: &HashMap<String, Tensor>, path: &Path) 
 /// Only learned tensors are read back ([`restore`]); the fixed ones are drawn again, so a file whose
 /// fixed tensors differ (its metadata edited, or written by a version that draws them differently)
 /// would otherwise develop another network without a word. What is drawn again but not stored,
-/// such as the Fastfood basis `R` of the random basis, cannot be checked this way. `path` is for
-/// messages.
+/// such as the Fastfood basis `R` of the random basis, cannot be checked this way (the random
+/// basis records a fingerprint of `R` in its configuration instead). `path` is for messages.
 pub fn verify_fixed<G: Genome + ?Sized>(
     genome: &G,
     tensors: &HashMap<String, Tensor>,

@@ -143,6 +143,28 @@ impl Fastfood {
         self.out
     }
 
+    /// A 64-bit FNV-1a hash of everything that defines the transform (sizes, signs, permutations,
+    /// Gaussian scales and the overall scale, bit for bit): equal fingerprints mean the same `M`.
+    /// A genome file records it, so a version that draws the basis differently is caught on load.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for n in [self.d, self.out, self.l, self.blocks] {
+            eat(&(n as u64).to_le_bytes());
+        }
+        self.signs
+            .iter()
+            .chain(&self.gauss)
+            .chain([&self.scale])
+            .for_each(|v| eat(&v.to_bits().to_le_bytes()));
+        self.perm.iter().for_each(|p| eat(&p.to_le_bytes()));
+        h
+    }
+
     /// Numbers stored to define the transform.
     pub fn stored(&self) -> usize {
         self.signs.len() + self.perm.len() + self.gauss.len()

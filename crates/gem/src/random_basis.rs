@@ -46,13 +46,18 @@ pub struct RandomBasisConfig {
     pub bias: BiasMode,
     /// Seed of `W0`, the bases and the biases.
     pub seed: u64,
+    /// Hex fingerprint of the bases drawn from `seed` ([`Fastfood::fingerprint`], combined over
+    /// the layers), set when the genome is built. A genome rebuilt from a file that records one
+    /// must draw the same bases, or building it is an error: the bases are not stored in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis_fingerprint: Option<String>,
 }
 
 impl RandomBasisConfig {
     /// `basis` coordinates for `spec`, with fixed random biases if the spec has biases.
     pub fn new(spec: MlpSpec, basis: usize, seed: u64) -> Self {
         let bias = if spec.bias { BiasMode::FixedRandom } else { BiasMode::None };
-        Self { spec, basis, bias, seed }
+        Self { spec, basis, bias, seed, basis_fingerprint: None }
     }
 }
 
@@ -82,7 +87,7 @@ impl std::fmt::Debug for RandomBasis {
 
 impl RandomBasis {
     /// Builds the genome from `config.seed`.
-    pub fn new(config: RandomBasisConfig, device: &Device) -> Result<Self> {
+    pub fn new(mut config: RandomBasisConfig, device: &Device) -> Result<Self> {
         let spec = MlpSpec::new(config.spec.sizes.clone(), config.spec.bias)?;
         if config.basis == 0 {
             return Err(GenomeError::Config("the random basis needs at least 1 basis vector".into()));
@@ -95,18 +100,32 @@ impl RandomBasis {
         let mut w0 = Vec::new();
         let mut bases = Vec::new();
         let mut stored = 0;
+        let mut fingerprint: u64 = 0;
         for i in 0..spec.layers() {
             let (n_in, n_out) = spec.layer(i);
             w0.push(init.linear_default(&[n_out, n_in], n_in)?);
             // The spread of U(-b, b) with b = 1/sqrt(fan_in).
             let sigma = 1.0 / (3.0 * n_in as f64).sqrt();
             let ff = Fastfood::new(config.basis, n_in * n_out, sigma, &mut rng);
+            fingerprint = fingerprint.rotate_left(17) ^ ff.fingerprint();
             stored += ff.stored();
             bases.push(if device.is_cpu() {
                 Basis::Fast(Arc::new(ff))
             } else {
                 Basis::Dense(Tensor::from_vec(ff.dense(), (n_in * n_out, config.basis), device)?)
             });
+        }
+        let fingerprint = format!("{fingerprint:016x}");
+        match &config.basis_fingerprint {
+            Some(recorded) if *recorded != fingerprint => {
+                return Err(GenomeError::Config(format!(
+                    "the random bases drawn from seed {} have fingerprint {fingerprint}, but the genome was \
+                     trained with bases of fingerprint {recorded}: another version of innate, which draws \
+                     them differently, wrote it (or its metadata was edited)",
+                    config.seed
+                )));
+            }
+            _ => config.basis_fingerprint = Some(fingerprint),
         }
         let shapes: Vec<(usize, usize)> = (0..spec.layers()).map(|i| spec.layer(i)).collect();
         let biases = Biases::new(config.bias, &shapes, &varmap, &mut init)?;
@@ -212,6 +231,24 @@ mod tests {
         again.coords.set(rb.coords.as_tensor())?;
         let (a, b) = (rb.develop()?.forward(&x)?, again.develop()?.forward(&x)?);
         assert_eq!(a.to_vec2::<f32>()?, b.to_vec2::<f32>()?);
+        Ok(())
+    }
+
+    #[test]
+    fn a_recorded_basis_fingerprint_must_match() -> Result<()> {
+        let rb = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 1), &Device::Cpu)?;
+        let mut config = Genome::config(&rb);
+        let recorded = config["basis_fingerprint"].as_str().expect("recorded").to_string();
+        assert_eq!(recorded.len(), 16);
+        // Another seed draws other bases.
+        let other = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 2), &Device::Cpu)?;
+        assert_ne!(Genome::config(&other)["basis_fingerprint"], config["basis_fingerprint"]);
+        // A file from before fingerprints were recorded still loads; a wrong one is refused.
+        config.as_object_mut().unwrap().remove("basis_fingerprint");
+        RandomBasis::from_config(&config, &Device::Cpu)?;
+        config["basis_fingerprint"] = serde_json::json!("0123456789abcdef");
+        let e = RandomBasis::from_config(&config, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains(&recorded) && e.contains("0123456789abcdef"), "{e}");
         Ok(())
     }
 }
