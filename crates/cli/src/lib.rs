@@ -36,6 +36,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
+use cli::Encoding;
 pub use cli::{Cli, Command};
 
 /// Parses `args` (program name first) and runs the command. `--help` and `--version` print
@@ -75,13 +76,17 @@ pub fn error_text(e: &anyhow::Error) -> String {
 }
 
 /// How many threads each run's CPU kernels should use: `cores` (Candle's default is the physical
-/// cores) shared out among the runs that `reproduce --jobs` trains at once.
+/// cores) shared out among the runs that `reproduce --jobs` trains at once; one for `innate train`
+/// with a GEM-family encoding. Its per-batch products go through the genes (64 x 784 by 784 x G and
+/// the like), too small for threads to pay: on 2 cores an ML-S-GEM G = 22 run took 1.8-2.9 s per
+/// 1,000 batches on one thread and 2.6-3.7 s on two (three interleaved pairs), while the direct
+/// 784-784-10 MLP is faster on two (4.9 against 5.8 s).
 pub fn cpu_threads(cli: &Cli, cores: usize) -> usize {
-    let jobs = match &cli.command {
-        Command::Reproduce(a) => usize::from(a.jobs),
-        _ => 1,
-    };
-    (cores / jobs).max(1)
+    match &cli.command {
+        Command::Reproduce(a) => (cores / usize::from(a.jobs)).max(1),
+        Command::Train(a) if matches!(a.encoding, Encoding::Gem | Encoding::Sgem | Encoding::Mlsgem) => 1,
+        _ => cores.max(1),
+    }
 }
 
 /// Runs an already parsed command line.
@@ -122,5 +127,18 @@ mod tests {
         assert_eq!(error_text(&quoted), "g.safetensors: No such file or directory");
         let plain = anyhow::anyhow!("inner").context("outer");
         assert_eq!(error_text(&plain), "outer: inner");
+    }
+
+    #[test]
+    fn threads_per_run() {
+        let threads = |line: &str| cpu_threads(&Cli::parse_from(line.split_whitespace()), 8);
+        assert_eq!(threads("innate reproduce --jobs 2"), 4);
+        assert_eq!(threads("innate reproduce --jobs 16"), 1);
+        assert_eq!(threads("innate train --encoding direct"), 8);
+        assert_eq!(threads("innate train --encoding rb --basis 10"), 8);
+        for enc in ["gem", "sgem", "mlsgem"] {
+            assert_eq!(threads(&format!("innate train --encoding {enc} --genes 4")), 1, "{enc}");
+        }
+        assert_eq!(threads("innate eval genome.safetensors"), 8);
     }
 }
