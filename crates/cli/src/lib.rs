@@ -77,10 +77,10 @@ pub fn error_text(e: &anyhow::Error) -> String {
 
 /// How many threads each run's CPU kernels should use: `cores` (Candle's default is the physical
 /// cores) shared out among the runs that `reproduce --jobs` trains at once; one for `innate train`
-/// with a GEM-family encoding. Its per-batch products go through the genes (64 x 784 by 784 x G and
-/// the like), too small for threads to pay: on 2 cores an ML-S-GEM G = 22 run took 1.8-2.9 s per
-/// 1,000 batches on one thread and 2.6-3.7 s on two (three interleaved pairs), while the direct
-/// 784-784-10 MLP is faster on two (4.9 against 5.8 s).
+/// with a GEM-family encoding, whose per-batch products go through the genes (64 x 784 by 784 x G
+/// and the like) and are too small for threads to pay. On 2 cores an ML-S-GEM G = 22 run took
+/// 1.8-2.9 s per 1,000 batches on one thread and 2.6-3.7 s on two (three interleaved pairs), while
+/// the direct 784-784-10 MLP is faster on two (4.9 against 5.8 s).
 pub fn cpu_threads(cli: &Cli, cores: usize) -> usize {
     match &cli.command {
         Command::Reproduce(a) => (cores / usize::from(a.jobs)).max(1),
