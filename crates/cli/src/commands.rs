@@ -355,9 +355,10 @@ fn draw(
     let mut written = vec![];
     let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;
     let inputs = w.first().map_or(0, Vec::len);
+    let fields = crate::genomes::gene_fields(file)?;
     // The input image's shape: the grid the input gene fields lie on, else the MNIST-like image
     // the run was trained on.
-    let image = match crate::genomes::gene_fields(file, 0)? {
+    let image = match fields.first().and_then(Option::as_ref) {
         Some((_, _, grid)) => Some((grid.rows, grid.cols)),
         None => match file.run.get("dataset").and_then(|d| d.as_str()) {
             Some("mnist" | "fashion-mnist") => Some((28, 28)),
@@ -366,21 +367,24 @@ fn draw(
     }
     .filter(|(r, c)| r * c == inputs);
     if let Some((rows, cols)) = image {
-        let panels: Vec<Panel> = w
-            .into_iter()
-            .take(DRAWN_NEURONS)
-            .enumerate()
-            .map(|(i, values)| Panel { title: i.to_string(), rows, cols, values })
-            .collect();
         let mut grid = PanelGrid {
             title: format!("{}: first-layer weights per neuron (red +, blue -)", file.encoding),
             rows: vec![],
         };
-        let mut rest = panels.into_iter().peekable();
-        while rest.peek().is_some() {
-            let row: Vec<Panel> = rest.by_ref().take(10).collect();
-            let label = format!("neurons {}-{}", row[0].title, row[row.len() - 1].title);
-            grid.rows.push((label, row));
+        // Ten neurons a row.
+        for (r, chunk) in w[..w.len().min(DRAWN_NEURONS)].chunks(10).enumerate() {
+            let first = 10 * r;
+            let panels = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, values)| Panel {
+                    title: (first + i).to_string(),
+                    rows,
+                    cols,
+                    values: values.clone(),
+                })
+                .collect();
+            grid.rows.push((format!("neurons {first}-{}", first + chunk.len() - 1), panels));
         }
         grid.save(&with("-weights"))?;
         written.push(with("-weights.png"));
@@ -390,8 +394,8 @@ fn draw(
              fields, and they are not the 28x28 pixels of mnist or fashion-mnist)"
         );
     }
-    for layer in 0..net.layers.len() + 1 {
-        if let Some((start, end, grid)) = crate::genomes::gene_fields(file, layer)? {
+    for (layer, f) in fields.into_iter().enumerate() {
+        if let Some((start, end, grid)) = f {
             let stem = with(&format!("-fields-layer{layer}"));
             FieldMap {
                 title: format!(

@@ -162,28 +162,28 @@ pub fn from_file(file: &GenomeFile, device: &Device) -> anyhow::Result<MlpGenome
 /// Centres `(x, y)` and widths of one layer's Gaussian gene fields.
 pub type Fields = Vec<((f32, f32), f32)>;
 
-/// The gene fields of layer of neurons `layer` (0: the input) of the spatial genome in `file`: as
-/// they started (the genome rebuilt from the seed in its metadata) and as the file holds them, with
-/// the grid they lie on. `None` for a genome or layer without gene fields.
-pub fn gene_fields(
-    file: &GenomeFile,
-    layer: usize,
-) -> anyhow::Result<Option<(Fields, Fields, innate_encodings::NeuronGrid)>> {
+/// One layer's gene fields as they started, as the genome file holds them, and the grid they lie on.
+pub type LayerFields = (Fields, Fields, innate_encodings::NeuronGrid);
+
+/// The gene fields of every layer of neurons (input first) of the spatial genome in `file`: as
+/// they started (the genome rebuilt from the seed in its metadata) and as the file holds them.
+/// `None` for a layer without gene fields; empty for an encoding without any.
+pub fn gene_fields(file: &GenomeFile) -> anyhow::Result<Vec<Option<LayerFields>>> {
     if !matches!(file.encoding.as_str(), "gem" | "sgem" | "mlsgem") {
-        return Ok(None);
+        return Ok(vec![]);
     }
     let start = GemNet::from_config(&file.genome, &Device::Cpu)?;
-    if start.fields(layer).is_none() {
-        return Ok(None);
-    }
     let end = GemNet::from_config(&file.genome, &Device::Cpu)?;
     innate_encodings::checkpoint::restore(end.varmap(), &file.tensors, &file.path)?;
-    let read = |g: &GemNet| -> anyhow::Result<(Fields, innate_encodings::NeuronGrid)> {
-        let f = g.fields(layer).context("a rebuilt genome lost its gene fields")?;
+    let read = |f: &innate_encodings::GeneFields| -> anyhow::Result<Fields> {
         let c = f.centres()?.to_vec2::<f32>()?;
         let w = f.widths()?.to_vec1::<f32>()?;
-        Ok((c.into_iter().zip(w).map(|(c, w)| ((c[0], c[1]), w)).collect(), f.grid()))
+        Ok(c.into_iter().zip(w).map(|(c, w)| ((c[0], c[1]), w)).collect())
     };
-    let ((start, grid), (end, _)) = (read(&start)?, read(&end)?);
-    Ok(Some((start, end, grid)))
+    (0..start.config().spec.sizes.len())
+        .map(|l| match (start.fields(l), end.fields(l)) {
+            (Some(s), Some(e)) => Ok(Some((read(s)?, read(e)?, s.grid()))),
+            _ => Ok(None),
+        })
+        .collect()
 }

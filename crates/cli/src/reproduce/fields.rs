@@ -45,7 +45,10 @@ fn genome_path(out: &Path, row: &Row) -> std::path::PathBuf {
 /// The input layer's fields at the start (rebuilt from the seed) and at the best checkpoint (the
 /// genome file `file`).
 fn fields(file: &checkpoint::GenomeFile) -> anyhow::Result<(Fields, Fields)> {
-    let (start, end, _) = crate::genomes::gene_fields(file, 0)?
+    let (start, end, _) = crate::genomes::gene_fields(file)?
+        .into_iter()
+        .next()
+        .flatten()
         .context("the S-GEM genome has no gene fields on its input layer")?;
     Ok((start, end))
 }
