@@ -6,7 +6,7 @@
 //! name are also run with the reference code's rule (stop after two evaluations without any new
 //! best), and with the code's whole protocol (that rule decided on 512 random test images per
 //! evaluation, reporting the best of those 512-image estimates, as the paper's figures were made),
-//! and all are reported, labelled. The x axis is the genome's *learned* parameters as a
+//! and for the whole 30,000-batch budget without early stopping; all are reported, labelled. The x axis is the genome's *learned* parameters as a
 //! percentage of the network's weights (7,840 for the SLP, 622,496 for the 784-784-10 MLP). Fig. 1c
 //! learns the output neurons' expression too (the paper's `G(Ni + No + G)`); Figs. 2c and 2d keep
 //! it fixed random, as the paper's Fig. 2 runs do, and do not count it (nor the fixed biases).
@@ -132,13 +132,28 @@ fn closest<'a>(groups: &'a [Vec<&'a Row>], params: usize) -> Option<&'a Vec<&'a 
 // ---------------------------------------------------------------------------------------------
 // gem-fig1c
 
-/// GEM sizes of Fig. 1c: all, those also run with the code's stopping rule, and those also run
-/// with the code's whole protocol.
-fn fig1c_genes(profile: Profile) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+/// GEM sizes of Fig. 1c: all, those also run with the code's stopping rule, those also run with
+/// the code's whole protocol, and those also trained for the whole budget (G = 9, the issue's
+/// target, still improves by less than 0.005 per evaluation when the paper's rule ends it).
+struct Fig1cGenes {
+    all: Vec<usize>,
+    code: Vec<usize>,
+    reference: Vec<usize>,
+    full: Vec<usize>,
+}
+
+fn fig1c_genes(profile: Profile) -> Fig1cGenes {
     match profile {
-        Profile::Quick => (vec![1, 2, 3, 5, 7, 9], vec![9], vec![9]),
-        Profile::Paper => ((1..=10).collect(), (1..=10).collect(), vec![9]),
-        Profile::Smoke => (vec![2], vec![2], vec![2]),
+        Profile::Quick => {
+            Fig1cGenes { all: vec![1, 2, 3, 5, 7, 9], code: vec![9], reference: vec![9], full: vec![9] }
+        }
+        Profile::Paper => Fig1cGenes {
+            all: (1..=10).collect(),
+            code: (1..=10).collect(),
+            reference: vec![9],
+            full: vec![9],
+        },
+        Profile::Smoke => Fig1cGenes { all: vec![2], code: vec![2], reference: vec![2], full: vec![] },
     }
 }
 
@@ -149,13 +164,14 @@ pub fn gem_fig1c() -> Experiment {
         title: "GEM-encoded single-layer perceptron: accuracy vs % of the SLP's parameters",
         source: "developmental priors Fig. 1c and Results \"Genetic neuroevolution formalism\"",
         runs: |p| {
-            let (genes, code, reference) = fig1c_genes(p);
+            let z = fig1c_genes(p);
             let mut arms = vec![Arm::slp(Encoding::Direct, DIRECT_LR)];
             // Fig. 1 learns the output expression too: the paper's P = G(Ni + No + G).
             let gem = Arm::slp(Encoding::Gem, ENC_LR).learned_output();
-            arms.extend(genes.into_iter().map(|g| gem.genes(g)));
-            arms.extend(code.into_iter().map(|g| gem.genes(g).code_stopping()));
-            arms.extend(reference.into_iter().map(|g| gem.genes(g).reference_protocol()));
+            arms.extend(z.all.into_iter().map(|g| gem.genes(g)));
+            arms.extend(z.code.into_iter().map(|g| gem.genes(g).code_stopping()));
+            arms.extend(z.reference.into_iter().map(|g| gem.genes(g).reference_protocol()));
+            arms.extend(z.full.into_iter().map(|g| gem.genes(g).full_budget()));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
@@ -197,6 +213,11 @@ pub fn gem_fig1c() -> Experiment {
             c.extend(
                 group_with(&reference, Some(9), None)
                     .or(reference.last())
+                    .map(|g| claim_for(Some(g), "GEM SLP", "93% (90% of the parameters)")),
+            );
+            let full = by_size(rows, Encoding::Gem, Model::Slp, Stopping::Full);
+            c.extend(
+                group_with(&full, Some(9), None)
                     .map(|g| claim_for(Some(g), "GEM SLP", "93% (90% of the parameters)")),
             );
             c.extend(direct_claim(rows, Model::Slp, "learned SLP (784-10, direct)", "93%"));
