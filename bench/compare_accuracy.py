@@ -1,0 +1,86 @@
+"""Accuracy of innate against bench/sgem_torch.py under the developmental-priors protocol.
+
+Reads the rows of both implementations and prints one Markdown table: best test accuracy (mean,
+sd, range over seeds, and how many seeds reach 80%) per implementation, model and number of genes.
+
+- innate, seeds 0-9: the paper-profile rows `cargo xtask reproduce --profile paper` wrote to
+  results/sgem-fig2c.jsonl (S-GEM SLP) and results/sgem-fig2d.jsonl (ML-S-GEM), paper's rule only;
+- innate, further seeds, and PyTorch: bench/results/sgem_paper_protocol.jsonl, one JSON line per
+  run, written by `python3 bench/sgem_torch.py --protocol paper ...` (PyTorch) and copied from
+  `innate train --encoding mlsgem --model mlp --hidden 784 --genes G --seed S` runs' metrics.json
+  (innate).
+
+    python3 bench/compare_accuracy.py            # from the repository root; needs only Python 3
+"""
+
+import json
+import os
+import statistics
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def innate_rows():
+    """The paper-profile S-GEM / ML-S-GEM rows stopped by the paper's rule (patience 2, 0.005)."""
+    for name in ("sgem-fig2c", "sgem-fig2d"):
+        path = os.path.join(ROOT, "results", f"{name}.jsonl")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                m = row["metrics"]
+                life = m["config"]["lifetime"]
+                paper_rule = (
+                    life["patience"] == 2 and life["min_delta"] == 0.005 and life.get("stop_sample") is None
+                )
+                if row["profile"] != "paper" or m["encoding"] not in ("sgem", "mlsgem") or not paper_rule:
+                    continue
+                yield {
+                    "implementation": f"innate {m['innate_version']}",
+                    "model": m["model"],
+                    "genes": m["genes"],
+                    "learned_params": m["genome_params"],
+                    "seed": m["seed"],
+                    "best_test_accuracy": m["best_test_accuracy"],
+                }
+
+
+def bench_rows():
+    path = os.path.join(ROOT, "bench", "results", "sgem_paper_protocol.jsonl")
+    with open(path) as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("protocol") == "paper":
+                yield row
+
+
+def main():
+    groups = {}
+    for row in list(innate_rows()) + list(bench_rows()):
+        key = (row["model"], row["genes"], row["implementation"].split()[0])
+        groups.setdefault(key, {})[row["seed"]] = row
+    compared = {(m, g) for (m, g, impl) in groups if impl == "pytorch"}
+    if not compared:
+        sys.exit("no PyTorch rows in bench/results/sgem_paper_protocol.jsonl: run bench/sgem_torch.py --protocol paper")
+    print("| model | genes | learned parameters | implementation | seeds | best test accuracy | range | seeds >= 80% |")
+    print("| --- | ---: | ---: | --- | ---: | --- | --- | ---: |")
+    for model, genes in sorted(compared):
+        for impl in ("innate", "pytorch"):
+            runs = groups.get((model, genes, impl))
+            if not runs:
+                continue
+            acc = [100 * r["best_test_accuracy"] for r in runs.values()]
+            sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
+            seeds = sorted(runs)
+            name = "S-GEM SLP 784-10" if model == "slp" else "ML-S-GEM 784-784-10"
+            print(
+                f"| {name} | {genes} | {next(iter(runs.values()))['learned_params']} | {impl} | "
+                f"{len(acc)} ({seeds[0]}-{seeds[-1]}) | {statistics.mean(acc):.2f} ± {sd:.2f}% | "
+                f"{min(acc):.2f}-{max(acc):.2f}% | {sum(a >= 80 for a in acc)} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
