@@ -62,9 +62,10 @@ struct ReproduceArgs {
     /// Print only warnings and errors
     #[arg(long, short)]
     quiet: bool,
-    /// Runs trained at once (each uses one CPU core; set it to the number of cores)
-    #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
-    jobs: u16,
+    /// Runs trained at once, each on the cores divided among them [default: the CPU cores with
+    /// --device cpu, 1 with cuda]
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<u16>,
 }
 
 /// The workspace root (the parent of this crate's folder).
@@ -106,8 +107,10 @@ fn reproduce(a: &ReproduceArgs) -> anyhow::Result<()> {
     if a.device.starts_with("cuda") {
         cmd.args(["--features", "cuda"]);
     }
-    let jobs = a.jobs.to_string();
-    cmd.args(["--", "reproduce", "--profile", &a.profile, "--device", &a.device, "--jobs", &jobs]);
+    cmd.args(["--", "reproduce", "--profile", &a.profile, "--device", &a.device]);
+    if let Some(jobs) = a.jobs {
+        cmd.args(["--jobs", &jobs.to_string()]);
+    }
     for n in &a.only {
         cmd.args(["--only", n]);
     }

@@ -500,10 +500,17 @@ pub struct ReproduceArgs {
     pub report_only: bool,
 
     /// Runs trained at once, each on the machine's cores divided among them (RAYON_NUM_THREADS
-    /// overrides the threads per run). Small networks train fastest on one thread each, so on
-    /// a CPU set this to the number of cores. The runs' results are the same as with one job.
-    /// With more than one, a single bar counts each experiment's finished runs; runs that start
-    /// from another run's genome wait for it
-    #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
-    pub jobs: u16,
+    /// overrides the threads per run) [default: the CPU cores with --device cpu, where small
+    /// networks train fastest on one thread each; 1 with cuda]. The runs' results are the same
+    /// as with one job. With more than one, a single bar counts each experiment's finished runs;
+    /// runs that start from another run's genome wait for it
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    pub jobs: Option<u16>,
+}
+
+impl ReproduceArgs {
+    /// Runs trained at once: `--jobs`, else `cores` on the CPU and one on a GPU.
+    pub fn jobs(&self, device: &str, cores: usize) -> usize {
+        self.jobs.map_or(if device == "cpu" { cores.max(1) } else { 1 }, usize::from)
+    }
 }

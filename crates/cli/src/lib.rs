@@ -75,6 +75,20 @@ pub fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// The machine's CPU cores as Candle counts them (physical cores, or the process's CPU mask) when
+/// `RAYON_NUM_THREADS` is unset, else the logical CPUs. Worked out once, on the first call, which
+/// the binary makes before it sets `RAYON_NUM_THREADS` itself.
+pub fn machine_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            candle_core::utils::get_num_threads()
+        }
+    })
+}
+
 /// How many threads each run's CPU kernels should use: `cores` (Candle's default is the physical
 /// cores) shared out among the runs that `reproduce --jobs` trains at once; one for `innate train`
 /// with a GEM-family encoding, whose per-batch products go through the genes (64 x 784 by 784 x G
@@ -83,7 +97,7 @@ pub fn error_text(e: &anyhow::Error) -> String {
 /// the direct 784-784-10 MLP is faster on two (4.9 against 5.8 s).
 pub fn cpu_threads(cli: &Cli, cores: usize) -> usize {
     match &cli.command {
-        Command::Reproduce(a) => (cores / usize::from(a.jobs)).max(1),
+        Command::Reproduce(a) => (cores / a.jobs(&cli.global.device, cores)).max(1),
         Command::Train(a) if matches!(a.encoding, Encoding::Gem | Encoding::Sgem | Encoding::Mlsgem) => 1,
         _ => cores.max(1),
     }
@@ -134,6 +148,9 @@ mod tests {
         let threads = |line: &str| cpu_threads(&Cli::parse_from(line.split_whitespace()), 8);
         assert_eq!(threads("innate reproduce --jobs 2"), 4);
         assert_eq!(threads("innate reproduce --jobs 16"), 1);
+        // By default one run per core on the CPU, one run with every core on a GPU machine.
+        assert_eq!(threads("innate reproduce"), 1);
+        assert_eq!(threads("innate reproduce --device cuda"), 8);
         assert_eq!(threads("innate train --encoding direct"), 8);
         assert_eq!(threads("innate train --encoding rb --basis 10"), 8);
         for enc in ["gem", "sgem", "mlsgem"] {

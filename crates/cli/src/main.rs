@@ -15,12 +15,12 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = innate_cli::Cli::parse();
+    let cores = innate_cli::machine_cores();
     // Candle asks for its thread count at every matrix product and, without RAYON_NUM_THREADS,
     // works it out by parsing /proc/cpuinfo each time (a tenth of an ML-S-GEM training profile).
     // Fix the count once ([`innate_cli::cpu_threads`]: the cores, divided among `reproduce --jobs`,
     // or one for a GEM-family `train`, whose small products run faster on one thread).
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let cores = candle_core::utils::get_num_threads();
         let threads = innate_cli::cpu_threads(&cli, cores);
         // SAFETY: set at start-up, before any thread exists that could read the environment.
         unsafe {

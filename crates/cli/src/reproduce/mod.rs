@@ -220,7 +220,7 @@ pub fn run(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
                 cache,
                 force: a.force,
                 quiet: g.quiet,
-                jobs: usize::from(a.jobs),
+                jobs: a.jobs(&g.device, crate::machine_cores()),
             };
             let rows = run_experiment(e, &ctx)?;
             write_rows(&results_path(out, e.name), &rows)?;
