@@ -6,10 +6,11 @@
 //! name are also run with the reference code's rule (stop after two evaluations without any new
 //! best), and with the code's whole protocol (that rule decided on 512 random test images per
 //! evaluation, reporting the best of those 512-image estimates, as the paper's figures were made),
-//! and for the whole 30,000-batch budget without early stopping; all are reported, labelled. The x axis is the genome's *learned* parameters as a
-//! percentage of the network's weights (7,840 for the SLP, 622,496 for the 784-784-10 MLP). Fig. 1c
-//! learns the output neurons' expression too (the paper's `G(Ni + No + G)`); Figs. 2c and 2d keep
-//! it fixed random, as the paper's Fig. 2 runs do, and do not count it (nor the fixed biases).
+//! and for the whole 30,000-batch budget without early stopping; all are reported, labelled. The
+//! x axis is the genome's *learned* parameters as a percentage of the network's weights (7,840 for
+//! the SLP, 622,496 for the 784-784-10 MLP). Fig. 1c learns the output neurons' expression too
+//! (the paper's `G(Ni + No + G)`); Figs. 2c and 2d keep it fixed random, as the paper's Fig. 2 runs
+//! do, and do not count it (nor the fixed biases).
 //!
 //! Learning rates: 0.01 for the encodings (the reference code's scaling runs), 0.001 for directly
 //! learned weights.
