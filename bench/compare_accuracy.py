@@ -32,10 +32,19 @@ def innate_rows():
                 row = json.loads(line)
                 m = row["metrics"]
                 life = m["config"]["lifetime"]
-                paper_rule = (
-                    life["patience"] == 2 and life["min_delta"] == 0.005 and life.get("stop_sample") is None
+                # The paper's protocol as bench/sgem_torch.py --protocol paper runs it: lr 0.01, at
+                # most 30,000 batches, the whole test set every 1,000, early stopping after two
+                # evaluations without a gain above 0.005 decided on the whole test set.
+                paper_protocol = (
+                    life["patience"] == 2
+                    and life["min_delta"] == 0.005
+                    and life.get("stop_sample", 0) == 0
+                    and life["lr"] == 0.01
+                    and life["max_batches"] == 30000
+                    and life["eval_every"] == 1000
+                    and life["batch_size"] == 64
                 )
-                if row["profile"] != "paper" or m["encoding"] not in ("sgem", "mlsgem") or not paper_rule:
+                if row["profile"] != "paper" or m["encoding"] not in ("sgem", "mlsgem") or not paper_protocol:
                     continue
                 yield {
                     "implementation": f"innate {m['innate_version']}",
@@ -49,6 +58,8 @@ def innate_rows():
 
 def bench_rows():
     path = os.path.join(ROOT, "bench", "results", "sgem_paper_protocol.jsonl")
+    if not os.path.exists(path):
+        sys.exit(f"{path} is missing: it holds the PyTorch rows (see this script's docstring)")
     with open(path) as f:
         for line in f:
             row = json.loads(line)
@@ -60,7 +71,10 @@ def main():
     groups = {}
     for row in list(innate_rows()) + list(bench_rows()):
         key = (row["model"], row["genes"], row["implementation"].split()[0])
-        groups.setdefault(key, {})[row["seed"]] = row
+        runs = groups.setdefault(key, {})
+        if row["seed"] in runs:
+            sys.exit(f"two rows for {key} seed {row['seed']}: each seed must be counted once")
+        runs[row["seed"]] = row
     compared = {(m, g) for (m, g, impl) in groups if impl == "pytorch"}
     if not compared:
         sys.exit("no PyTorch rows in bench/results/sgem_paper_protocol.jsonl: run bench/sgem_torch.py --protocol paper")

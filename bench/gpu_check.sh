@@ -14,10 +14,12 @@
 #
 #     bash bench/gpu_check.sh
 #
-# It writes $OUT/gpu_check.jsonl (the timings) and $OUT/gpu_check.log (everything printed).
+# It writes $OUT/gpu_check.jsonl (the timings) and $OUT/gpu_check.log (everything printed), and
+# exits 1 if any step failed (its JSON line says "failed" and the exit status; 124 is a timeout).
 # Environment: BIN (default .gpu/innate), DATA (default .gpu), DEVICE (default cuda; cpu runs the
 # same script here to check it), BATCHES (default 2000: batches per timing run), OUT (default
-# /tmp/gpu_check). Each step has its own time limit, so one that hangs cannot use up the call.
+# /tmp/gpu_check), STEP_LIMIT (default 120: seconds per step) and DEADLINE (default 540: no step
+# starts unless it would end by then, so the whole script fits one 600-second device call).
 set -uo pipefail
 
 BIN=${BIN:-.gpu/innate}
@@ -25,16 +27,24 @@ DATA=${DATA:-.gpu}
 DEVICE=${DEVICE:-cuda}
 BATCHES=${BATCHES:-2000}
 OUT=${OUT:-/tmp/gpu_check}
-mkdir -p "$OUT/runs"
-RESULTS=$OUT/gpu_check.jsonl
-LOG=$OUT/gpu_check.log
-: >"$RESULTS"
-exec > >(tee -a "$LOG") 2>&1
+STEP_LIMIT=${STEP_LIMIT:-120}
+DEADLINE=${DEADLINE:-540}
 
 die() {
     echo "gpu_check: $*" >&2
     exit 1
 }
+
+for v in BATCHES STEP_LIMIT DEADLINE; do
+    [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive whole number, got '${!v}'"
+done
+[[ $DEVICE == cpu || $DEVICE == cuda || $DEVICE =~ ^cuda:[0-9]+$ ]] ||
+    die "DEVICE must be cpu, cuda or cuda:N, got '$DEVICE'"
+mkdir -p "$OUT/runs" || die "cannot create $OUT/runs"
+RESULTS=$OUT/gpu_check.jsonl
+LOG=$OUT/gpu_check.log
+: >"$RESULTS"
+exec > >(tee -a "$LOG") 2>&1
 
 if [ -f "$BIN.gz" ]; then
     gunzip -f "$BIN.gz" || die "cannot unpack $BIN.gz"
@@ -54,14 +64,36 @@ if [ "$DEVICE" != cpu ]; then
 fi
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' || true
 
+# failed IMPL NAME DEVICE STATUS WHY: records a step that did not give a timing.
+failed() {
+    printf '{"implementation": "%s", "check": "%s", "device": "%s", "failed": true, "status": %s, "why": "%s"}\n' \
+        "$1" "$2" "$3" "$4" "$5" >>"$RESULTS"
+    echo "gpu_check: $1 $2 on $3 failed ($5, status $4)" >&2
+}
+
+# time_left WHAT: whether a step of STEP_LIMIT seconds still ends before DEADLINE.
+time_left() {
+    if ((SECONDS + STEP_LIMIT > DEADLINE)); then
+        echo "gpu_check: skipping $1: ${SECONDS} s gone, a step may take ${STEP_LIMIT} s, deadline ${DEADLINE} s" >&2
+        failed skipped "$1" - 0 "no time left before the deadline"
+        return 1
+    fi
+}
+
 # innate NAME DEVICE ARGS...: one `innate train` run; appends its timing to $RESULTS.
 innate() {
-    local name=$1 device=$2
+    local name=$1 device=$2 status
     shift 2
+    time_left "innate $name on $device" || return 0
     local dir=$OUT/runs/$name-$device
     echo "== innate $name on $device: $*"
-    if timeout 240 "$BIN" train -q --data-dir "$DATA" --device "$device" --out "$dir" --overwrite "$@"; then
-        python3 - "$dir/metrics.json" "$name" >>"$RESULTS" <<'EOF'
+    timeout "$STEP_LIMIT" "$BIN" train -q --data-dir "$DATA" --device "$device" --out "$dir" --overwrite "$@"
+    status=$?
+    if ((status != 0)); then
+        failed innate "$name" "$device" "$status" "innate train failed or timed out"
+        return 0
+    fi
+    python3 - "$dir/metrics.json" "$name" >>"$RESULTS" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
 print(json.dumps({
@@ -72,22 +104,26 @@ print(json.dumps({
     "best_test_accuracy": m["best_test_accuracy"],
 }))
 EOF
-    else
-        echo "{\"implementation\": \"innate\", \"check\": \"$name\", \"device\": \"$device\", \"failed\": true}" >>"$RESULTS"
-    fi
+    status=$?
+    ((status == 0)) || failed innate "$name" "$device" "$status" "cannot read $dir/metrics.json"
 }
 
-# torch NAME DEVICE ARGS...: one bench/sgem_torch.py run; appends its JSON line to $RESULTS.
+# torch_run NAME DEVICE ARGS...: one bench/sgem_torch.py run; appends its JSON lines to $RESULTS.
 torch_run() {
-    local name=$1 device=$2
+    local name=$1 device=$2 status lines
     shift 2
+    time_left "pytorch $name on $device" || return 0
     echo "== pytorch $name on $device: $*"
-    if ! timeout 240 python3 bench/sgem_torch.py --data-dir "$DATA" --device "$device" "$@" |
-        python3 -c 'import json, sys
-for line in sys.stdin:
-    r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" >>"$RESULTS"; then
-        echo "{\"implementation\": \"pytorch\", \"check\": \"$name\", \"device\": \"$device\", \"failed\": true}" >>"$RESULTS"
+    lines=$(timeout "$STEP_LIMIT" python3 bench/sgem_torch.py --data-dir "$DATA" --device "$device" "$@")
+    status=$?
+    if ((status != 0)); then
+        failed pytorch "$name" "$device" "$status" "bench/sgem_torch.py failed or timed out"
+        return 0
     fi
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" <<<"$lines" >>"$RESULTS" ||
+        failed pytorch "$name" "$device" 1 "bench/sgem_torch.py printed no JSON"
 }
 
 speed=(--batches "$BATCHES" --eval-every "$BATCHES" --patience 0)
@@ -99,8 +135,11 @@ sgem=(--encoding sgem --model slp --genes 11)
 innate mlsgem-g22-speed "$DEVICE" "${mlsgem[@]}" "${speed[@]}"
 innate sgem-slp-g11-speed "$DEVICE" "${sgem[@]}" "${speed[@]}"
 innate direct-mlp784-speed "$DEVICE" --encoding direct --model mlp --hidden 784 "${speed[@]}"
-torch_run mlsgem-g22-speed "$DEVICE" --model mlp --genes 22 --batches "$BATCHES"
-torch_run sgem-slp-g11-speed "$DEVICE" --model slp --genes 11 --batches "$BATCHES"
+# On a CPU, PyTorch gets one thread as innate's GEM family does.
+threads=()
+[ "$DEVICE" = cpu ] && threads=(--threads 1)
+torch_run mlsgem-g22-speed "$DEVICE" --model mlp --genes 22 --batches "$BATCHES" "${threads[@]}"
+torch_run sgem-slp-g11-speed "$DEVICE" --model slp --genes 11 --batches "$BATCHES" "${threads[@]}"
 if [ "$DEVICE" != cpu ]; then
     innate mlsgem-g22-speed cpu "${mlsgem[@]}" "${speed[@]}"
     torch_run mlsgem-g22-speed cpu --model mlp --genes 22 --batches "$BATCHES" --threads 1
@@ -109,7 +148,10 @@ fi
 # whole 784-784-10 MLP run (89 s), seed 0.
 innate mlsgem-g22-paper "$DEVICE" "${mlsgem[@]}"
 innate direct-mlp784-paper "$DEVICE" --encoding direct --model mlp --hidden 784
-torch_run mlsgem-g22-paper "$DEVICE" --model mlp --genes 22 --protocol paper
+torch_run mlsgem-g22-paper "$DEVICE" --model mlp --genes 22 --protocol paper "${threads[@]}"
 
-echo "== results ($RESULTS)"
+echo "== results ($RESULTS), ${SECONDS} s"
 cat "$RESULTS"
+if grep -q '"failed": true' "$RESULTS"; then
+    exit 1
+fi

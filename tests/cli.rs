@@ -209,7 +209,7 @@ fn bad_input_gets_clear_errors() {
 fn reproduce_pipeline_on_fixtures() {
     let tmp = tempfile::tempdir().unwrap();
     let (fx, out) = (fixtures(), dir(&tmp, "out"));
-    ok(&format!("reproduce --profile smoke --only baselines --data-dir {fx} --out {out} --quiet"));
+    ok(&format!("reproduce --profile smoke --only baselines --data-dir {fx} --out {out} --quiet --jobs 1"));
     let out_path = PathBuf::from(&out);
     let rows = std::fs::read_to_string(out_path.join("results/baselines.jsonl")).unwrap();
     assert_eq!(rows.lines().count(), 4, "{rows}");

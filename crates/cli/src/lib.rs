@@ -75,16 +75,19 @@ pub fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
-/// The machine's CPU cores as Candle counts them (physical cores, or the process's CPU mask) when
-/// `RAYON_NUM_THREADS` is unset, else the logical CPUs. Worked out once, on the first call, which
-/// the binary makes before it sets `RAYON_NUM_THREADS` itself.
+/// The CPU cores this process may use: Candle's count (the physical cores, or `CANDLE_CPU_MASK`)
+/// when `RAYON_NUM_THREADS` is unset, capped by the CPUs the process is allowed to run on (its
+/// affinity mask and container limit); with `RAYON_NUM_THREADS` set, those allowed CPUs alone.
+/// Worked out once, on the first call, which the binary makes before it sets `RAYON_NUM_THREADS`
+/// itself.
 pub fn machine_cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| {
+        let allowed = std::thread::available_parallelism().map_or(1, usize::from);
         if std::env::var_os("RAYON_NUM_THREADS").is_some() {
-            std::thread::available_parallelism().map_or(1, usize::from)
+            allowed
         } else {
-            candle_core::utils::get_num_threads()
+            candle_core::utils::get_num_threads().clamp(1, allowed)
         }
     })
 }

@@ -5,9 +5,11 @@
 //! the cross-entropy loss is backpropagated into the genome's tensors and Adam updates them; the
 //! next batch develops the network again. Evaluations run the network `develop()` returns, the
 //! one a genome file holds. The test accuracy on the whole test set is measured every
-//! `eval_every` batches; training stops after `max_batches`, or early when the accuracy has not
-//! beaten the best so far by more than `min_delta` for `patience` evaluations in a row. The
-//! reported accuracy is the best one measured, as in the papers' Methods ("Learning on MNIST").
+//! `eval_every` batches; training stops after `max_batches`, or early when `patience` evaluations
+//! in a row have not beaten the last accepted accuracy by more than `min_delta` (an accuracy is
+//! accepted when it beats the one accepted before it by more than `min_delta`; the first is the
+//! untrained network's). The reported accuracy is the best one measured, as in the papers'
+//! Methods ("Learning on MNIST").
 //!
 //! With `stop_sample = N > 0` the early-stopping decisions look at the accuracy on `N` test images
 //! drawn at random at each evaluation instead of the whole test set, as the developmental-priors

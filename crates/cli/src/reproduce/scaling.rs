@@ -580,6 +580,18 @@ mod tests {
     }
 
     #[test]
+    fn gem_g9_runs_under_every_rule() {
+        for p in [Profile::Quick, Profile::Paper] {
+            let z = fig1c_genes(p);
+            assert!([&z.all, &z.code, &z.reference, &z.full].iter().all(|s| s.contains(&9)), "{p:?}");
+            let ids: Vec<String> = (gem_fig1c().runs)(p).into_iter().map(|(id, _)| id).collect();
+            assert_eq!(ids.iter().filter(|i| i.contains("-full-")).count(), seeds(p).count(), "{ids:?}");
+            let gem = Arm::slp(Encoding::Gem, ENC_LR).learned_output();
+            assert!(ids.contains(&gem.genes(9).full_budget().id(0)), "{ids:?}");
+        }
+    }
+
+    #[test]
     fn matched_random_bases_and_sizes() {
         let z = fig2c_sizes(Profile::Quick);
         assert!(z.code.iter().chain(&z.reference).all(|g| z.sgem.contains(g)));
