@@ -194,7 +194,28 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         m.seconds_per_1000_batches
     );
     println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
+    let life = &config.lifetime;
+    if still_rising(m.stopped_early, m.best_batches, m.batches, life.patience, life.eval_every) {
+        tracing::info!(
+            "the test accuracy was still rising when early stopping ended the run (its last gains were \
+             {} or less); --patience 0 trains all {} batches",
+            life.min_delta,
+            life.max_batches
+        );
+    }
     Ok(())
+}
+
+/// Whether early stopping ended a run whose best accuracy came at one of the evaluations that
+/// counted as stale: it was still improving, by no more than `--min-delta` at a time.
+fn still_rising(
+    stopped_early: bool,
+    best_batches: usize,
+    batches: usize,
+    patience: usize,
+    eval_every: usize,
+) -> bool {
+    stopped_early && best_batches + patience * eval_every > batches
 }
 
 /// `innate eval`.
@@ -635,4 +656,19 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
         out.join("transfer.json").display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::still_rising;
+
+    #[test]
+    fn still_rising_only_when_the_best_came_after_the_last_accepted_gain() {
+        // Stopped at 10,000 after two stale evaluations (9,000 and 10,000).
+        assert!(still_rising(true, 10_000, 10_000, 2, 1000));
+        assert!(still_rising(true, 9_000, 10_000, 2, 1000));
+        assert!(!still_rising(true, 8_000, 10_000, 2, 1000));
+        // Runs that used their whole budget are not flagged.
+        assert!(!still_rising(false, 30_000, 30_000, 2, 1000));
+    }
 }
