@@ -88,6 +88,9 @@ class SGemSlp(torch.nn.Module):
 
 
 class MlSGem(torch.nn.Module):
+    """ML-S-GEM 784-784-10: Gaussian fields on the input and hidden grids, one learned O shared by
+    both layers, a fixed random output expression and fixed random biases (the paper's Fig. 2d)."""
+
     def __init__(self, genes, hidden_side=28, classes=10):
         super().__init__()
         self.inputs = Fields(genes)
