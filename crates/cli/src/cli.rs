@@ -198,6 +198,9 @@ pub enum CentreInitArg {
     Reference,
     /// Uniform over the whole grid
     Uniform,
+    /// Evenly spread on a sunflower spiral over the middle of the grid (radius 0.7), the same
+    /// for every seed
+    Spiral,
 }
 
 impl From<CentreInitArg> for innate_encodings::CentreInit {
@@ -205,6 +208,7 @@ impl From<CentreInitArg> for innate_encodings::CentreInit {
         match c {
             CentreInitArg::Reference => innate_encodings::CentreInit::Reference,
             CentreInitArg::Uniform => innate_encodings::CentreInit::Uniform,
+            CentreInitArg::Spiral => innate_encodings::CentreInit::Spiral,
         }
     }
 }

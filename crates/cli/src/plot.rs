@@ -23,13 +23,14 @@ fn register_font() {
 }
 
 /// Colours for series, in order (Tableau 10).
-pub const PALETTE: [RGBColor; 6] = [
+pub const PALETTE: [RGBColor; 7] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
 ];
 
 /// One line with an optional band (for example the mean over seeds with its min-max range) and

@@ -39,7 +39,15 @@ pub enum CentreInit {
     /// Centres uniform over the whole grid (`m = atanh(u)`, `u ~ U(-1, 1)`); the fields that
     /// start near the edges see blank pixels and learn slowly.
     Uniform,
+    /// Centres spread evenly over the disc of radius [`SPIRAL_RADIUS`] around the grid's middle
+    /// on a sunflower (Vogel) spiral, gene `i` at radius `R·sqrt((i + ½)/G)` and angle
+    /// `i·137.5°`: the same for every seed, so no two fields start on top of each other.
+    Spiral,
 }
+
+/// Radius of the disc [`CentreInit::Spiral`] spreads the centres over: MNIST's ink lies in the
+/// middle 20×20 of its 28×28 pixels, about ±0.7 on the grid.
+pub const SPIRAL_RADIUS: f64 = 0.7;
 
 impl CentreInit {
     /// What a configuration written before the choice existed used.
@@ -90,7 +98,20 @@ impl GeneFields {
         let u = init.uniform(&[genes, 2], -0.999, 0.999)?;
         let raw = match centres {
             CentreInit::Reference => u,
-            CentreInit::Uniform => ((u.affine(1.0, 1.0)? / u.affine(-1.0, 1.0)?)?.log()? * 0.5)?,
+            CentreInit::Uniform => atanh(&u)?,
+            CentreInit::Spiral => {
+                // The draw above still happens, so every other tensor of the genome starts as
+                // it would with the other choices.
+                let golden = std::f64::consts::PI * (3.0 - 5f64.sqrt());
+                let xy: Vec<f32> = (0..genes)
+                    .flat_map(|i| {
+                        let r = SPIRAL_RADIUS * ((i as f64 + 0.5) / genes as f64).sqrt();
+                        let a = i as f64 * golden;
+                        [(r * a.cos()) as f32, (r * a.sin()) as f32]
+                    })
+                    .collect();
+                atanh(&Tensor::from_vec(xy, (genes, 2), init.device())?)?
+            }
         };
         let raw_centres = register(varmap, &format!("{prefix}.mu"), raw)?;
         let log_widths = register(
@@ -124,6 +145,11 @@ impl GeneFields {
         let s2 = self.widths()?.sqr()?.unsqueeze(0)?; // (1, G)
         d2.broadcast_div(&s2)?.neg()?.exp()
     }
+}
+
+/// `atanh(u) = ½ ln((1 + u)/(1 - u))`, elementwise, for `|u| < 1`.
+fn atanh(u: &Tensor) -> candle_core::Result<Tensor> {
+    (u.affine(1.0, 1.0)? / u.affine(-1.0, 1.0)?)?.log()? * 0.5
 }
 
 /// A layer's gene expression, ready to develop.
@@ -276,6 +302,44 @@ mod tests {
             old,
             ExpressionSpec::Gaussian { grid: NeuronGrid::new(2, 3)?, centres: CentreInit::Uniform }
         );
+        Ok(())
+    }
+
+    #[test]
+    fn spiral_centres_are_seed_free_spread_inside_the_disc_and_leave_the_other_draws_alone()
+    -> Result<()> {
+        let grid = NeuronGrid::new(28, 28)?;
+        let spiral = |seed| -> Result<(Vec<[f32; 2]>, Tensor)> {
+            let vm = VarMap::new();
+            let mut init = SeededInit::new(seed, &Device::Cpu);
+            let f = GeneFields::new(grid, 9, CentreInit::Spiral, "s", &vm, &mut init)?;
+            let c = f.centres()?.to_vec2::<f32>()?.into_iter().map(|v| [v[0], v[1]]).collect();
+            Ok((c, init.normal(&[3], 0.0, 1.0)?))
+        };
+        let (a, next_a) = spiral(1)?;
+        let (b, _) = spiral(2)?;
+        assert_eq!(a, b, "the spiral does not depend on the seed");
+        // Gene 0 sits at radius R sqrt(1/18), angle 0; gene 1 at R sqrt(3/18), angle 137.5°.
+        let r0 = SPIRAL_RADIUS * (0.5f64 / 9.0).sqrt();
+        assert!((a[0][0] as f64 - r0).abs() < 1e-5 && a[0][1].abs() < 1e-5, "{:?}", a[0]);
+        let (r1, t1) = (SPIRAL_RADIUS * (1.5f64 / 9.0).sqrt(), 137.507_764f64.to_radians());
+        assert!((a[1][0] as f64 - r1 * t1.cos()).abs() < 1e-5, "{:?}", a[1]);
+        assert!((a[1][1] as f64 - r1 * t1.sin()).abs() < 1e-5, "{:?}", a[1]);
+        let radius = |p: &[f32; 2]| ((p[0] * p[0] + p[1] * p[1]) as f64).sqrt();
+        assert!(a.iter().all(|p| radius(p) < SPIRAL_RADIUS));
+        // No two centres closer than a third of the disc's radius: they tile it.
+        for (i, p) in a.iter().enumerate() {
+            for q in &a[i + 1..] {
+                let d = (((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)) as f64).sqrt();
+                assert!(d > SPIRAL_RADIUS / 3.0, "{p:?} {q:?}");
+            }
+        }
+        // The random stream after the fields is the one the other choices leave.
+        let vm = VarMap::new();
+        let mut init = SeededInit::new(1, &Device::Cpu);
+        GeneFields::new(grid, 9, CentreInit::Reference, "r", &vm, &mut init)?;
+        let next_ref = init.normal(&[3], 0.0, 1.0)?;
+        assert_eq!(next_a.to_vec1::<f32>()?, next_ref.to_vec1::<f32>()?);
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Pieces the experiments share: seeds per profile, the training protocol, run configurations,
 //! and turning result rows into points of a parameter-accuracy curve.
 
+use innate_encodings::CentreInit;
 use innate_evolution::LifetimeConfig;
 
 use super::{Row, mean_sd};
@@ -134,6 +135,9 @@ pub struct Arm {
     pub stopping: Stopping,
     /// GEM family: learn the output neurons' expression (else fixed random).
     pub learn_output: bool,
+    /// S-GEM, ML-S-GEM: gene-field centres start on a spiral ([`CentreInit::Spiral`]) instead of
+    /// the reference code's random draw.
+    pub spiral: bool,
 }
 
 impl Arm {
@@ -148,6 +152,7 @@ impl Arm {
             lr,
             stopping: Stopping::Paper,
             learn_output: false,
+            spiral: false,
         }
     }
 
@@ -186,6 +191,11 @@ impl Arm {
         Self { stopping: Stopping::Full, ..self }
     }
 
+    /// With the gene-field centres starting on a spiral ([`CentreInit::Spiral`]).
+    pub fn spiral(self) -> Self {
+        Self { spiral: true, ..self }
+    }
+
     /// The run id for `seed`, such as `sgem-g10-seed0`.
     pub fn id(&self, seed: u64) -> String {
         let model = match self.model {
@@ -203,7 +213,8 @@ impl Arm {
             Stopping::Reference => "-refproto",
             Stopping::Full => "-full",
         };
-        format!("{}{model}{size}{rule}-seed{seed}", self.encoding.name())
+        let centres = if self.spiral { "-spiral" } else { "" };
+        format!("{}{model}{size}{centres}{rule}-seed{seed}", self.encoding.name())
     }
 
     /// The run's configuration on MNIST.
@@ -212,6 +223,10 @@ impl Arm {
             genes: self.genes,
             basis: self.basis,
             learn_output: self.learn_output,
+            centres: self
+                .encoding
+                .is_spatial()
+                .then_some(if self.spiral { CentreInit::Spiral } else { CentreInit::default() }),
             ..RunConfig::new(
                 "mnist",
                 self.model,
@@ -234,14 +249,29 @@ pub fn percent_of_weights(m: &Metrics) -> f64 {
     100.0 * m.genome_params as f64 / m.phenotype_weights.max(1) as f64
 }
 
+/// Whether a run's gene-field centres started on a spiral ([`CentreInit::Spiral`]).
+pub fn is_spiral(m: &Metrics) -> bool {
+    m.config.centres == Some(CentreInit::Spiral)
+}
+
 /// The rows of one encoding (and network shape) trained with one stopping rule, grouped by size
-/// (genes or basis vectors), in increasing order of learned parameters.
+/// (genes or basis vectors), in increasing order of learned parameters. Runs whose gene-field
+/// centres started on a spiral are left out: [`spiral_by_size`] groups those.
 pub fn by_size(rows: &[Row], encoding: Encoding, model: Model, stopping: Stopping) -> Vec<Vec<&Row>> {
+    groups(rows, encoding, model, stopping, false)
+}
+
+/// As [`by_size`], for the runs whose gene-field centres started on a spiral.
+pub fn spiral_by_size(rows: &[Row], encoding: Encoding, model: Model, stopping: Stopping) -> Vec<Vec<&Row>> {
+    groups(rows, encoding, model, stopping, true)
+}
+
+fn groups(rows: &[Row], encoding: Encoding, model: Model, stopping: Stopping, spiral: bool) -> Vec<Vec<&Row>> {
     let mut groups: Vec<Vec<&Row>> = Vec::new();
     let mut mine: Vec<&Row> = rows
         .iter()
         .filter(|r| r.metrics.config.encoding == encoding && r.metrics.model == model)
-        .filter(|r| Stopping::of(&r.metrics) == stopping)
+        .filter(|r| Stopping::of(&r.metrics) == stopping && is_spiral(&r.metrics) == spiral)
         .collect();
     mine.sort_by_key(|r| (r.metrics.genome_params, r.metrics.seed));
     for r in mine {
@@ -367,5 +397,27 @@ mod tests {
         let groups = by_size(&rows, Encoding::Gem, Model::Slp, Stopping::Reference);
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0][0].run, "gem-g9-refproto-seed0");
+    }
+
+    #[test]
+    fn spiral_runs_are_told_apart_from_the_reference_centres() {
+        let sgem = Arm::slp(Encoding::Sgem, 0.01).genes(9);
+        let arms = [sgem, sgem.spiral(), sgem.spiral().full_budget()];
+        let rows: Vec<Row> = arms.iter().map(|a| row(a, &[(0, 0.1, None), (1000, 0.8, None)])).collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r.run.as_str()).collect();
+        assert_eq!(ids, ["sgem-g9-seed0", "sgem-g9-spiral-seed0", "sgem-g9-spiral-full-seed0"]);
+        assert_eq!(rows[0].metrics.config.centres, Some(CentreInit::Reference));
+        assert_eq!(rows[1].metrics.config.centres, Some(CentreInit::Spiral));
+        assert!(!is_spiral(&rows[0].metrics) && is_spiral(&rows[2].metrics));
+        let ids = |g: Vec<Vec<&Row>>| -> Vec<String> { g.concat().iter().map(|r| r.run.clone()).collect() };
+        assert_eq!(ids(by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Paper)), ["sgem-g9-seed0"]);
+        assert_eq!(ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Paper)), [
+            "sgem-g9-spiral-seed0"
+        ]);
+        assert_eq!(ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Full)), [
+            "sgem-g9-spiral-full-seed0"
+        ]);
+        // Encodings without gene fields keep no centres.
+        assert_eq!(Arm::slp(Encoding::Gem, 0.01).genes(9).config(Profile::Quick, 0).centres, None);
     }
 }

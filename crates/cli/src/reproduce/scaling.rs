@@ -16,7 +16,8 @@
 //! learned weights.
 
 use super::common::{
-    Arm, REFERENCE_SAMPLE, Stopping, accuracies, best_within, by_size, describe, sample_bests, sweep,
+    Arm, REFERENCE_SAMPLE, Stopping, accuracies, best_within, by_size, describe, is_spiral, sample_bests,
+    spiral_by_size, sweep,
 };
 use super::{Claim, Experiment, Row, mean_sd, percent};
 use crate::cli::{Encoding, Model, Profile};
@@ -68,6 +69,7 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
     match group {
         Some(g) => {
             let rule = Stopping::of(&g[0].metrics);
+            let centres = if is_spiral(&g[0].metrics) { SPIRAL_LABEL } else { "" };
             let ours = match rule {
                 Stopping::Reference => format!(
                     "{} best of the {REFERENCE_SAMPLE}-image estimates (as the code reports); {} on the whole test set",
@@ -77,7 +79,7 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
                 Stopping::Paper | Stopping::Code | Stopping::Full => percent(&accuracies(g)),
             };
             Claim {
-                quantity: format!("{quantity}{}: {}", rule.label(), describe(g)),
+                quantity: format!("{quantity}{centres}{}: {}", rule.label(), describe(g)),
                 paper: paper.into(),
                 ours,
                 runs: g.len(),
@@ -91,6 +93,18 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
         },
     }
 }
+
+/// How the report marks a claim whose runs started their gene-field centres on a spiral.
+const SPIRAL_LABEL: &str = " [centres start on a spiral, not the reference code's random draw]";
+
+/// A series through the spiral-centred groups of an encoding under the paper's rule, if any ran.
+fn spiral_series(rows: &[Row], encoding: Encoding, model: Model, name: &str) -> Option<Series> {
+    let groups = spiral_by_size(rows, encoding, model, Stopping::Paper);
+    (!groups.is_empty()).then(|| sweep(&groups, name, SPIRAL_COLOR))
+}
+
+/// Palette index of the spiral-centred series.
+const SPIRAL_COLOR: usize = 6;
 
 fn direct_claim(rows: &[Row], model: Model, quantity: &str, paper: &str) -> Vec<Claim> {
     let acc: Vec<f64> = rows
@@ -249,6 +263,8 @@ pub fn gem_fig1c() -> Experiment {
 /// the code's stopping rule, those also run with the code's whole protocol, and those also trained
 /// for the whole budget (G = 9, the largest within 2% by the paper's count G(G + 6), and G = 11,
 /// the largest by the learned count G(G + 3): both still improve when the stopping rules end them).
+/// The last two: the S-GEM genes also run with the centres starting on a spiral, under the paper's
+/// rule and for the whole budget.
 struct Fig2cSizes {
     sgem: Vec<usize>,
     gem: Vec<usize>,
@@ -256,6 +272,8 @@ struct Fig2cSizes {
     code: Vec<usize>,
     reference: Vec<usize>,
     full: Vec<usize>,
+    spiral: Vec<usize>,
+    spiral_full: Vec<usize>,
 }
 
 fn fig2c_sizes(profile: Profile) -> Fig2cSizes {
@@ -267,6 +285,8 @@ fn fig2c_sizes(profile: Profile) -> Fig2cSizes {
             code: vec![9, 11, 26],
             reference: vec![9, 11],
             full: vec![9, 11],
+            spiral: vec![9],
+            spiral_full: vec![],
         },
         Profile::Paper => Fig2cSizes {
             sgem: (1..=26).collect(),
@@ -275,6 +295,8 @@ fn fig2c_sizes(profile: Profile) -> Fig2cSizes {
             code: (1..=26).collect(),
             reference: vec![9, 11],
             full: vec![9, 11],
+            spiral: vec![9, 11],
+            spiral_full: vec![9, 11],
         },
         Profile::Smoke => Fig2cSizes {
             sgem: vec![4],
@@ -283,6 +305,8 @@ fn fig2c_sizes(profile: Profile) -> Fig2cSizes {
             code: vec![],
             reference: vec![],
             full: vec![],
+            spiral: vec![],
+            spiral_full: vec![],
         },
     }
 }
@@ -303,10 +327,13 @@ pub fn sgem_fig2c() -> Experiment {
             arms.extend(z.code.into_iter().map(|g| sgem.genes(g).code_stopping()));
             arms.extend(z.reference.into_iter().map(|g| sgem.genes(g).reference_protocol()));
             arms.extend(z.full.into_iter().map(|g| sgem.genes(g).full_budget()));
+            arms.extend(z.spiral.into_iter().map(|g| sgem.genes(g).spiral()));
+            arms.extend(z.spiral_full.into_iter().map(|g| sgem.genes(g).spiral().full_budget()));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
             let mut series = sweeps(rows, Encoding::Sgem, Model::Slp, "S-GEM (ours)", 0);
+            series.extend(spiral_series(rows, Encoding::Sgem, Model::Slp, "S-GEM, centres on a spiral (ours)"));
             series.push(sweep(&by_size(rows, Encoding::Gem, Model::Slp, Stopping::Paper), "GEM (ours)", 2));
             series.push(sweep(
                 &by_size(rows, Encoding::Rb, Model::Slp, Stopping::Paper),
@@ -345,9 +372,14 @@ pub fn sgem_fig2c() -> Experiment {
             c.extend(best_within(&reference, 2.0).map(|g| claim_for(Some(g), "S-GEM SLP, at most 2%", two)));
             let full = by_size(rows, Encoding::Sgem, Model::Slp, Stopping::Full);
             c.extend(best_within(&full, 2.0).map(|g| claim_for(Some(g), "S-GEM SLP, at most 2%", two)));
+            let spiral = spiral_by_size(rows, Encoding::Sgem, Model::Slp, Stopping::Paper);
+            let spiral_full = spiral_by_size(rows, Encoding::Sgem, Model::Slp, Stopping::Full);
+            for groups in [&spiral, &spiral_full] {
+                c.extend(best_within(groups, 2.0).map(|g| claim_for(Some(g), "S-GEM SLP, at most 2%", two)));
+            }
             // The paper's formula P = G(G + 3L) read with L = 2 for the SLP (as the issue does)
             // also counts 3G for the fixed output layer, which has no learned parameters.
-            for groups in [&sgem, &code, &reference, &full] {
+            for groups in [&sgem, &code, &reference, &full, &spiral, &spiral_full] {
                 if let Some(g) = best_by_formula(groups, 2.0) {
                     let (n, pct) = formula_count(g);
                     let quantity = format!(
@@ -379,7 +411,8 @@ pub fn sgem_fig2c() -> Experiment {
                   basis: B coordinates in a fixed Fastfood basis. GEM: learned input expression and O, G(784 + G) \
                   parameters; its output expression is fixed random here, as in the paper's Fig. 2 runs (gem-fig1c \
                   learns it). Dashed: the directly learned SLP. Purple: S-GEM stopped by the reference code's rule \
-                  (any gain) instead of the paper's (a gain above 0.005).",
+                  (any gain) instead of the paper's (a gain above 0.005). Pink: S-GEM whose gene-field centres \
+                  start evenly spread on a spiral over the middle of the grid instead of at random.",
         derived: None,
     }
 }
@@ -439,6 +472,16 @@ fn fig2d_full(profile: Profile) -> Vec<usize> {
     }
 }
 
+/// ML-S-GEM genes of Fig. 2d also run with the gene-field centres starting on a spiral: under the
+/// paper's rule, and for the whole budget.
+fn fig2d_spiral(profile: Profile) -> (Vec<usize>, Vec<usize>) {
+    match profile {
+        Profile::Quick => (vec![9, 10], vec![]),
+        Profile::Paper => (vec![9, 10], vec![9, 10]),
+        Profile::Smoke => (vec![], vec![]),
+    }
+}
+
 /// `sgem-fig2d`.
 pub fn sgem_fig2d() -> Experiment {
     Experiment {
@@ -455,10 +498,14 @@ pub fn sgem_fig2d() -> Experiment {
             arms.extend(code.iter().map(|&g| ml.genes(g).code_stopping()));
             arms.extend(reference.iter().map(|&g| ml.genes(g).reference_protocol()));
             arms.extend(fig2d_full(p).iter().map(|&g| ml.genes(g).full_budget()));
+            let (spiral, spiral_full) = fig2d_spiral(p);
+            arms.extend(spiral.iter().map(|&g| ml.genes(g).spiral()));
+            arms.extend(spiral_full.iter().map(|&g| ml.genes(g).spiral().full_budget()));
             arms_runs(&arms, p)
         },
         figure: |rows, _out, stem| {
             let mut series = sweeps(rows, Encoding::Mlsgem, Model::Mlp, "ML-S-GEM (ours)", 0);
+            series.extend(spiral_series(rows, Encoding::Mlsgem, Model::Mlp, "ML-S-GEM, centres on a spiral (ours)"));
             series.push(sweep(
                 &by_size(rows, Encoding::Rb, Model::Mlp, Stopping::Paper),
                 "random basis (ours)",
@@ -514,6 +561,14 @@ pub fn sgem_fig2d() -> Experiment {
                 best_within(&full, 0.025).map(|g| claim_for(Some(g), "ML-S-GEM, at most 0.025%", quarter)),
             );
             c.extend(near_4000(&full).map(|g| claim_for(Some(g), NEAR_4000, quarter)));
+            for rule in [Stopping::Paper, Stopping::Full] {
+                let spiral = spiral_by_size(rows, Encoding::Mlsgem, Model::Mlp, rule);
+                c.extend(
+                    best_within(&spiral, 0.025)
+                        .map(|g| claim_for(Some(g), "ML-S-GEM, at most 0.025%", quarter)),
+                );
+                c.extend(near_4000(&spiral).map(|g| claim_for(Some(g), NEAR_4000, quarter)));
+            }
             for g in &ml {
                 c.push(claim_for(
                     closest(&rb, g[0].metrics.genome_params),
@@ -559,7 +614,9 @@ pub fn sgem_fig2d() -> Experiment {
         caption: "Best test accuracy (mean ± sd over seeds) of the ML-S-GEM-encoded 784-784-10 MLP (one interaction \
                   matrix shared by both layers, Gaussian gene fields on the 28x28 input and hidden grids, G(G + 6) \
                   learned parameters) and of the random basis with the same number of coordinates. Dashed: the directly \
-                  learned MLP. Purple: ML-S-GEM stopped by the reference code's rule (any gain) instead of the paper's.",
+                  learned MLP. Purple: ML-S-GEM stopped by the reference code's rule (any gain) instead of the paper's. \
+                  Pink: ML-S-GEM whose gene-field centres start evenly spread on a spiral over the middle of each grid \
+                  instead of at random.",
         derived: None,
     }
 }
@@ -611,7 +668,8 @@ mod tests {
                 assert!([&z.sgem, &z.code, &z.reference, &z.full].iter().all(|s| s.contains(&g)), "{g}");
             }
             let ids: Vec<String> = (sgem_fig2c().runs)(p).into_iter().map(|(id, _)| id).collect();
-            assert_eq!(ids.iter().filter(|i| i.contains("-full-")).count(), 2 * seeds(p).count(), "{ids:?}");
+            let full = ids.iter().filter(|i| i.contains("-full-") && !i.contains("-spiral"));
+            assert_eq!(full.count(), 2 * seeds(p).count(), "{ids:?}");
             assert!(ids.contains(&Arm::slp(Encoding::Sgem, ENC_LR).genes(9).full_budget().id(0)));
         }
         // The quick ML-S-GEM sizes hold the targets' sizes: the largest within 0.025% and within
@@ -639,8 +697,34 @@ mod tests {
             let ids: Vec<String> = (sgem_fig2d().runs)(p).into_iter().map(|(id, _)| id).collect();
             assert!(
                 ids.contains(&arm.id(0))
-                    && ids.iter().filter(|i| i.contains("-full-")).count() == 2 * seeds(p).count()
+                    && ids.iter().filter(|i| i.contains("-full-") && !i.contains("-spiral")).count()
+                        == 2 * seeds(p).count()
             );
         }
+    }
+
+    #[test]
+    fn the_target_sizes_also_run_with_spiral_centres() {
+        for p in [Profile::Quick, Profile::Paper] {
+            // S-GEM G = 9 (the largest within 2% by G(G + 6)) under the paper's rule; the paper
+            // profile adds G = 11 and the whole budget.
+            let ids: Vec<String> = (sgem_fig2c().runs)(p).into_iter().map(|(id, _)| id).collect();
+            let sgem = Arm::slp(Encoding::Sgem, ENC_LR).spiral();
+            assert!(ids.contains(&sgem.genes(9).id(0)), "{ids:?}");
+            // ML-S-GEM G = 9 (within 0.025%) and G = 10 (nearest 4000x).
+            let ids: Vec<String> = (sgem_fig2d().runs)(p).into_iter().map(|(id, _)| id).collect();
+            let ml = Arm::mlp(Encoding::Mlsgem, HIDDEN, ENC_LR).spiral();
+            assert!(ids.contains(&ml.genes(9).id(0)) && ids.contains(&ml.genes(10).id(0)), "{ids:?}");
+            let spiral_runs = ids.iter().filter(|i| i.contains("-spiral")).count();
+            let (paper, full) = fig2d_spiral(p);
+            assert_eq!(spiral_runs, (paper.len() + full.len()) * seeds(p).count());
+        }
+        let ids: Vec<String> = (sgem_fig2c().runs)(Profile::Paper).into_iter().map(|(id, _)| id).collect();
+        let sgem = Arm::slp(Encoding::Sgem, ENC_LR).spiral();
+        for g in [9, 11] {
+            assert!(ids.contains(&sgem.genes(g).full_budget().id(9)), "{ids:?}");
+        }
+        let config = Arm::mlp(Encoding::Mlsgem, HIDDEN, ENC_LR).genes(9).spiral().config(Profile::Paper, 3);
+        assert_eq!(config.centres, Some(innate_encodings::CentreInit::Spiral));
     }
 }
