@@ -46,6 +46,11 @@ def innate_rows():
                 )
                 if row["profile"] != "paper" or m["encoding"] not in ("sgem", "mlsgem") or not paper_protocol:
                     continue
+                # sgem_torch.py draws the field centres as the reference code does; runs whose
+                # centres started otherwise (--centre-init spiral, or uniform: what a run written
+                # before the choice existed, without the key, used) are another model.
+                if m["config"].get("centres", "uniform") != "reference":
+                    continue
                 yield {
                     "implementation": f"innate {m['innate_version']}",
                     "model": m["model"],
