@@ -1,7 +1,8 @@
 """Accuracy of innate against bench/sgem_torch.py under the developmental-priors protocol.
 
 Reads the rows of both implementations and prints one Markdown table: best test accuracy (mean,
-sd, range over seeds, and how many seeds reach 80%) per implementation, model and number of genes.
+sd, range over seeds, and how many seeds reach 80%) per implementation, model, number of genes and
+where the field centres started (the reference code's random draw, or innate's spiral).
 
 - innate, seeds 0-9: the paper-profile rows `cargo xtask reproduce --profile paper` wrote to
   results/sgem-fig2c.jsonl (S-GEM SLP) and results/sgem-fig2d.jsonl (ML-S-GEM), paper's rule only;
@@ -46,10 +47,11 @@ def innate_rows():
                 )
                 if row["profile"] != "paper" or m["encoding"] not in ("sgem", "mlsgem") or not paper_protocol:
                     continue
-                # sgem_torch.py draws the field centres as the reference code does; runs whose
-                # centres started otherwise (--centre-init spiral, or uniform: what a run written
-                # before the choice existed, without the key, used) are another model.
-                if m["config"].get("centres", "uniform") != "reference":
+                # sgem_torch.py starts the field centres as the reference code or on innate's
+                # spiral; a run written before the choice existed (no key) started them uniform,
+                # which it does not implement.
+                centres = m["config"].get("centres", "uniform")
+                if centres not in ("reference", "spiral"):
                     continue
                 yield {
                     "implementation": f"innate {m['innate_version']}",
@@ -57,6 +59,7 @@ def innate_rows():
                     "genes": m["genes"],
                     "learned_params": m["genome_params"],
                     "seed": m["seed"],
+                    "centres": centres,
                     "best_test_accuracy": m["best_test_accuracy"],
                 }
 
@@ -75,19 +78,21 @@ def bench_rows():
 def main():
     groups = {}
     for row in list(innate_rows()) + list(bench_rows()):
-        key = (row["model"], row["genes"], row["implementation"].split()[0])
+        key = (row["model"], row["genes"], row.get("centres", "reference"), row["implementation"].split()[0])
         runs = groups.setdefault(key, {})
         if row["seed"] in runs:
             sys.exit(f"two rows for {key} seed {row['seed']}: each seed must be counted once")
         runs[row["seed"]] = row
-    compared = {(m, g) for (m, g, impl) in groups if impl == "pytorch"}
+    compared = {(m, g, c) for (m, g, c, impl) in groups if impl == "pytorch"}
     if not compared:
         sys.exit("no PyTorch rows in bench/results/sgem_paper_protocol.jsonl: run bench/sgem_torch.py --protocol paper")
-    print("| model | genes | learned parameters | implementation | seeds | best test accuracy | range | seeds >= 80% |")
-    print("| --- | ---: | ---: | --- | ---: | --- | --- | ---: |")
-    for model, genes in sorted(compared):
+    print(
+        "| model | genes | learned parameters | centres start | implementation | seeds | best test accuracy | range | seeds >= 80% |"
+    )
+    print("| --- | ---: | ---: | --- | --- | ---: | --- | --- | ---: |")
+    for model, genes, centres in sorted(compared):
         for impl in ("innate", "pytorch"):
-            runs = groups.get((model, genes, impl))
+            runs = groups.get((model, genes, centres, impl))
             if not runs:
                 continue
             acc = [100 * r["best_test_accuracy"] for r in runs.values()]
@@ -95,7 +100,7 @@ def main():
             seeds = sorted(runs)
             name = "S-GEM SLP 784-10" if model == "slp" else "ML-S-GEM 784-784-10"
             print(
-                f"| {name} | {genes} | {next(iter(runs.values()))['learned_params']} | {impl} | "
+                f"| {name} | {genes} | {next(iter(runs.values()))['learned_params']} | {centres} | {impl} | "
                 f"{len(acc)} ({seeds[0]}-{seeds[-1]}) | {statistics.mean(acc):.2f} ± {sd:.2f}% | "
                 f"{min(acc):.2f}-{max(acc):.2f}% | {sum(a >= 80 for a in acc)} |"
             )

@@ -3,7 +3,8 @@ accuracies against `innate train --encoding sgem|mlsgem` on the same machine or 
 
 It follows innate's implementation (crates/gem/src/gem.rs, crates/encodings/src/expression.rs):
 Gaussian gene fields on 28x28 grids over [-1, 1]^2 for the input and hidden neurons (centres
-tanh(U(-1, 1)), widths exp(ln 0.3)), a fixed random output expression, fixed random biases
+tanh(U(-1, 1)), or with `--centres spiral` on innate's sunflower spiral of radius 0.7; widths
+exp(ln 0.3)), a fixed random output expression, fixed random biases
 (randn x 0.5), a fixed Kaiming factor per layer, the forward pass through the genes
 (x W^T = c ((x X_in) O^T) X_out^T), Adam, batch 64, MNIST scaled to [0, 1]. `--model mlp` is
 ML-S-GEM 784-784-10 (one O shared by both layers), `--model slp` the S-GEM 784-10 perceptron.
@@ -53,11 +54,19 @@ def mnist(root, split, device):
 class Fields(torch.nn.Module):
     """G Gaussian gene fields on a rows x cols grid over [-1, 1]^2: X[n, g] = exp(-(d / sigma)^2)."""
 
-    def __init__(self, genes, rows=28, cols=28):
+    def __init__(self, genes, centres="reference", rows=28, cols=28):
         super().__init__()
         ys, xs = torch.meshgrid(torch.linspace(-1, 1, rows), torch.linspace(-1, 1, cols), indexing="ij")
         self.register_buffer("positions", torch.stack([xs.flatten(), ys.flatten()], 1))
-        self.mu = torch.nn.Parameter(torch.rand(genes, 2) * 2 - 1)
+        mu = torch.rand(genes, 2) * 2 - 1
+        if centres == "spiral":
+            # innate's CentreInit::Spiral: gene i at radius 0.7 sqrt((i + 1/2) / G), angle i times
+            # the golden angle; raw centres atanh of that (the draw above still happens).
+            i = torch.arange(genes, dtype=torch.float64)
+            r = 0.7 * torch.sqrt((i + 0.5) / genes)
+            a = i * math.pi * (3 - math.sqrt(5))
+            mu = torch.atanh(torch.stack([r * torch.cos(a), r * torch.sin(a)], 1)).float()
+        self.mu = torch.nn.Parameter(mu)
         self.log_sigma = torch.nn.Parameter(torch.full((genes,), math.log(0.3)))
 
     def forward(self):
@@ -74,9 +83,9 @@ class SGemSlp(torch.nn.Module):
     """S-GEM single-layer perceptron 784-10: Gaussian fields on the input grid, learned O, a fixed
     random output expression and fixed random biases (the paper's Fig. 2c runs)."""
 
-    def __init__(self, genes, classes=10):
+    def __init__(self, genes, centres="reference", classes=10):
         super().__init__()
-        self.inputs = Fields(genes)
+        self.inputs = Fields(genes, centres)
         self.o = torch.nn.Parameter(torch.randn(genes, genes))
         self.register_buffer("x_out", torch.randn(classes, genes))
         self.register_buffer("b", torch.randn(classes) * 0.5)
@@ -91,10 +100,10 @@ class MlSGem(torch.nn.Module):
     """ML-S-GEM 784-784-10: Gaussian fields on the input and hidden grids, one learned O shared by
     both layers, a fixed random output expression and fixed random biases (the paper's Fig. 2d)."""
 
-    def __init__(self, genes, hidden_side=28, classes=10):
+    def __init__(self, genes, centres="reference", hidden_side=28, classes=10):
         super().__init__()
-        self.inputs = Fields(genes)
-        self.hidden = Fields(genes, hidden_side, hidden_side)
+        self.inputs = Fields(genes, centres)
+        self.hidden = Fields(genes, centres, hidden_side, hidden_side)
         self.o = torch.nn.Parameter(torch.randn(genes, genes))
         self.register_buffer("x_out", torch.randn(classes, genes))
         n_hidden = hidden_side * hidden_side
@@ -115,7 +124,7 @@ def train_one(args, seed, data, dev):
     """Trains one model from `seed`; returns the JSON record."""
     train_x, train_y, test_x, test_y = data
     torch.manual_seed(seed)
-    model = (SGemSlp(args.genes) if args.model == "slp" else MlSGem(args.genes)).to(dev)
+    model = (SGemSlp if args.model == "slp" else MlSGem)(args.genes, args.centres).to(dev)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=args.lr)
     learned = sum(p.numel() for p in model.parameters())
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -148,6 +157,7 @@ def train_one(args, seed, data, dev):
         "learned_params": learned,
         "lr": args.lr,
         "seed": seed,
+        "centres": args.centres,
         "device": str(dev),
         "threads": torch.get_num_threads() if dev.type == "cpu" else None,
     }
@@ -209,6 +219,12 @@ def main():
         choices=["speed", "paper"],
         default="speed",
         help="speed: time --batches batches after a warm-up; paper: the papers' early-stopping protocol",
+    )
+    a.add_argument(
+        "--centres",
+        choices=["reference", "spiral"],
+        default="reference",
+        help="where the field centres start: tanh(U(-1, 1)) as the reference code, or innate's spiral",
     )
     a.add_argument("--batches", type=int, default=None, help="default: 1000 (speed), 30000 (paper)")
     a.add_argument("--eval-every", type=int, default=1000)

@@ -15,7 +15,8 @@
 //! Initial values follow the reference code: learned and fixed matrices `randn`, field widths
 //! 0.3 (`s = ln 0.3`), raw centres uniform in (-1, 1), so the centres `tanh(m)` start within
 //! ±0.76 of the grid's middle ([`CentreInit::Reference`]; [`CentreInit::Uniform`] spreads them
-//! over the whole grid instead).
+//! over the whole grid instead, and [`CentreInit::Spiral`] places them evenly on a fixed spiral
+//! over the grid's middle, the same for every seed).
 
 use candle_core::{Tensor, Var};
 use candle_nn::VarMap;
@@ -306,8 +307,7 @@ mod tests {
     }
 
     #[test]
-    fn spiral_centres_are_seed_free_spread_inside_the_disc_and_leave_the_other_draws_alone()
-    -> Result<()> {
+    fn spiral_centres_are_seed_free_spread_inside_the_disc_and_leave_the_other_draws_alone() -> Result<()> {
         let grid = NeuronGrid::new(28, 28)?;
         let spiral = |seed| -> Result<(Vec<[f32; 2]>, Tensor)> {
             let vm = VarMap::new();

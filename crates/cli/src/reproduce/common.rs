@@ -223,10 +223,11 @@ impl Arm {
             genes: self.genes,
             basis: self.basis,
             learn_output: self.learn_output,
-            centres: self
-                .encoding
-                .is_spatial()
-                .then_some(if self.spiral { CentreInit::Spiral } else { CentreInit::default() }),
+            centres: self.encoding.is_spatial().then_some(if self.spiral {
+                CentreInit::Spiral
+            } else {
+                CentreInit::default()
+            }),
             ..RunConfig::new(
                 "mnist",
                 self.model,
@@ -266,7 +267,13 @@ pub fn spiral_by_size(rows: &[Row], encoding: Encoding, model: Model, stopping: 
     groups(rows, encoding, model, stopping, true)
 }
 
-fn groups(rows: &[Row], encoding: Encoding, model: Model, stopping: Stopping, spiral: bool) -> Vec<Vec<&Row>> {
+fn groups(
+    rows: &[Row],
+    encoding: Encoding,
+    model: Model,
+    stopping: Stopping,
+    spiral: bool,
+) -> Vec<Vec<&Row>> {
     let mut groups: Vec<Vec<&Row>> = Vec::new();
     let mut mine: Vec<&Row> = rows
         .iter()
@@ -344,12 +351,25 @@ pub fn describe(group: &[&Row]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A row of `arm`'s run whose curve is `points` of (batches, whole-set accuracy, sample accuracy).
     fn row(arm: &Arm, points: &[(usize, f64, Option<f64>)]) -> Row {
-        let config = arm.config(Profile::Quick, 0);
+        row_of(arm, 0, points)
+    }
+
+    /// As [`row`], for `seed`; the best accuracy is the curve's best, the learned parameters those
+    /// of an S-GEM or ML-S-GEM genome of the arm's genes (GEM's count otherwise).
+    pub(crate) fn row_of(arm: &Arm, seed: u64, points: &[(usize, f64, Option<f64>)]) -> Row {
+        let config = arm.config(Profile::Quick, seed);
+        let best = points.iter().map(|p| p.1).fold(0.0, f64::max);
+        let g = arm.genes.unwrap_or(0);
+        let params = match arm.encoding {
+            Encoding::Sgem => g * (g + 3),
+            Encoding::Mlsgem => g * (g + 6),
+            _ => 7227,
+        };
         let curve: Vec<serde_json::Value> = points
             .iter()
             .map(|&(b, a, s)| {
@@ -357,15 +377,21 @@ mod tests {
             })
             .collect();
         let metrics = serde_json::json!({
-            "dataset": "mnist", "encoding": "gem", "model": "slp", "sizes": [784, 10], "genes": 9,
-            "seed": 0, "best_test_accuracy": 0.9, "final_test_accuracy": 0.9, "best_batches": 1000,
-            "batches": 2000, "stopped_early": true, "genome_params": 7227, "genome_fixed_params": 10,
-            "phenotype_params": 7850, "compression": 1.0, "seconds": 1.0, "train_seconds": 1.0,
+            "dataset": "mnist", "encoding": "gem", "model": "slp", "sizes": [784, 10], "genes": g,
+            "seed": seed, "best_test_accuracy": best, "final_test_accuracy": best, "best_batches": 1000,
+            "batches": 2000, "stopped_early": true, "genome_params": params, "genome_fixed_params": 10,
+            "phenotype_params": 7850, "phenotype_weights": 7840, "compression": 1.0, "seconds": 1.0, "train_seconds": 1.0,
             "seconds_per_1000_batches": 1.0, "data_load_seconds": 0.0, "train_images": 60000,
             "test_images": 10000, "device": "cpu", "innate_version": "0", "curve": curve, "config": config,
         });
         let metrics = serde_json::from_value(metrics).expect("metrics");
-        Row { experiment: "x".into(), profile: Profile::Quick, run: arm.id(0), dir: String::new(), metrics }
+        Row {
+            experiment: "x".into(),
+            profile: Profile::Quick,
+            run: arm.id(seed),
+            dir: String::new(),
+            metrics,
+        }
     }
 
     #[test]
@@ -411,12 +437,14 @@ mod tests {
         assert!(!is_spiral(&rows[0].metrics) && is_spiral(&rows[2].metrics));
         let ids = |g: Vec<Vec<&Row>>| -> Vec<String> { g.concat().iter().map(|r| r.run.clone()).collect() };
         assert_eq!(ids(by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Paper)), ["sgem-g9-seed0"]);
-        assert_eq!(ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Paper)), [
-            "sgem-g9-spiral-seed0"
-        ]);
-        assert_eq!(ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Full)), [
-            "sgem-g9-spiral-full-seed0"
-        ]);
+        assert_eq!(
+            ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Paper)),
+            ["sgem-g9-spiral-seed0"]
+        );
+        assert_eq!(
+            ids(spiral_by_size(&rows, Encoding::Sgem, Model::Slp, Stopping::Full)),
+            ["sgem-g9-spiral-full-seed0"]
+        );
         // Encodings without gene fields keep no centres.
         assert_eq!(Arm::slp(Encoding::Gem, 0.01).genes(9).config(Profile::Quick, 0).centres, None);
     }
