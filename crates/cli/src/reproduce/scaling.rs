@@ -69,11 +69,9 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
     match group {
         Some(g) => {
             let rule = Stopping::of(&g[0].metrics);
-            let centres = match (is_spiral(&g[0].metrics), rule) {
-                (true, Stopping::Paper) => " [centres on a fixed spiral, r = 0.7] [paper's stopping rule]",
-                (true, _) => SPIRAL_LABEL,
-                (false, _) => "",
-            };
+            // Spiral claims name the paper's rule too, which plain claims leave unsaid.
+            let (centres, rule_label) =
+                if is_spiral(&g[0].metrics) { (SPIRAL_LABEL, named(rule)) } else { ("", rule.label()) };
             let ours = match rule {
                 Stopping::Reference => format!(
                     "{} best of the {REFERENCE_SAMPLE}-image estimates (as the code reports); {} on the whole test set",
@@ -83,7 +81,7 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
                 Stopping::Paper | Stopping::Code | Stopping::Full => percent(&accuracies(g)),
             };
             Claim {
-                quantity: format!("{quantity}{centres}{}: {}", rule.label(), describe(g)),
+                quantity: format!("{quantity}{centres}{rule_label}: {}", describe(g)),
                 paper: paper.into(),
                 ours,
                 runs: g.len(),
@@ -100,6 +98,11 @@ fn claim_for(group: Option<&Vec<&Row>>, quantity: &str, paper: &str) -> Claim {
 
 /// How the report marks a claim whose runs started their gene-field centres on a spiral.
 const SPIRAL_LABEL: &str = " [centres on a fixed spiral, r = 0.7]";
+
+/// A rule's label, with the paper's rule named as well.
+fn named(rule: Stopping) -> &'static str {
+    if rule == Stopping::Paper { " [paper's stopping rule]" } else { rule.label() }
+}
 
 /// For each spiral-centred group, its gain over the reference-centred group of the same size and
 /// stopping rule, paired by seed (both draw every other tensor alike): mean ± sd of the
@@ -125,10 +128,10 @@ fn spiral_gains(rows: &[Row], encoding: Encoding, model: Model, name: &str) -> V
             }
             let (m, sd) = mean_sd(&diffs);
             let ahead = diffs.iter().filter(|&&d| d > 0.0).count();
-            let rule = if rule == Stopping::Paper { " [paper's stopping rule]" } else { rule.label() };
             out.push(Claim {
                 quantity: format!(
-                    "{name}, spiral minus reference centres, paired by seed{rule}: {}",
+                    "{name}, spiral minus reference centres, paired by seed{}: {}",
+                    named(rule),
                     describe(&s)
                 ),
                 paper: "not in the paper".into(),
