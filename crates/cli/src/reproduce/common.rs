@@ -219,24 +219,17 @@ impl Arm {
 
     /// The run's configuration on MNIST.
     pub fn config(&self, profile: Profile, seed: u64) -> RunConfig {
-        RunConfig {
-            genes: self.genes,
-            basis: self.basis,
-            learn_output: self.learn_output,
-            centres: self.encoding.is_spatial().then_some(if self.spiral {
-                CentreInit::Spiral
-            } else {
-                CentreInit::default()
-            }),
-            ..RunConfig::new(
-                "mnist",
-                self.model,
-                if self.model == Model::Mlp { self.hidden } else { crate::cli::DEFAULT_HIDDEN },
-                self.encoding,
-                seed,
-                lifetime(profile, seed, self.lr, self.stopping),
-            )
-        }
+        let base = RunConfig::new(
+            "mnist",
+            self.model,
+            if self.model == Model::Mlp { self.hidden } else { crate::cli::DEFAULT_HIDDEN },
+            self.encoding,
+            seed,
+            lifetime(profile, seed, self.lr, self.stopping),
+        );
+        // The encoding's default centres, unless the arm starts them on a spiral.
+        let centres = base.centres.map(|c| if self.spiral { CentreInit::Spiral } else { c });
+        RunConfig { genes: self.genes, basis: self.basis, learn_output: self.learn_output, centres, ..base }
     }
 
     /// `(id, config)` for every seed of `profile`.
