@@ -511,7 +511,7 @@ fn genomic_bottleneck_experiments_on_fixtures() {
     let rows: Vec<serde_json::Value> = rows.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let genome = rows.iter().find(|r| r["run"] == "gn30-seed0").unwrap();
     let innate = rows.iter().find(|r| r["run"] == "gn30-innate-seed0").unwrap();
-    let from = innate["metrics"]["config"]["init_from"].as_str().unwrap();
+    let from = innate["metrics"]["config"]["encoding"]["init_from"].as_str().unwrap();
     assert!(from.ends_with("runs/gnet-fig2c/smoke/gn30-seed0/genome.safetensors"), "{from}");
     assert_eq!(
         innate["metrics"]["curve"][0]["test_accuracy"], genome["metrics"]["ab_initio_test_accuracy"],

@@ -1,4 +1,5 @@
-//! Command-line arguments of `innate`.
+//! Command-line arguments of `innate`: what clap parses. `convert.rs` turns them into the
+//! libraries' data (run configurations, reproduction options), in one place.
 
 use std::path::PathBuf;
 
@@ -71,9 +72,8 @@ pub enum Command {
 /// paper's 784-800-10 MLP).
 pub const DEFAULT_HIDDEN: usize = 800;
 
-/// The network a genome develops into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The network a genome develops into (converts into `innate_run::Network`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Model {
     /// Single-layer perceptron: inputs -> classes (a linear classifier)
     Slp,
@@ -82,8 +82,7 @@ pub enum Model {
 }
 
 /// How the network's weights are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Encoding {
     /// Every weight and bias learned directly (the papers' baseline; compression 1)
     Direct,
@@ -101,7 +100,8 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    /// The name used on the command line and in files.
+    /// The name used on the command line and in files (the encoding registry's,
+    /// `innate_run::Encoding::NAMES`).
     pub fn name(self) -> &'static str {
         match self {
             Encoding::Direct => "direct",
@@ -112,26 +112,10 @@ impl Encoding {
             Encoding::Gnet => "gnet",
         }
     }
-
-    /// Whether the encoding places Gaussian gene fields on neuron grids (sgem, mlsgem).
-    pub fn is_spatial(self) -> bool {
-        matches!(self, Encoding::Sgem | Encoding::Mlsgem)
-    }
-
-    /// The learning rate used when none is given: 0.001 for direct weights and g-networks,
-    /// 0.01 for the GEM family and the random basis (the developmental-priors reference code's
-    /// scaling runs; see the README's notes on learning rates).
-    pub fn default_lr(self) -> f64 {
-        match self {
-            Encoding::Direct | Encoding::Gnet => 1e-3,
-            _ => 1e-2,
-        }
-    }
 }
 
 /// The g-network sizes of the genomic-bottleneck paper's Table 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PresetArg {
     /// (20-10-5-1) x 2 weight g-networks: 613 parameters, 1038x compression
     Gn5,
@@ -141,19 +125,8 @@ pub enum PresetArg {
     Gn30,
 }
 
-impl From<PresetArg> for innate_gnet::Preset {
-    fn from(p: PresetArg) -> Self {
-        match p {
-            PresetArg::Gn5 => innate_gnet::Preset::Gn5,
-            PresetArg::Gn20 => innate_gnet::Preset::Gn20,
-            PresetArg::Gn30 => innate_gnet::Preset::Gn30,
-        }
-    }
-}
-
 /// How a genome is trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Strategy {
     /// Per batch: develop, forward, backpropagate into the genome, update (the lifetime loop)
     #[default]
@@ -161,13 +134,6 @@ pub enum Strategy {
     /// Per generation: develop, train the p-network on --images-per-generation images, fit the
     /// genome to it by mean-squared error, regenerate (genomic bottleneck, Fig. S.2B)
     Intermittent,
-}
-
-impl Strategy {
-    /// Whether this is the default (end to end).
-    pub fn is_end_to_end(&self) -> bool {
-        *self == Strategy::EndToEnd
-    }
 }
 
 /// Biases on the command line.
@@ -181,16 +147,6 @@ pub enum BiasArg {
     None,
 }
 
-impl From<BiasArg> for innate_encodings::BiasMode {
-    fn from(b: BiasArg) -> Self {
-        match b {
-            BiasArg::Learned => innate_encodings::BiasMode::Learned,
-            BiasArg::Fixed => innate_encodings::BiasMode::FixedRandom,
-            BiasArg::None => innate_encodings::BiasMode::None,
-        }
-    }
-}
-
 /// How the centres of Gaussian gene fields start (S-GEM, ML-S-GEM).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CentreInitArg {
@@ -201,16 +157,6 @@ pub enum CentreInitArg {
     /// Evenly spread on a sunflower spiral over the middle of the grid (radius 0.7), the same
     /// for every seed
     Spiral,
-}
-
-impl From<CentreInitArg> for innate_encodings::CentreInit {
-    fn from(c: CentreInitArg) -> Self {
-        match c {
-            CentreInitArg::Reference => innate_encodings::CentreInit::Reference,
-            CentreInitArg::Uniform => innate_encodings::CentreInit::Uniform,
-            CentreInitArg::Spiral => innate_encodings::CentreInit::Spiral,
-        }
-    }
 }
 
 /// `innate train`.
@@ -414,15 +360,6 @@ pub enum SplitArg {
     Test,
 }
 
-impl From<SplitArg> for innate_datasets::Split {
-    fn from(s: SplitArg) -> Self {
-        match s {
-            SplitArg::Train => innate_datasets::Split::Train,
-            SplitArg::Test => innate_datasets::Split::Test,
-        }
-    }
-}
-
 /// `innate inspect`.
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
@@ -452,8 +389,7 @@ pub enum DataCommand {
 }
 
 /// Experiment profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Profile {
     /// Few seeds and shortened sweeps: minutes on 2 CPU cores
     Quick,
@@ -462,17 +398,6 @@ pub enum Profile {
     /// A few batches of every experiment, for testing the pipeline on the fixtures
     #[value(hide = true)]
     Smoke,
-}
-
-impl Profile {
-    /// `"quick"` or `"paper"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Quick => "quick",
-            Profile::Paper => "paper",
-            Profile::Smoke => "smoke",
-        }
-    }
 }
 
 /// `innate reproduce`.
@@ -510,11 +435,4 @@ pub struct ReproduceArgs {
     /// runs that start from another run's genome wait for it
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub jobs: Option<u16>,
-}
-
-impl ReproduceArgs {
-    /// Runs trained at once: `--jobs`, else `cores` on the CPU and one on a GPU.
-    pub fn jobs(&self, device: &str, cores: usize) -> usize {
-        self.jobs.map_or(if device == "cpu" { cores.max(1) } else { 1 }, usize::from)
-    }
 }

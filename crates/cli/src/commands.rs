@@ -1,17 +1,16 @@
-//! The commands behind `innate train | eval | inspect | data info | reproduce`.
+//! The commands behind `innate train | transfer | eval | inspect | data info | reproduce`: each
+//! calls the libraries and prints what they return.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, ImageDataset, Split, data_root, files::group};
-use innate_evolution::{IntermittentConfig, LifetimeConfig};
+use innate_run::{DataCache, RunEnv};
 
 use crate::cli::{
-    Cli, Command, DataCommand, Encoding, EvalArgs, GlobalArgs, InspectArgs, Model, Strategy, TrainArgs,
-    TransferArgs,
+    Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, ReproduceArgs, TrainArgs, TransferArgs,
 };
-use crate::runs::{self, DataCache, RunConfig};
 
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -22,127 +21,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Eval(a) => eval(g, &a),
         Command::Inspect(a) => inspect(&a),
         Command::Data(DataCommand::Info { datasets }) => data_info(g, &datasets),
-        Command::Reproduce(a) => crate::reproduce::run(g, &a),
+        Command::Reproduce(a) => reproduce(g, &a),
     }
-}
-
-/// Rejects `innate train` flags that the chosen encoding or strategy would ignore, and values
-/// out of range, naming the flag: a run must never record a setting it did not use.
-fn check_train_flags(a: &TrainArgs) -> anyhow::Result<()> {
-    use Encoding::*;
-    let e = a.encoding;
-    let only = |flag: &str, given: bool, ok: bool, which: &str| -> anyhow::Result<()> {
-        if given && !ok {
-            bail!("{flag} applies only to --encoding {which}, not to --encoding {}: drop it", e.name());
-        }
-        Ok(())
-    };
-    only("--genes", a.genes.is_some(), matches!(e, Gem | Sgem | Mlsgem), "gem, sgem or mlsgem")?;
-    only("--basis", a.basis.is_some(), e == Rb, "rb")?;
-    only("--learn-output", a.learn_output, matches!(e, Gem | Sgem | Mlsgem), "gem, sgem or mlsgem")?;
-    only("--centre-init", a.centre_init.is_some(), e.is_spatial(), "sgem or mlsgem")?;
-    only("--preset", a.preset.is_some(), e == Gnet, "gnet")?;
-    only("--gnet-hidden", a.gnet_hidden.is_some(), e == Gnet, "gnet")?;
-    if a.hidden == Some(0) {
-        bail!("--hidden 0: an MLP needs at least one hidden unit");
-    }
-    if a.hidden.is_some() && a.model == Model::Slp {
-        bail!("--hidden applies only to --model mlp: a single-layer perceptron has no hidden layer; drop it");
-    }
-    for (flag, value) in
-        [("--batches", Some(a.batches)), ("--batch-size", a.batch_size), ("--eval-every", Some(a.eval_every))]
-    {
-        if value == Some(0) {
-            bail!("{flag} 0: must be at least 1");
-        }
-    }
-    if !(a.min_delta >= 0.0 && a.min_delta.is_finite()) {
-        bail!("--min-delta {}: must be a fraction of 0 or more, e.g. 0.005", a.min_delta);
-    }
-    if a.stop_sample == Some(0) {
-        bail!(
-            "--stop-sample 0: must be at least 1 test image (leave it out to decide on the whole test set)"
-        );
-    }
-    if a.train_limit == Some(0) {
-        bail!(
-            "--train-limit 0: must be at least 1 training image (leave it out to use the whole training set)"
-        );
-    }
-    if let Some(lr) = a.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
-        bail!("--lr {lr}: the learning rate must be a positive number, e.g. 0.01");
-    }
-    Ok(())
 }
 
 /// `innate train`.
 pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
-    let dataset: Dataset = a.dataset.parse()?;
-    check_train_flags(a)?;
-    let lr = a.lr.unwrap_or(a.encoding.default_lr());
-    let lifetime = LifetimeConfig {
-        batch_size: a.batch_size.unwrap_or(64),
-        max_batches: a.batches,
-        eval_every: a.eval_every,
-        patience: a.patience,
-        min_delta: a.min_delta,
-        lr,
-        seed: a.seed,
-        stop_sample: a.stop_sample.unwrap_or(0),
-        ..LifetimeConfig::default()
-    };
-    let intermittent = (a.strategy == Strategy::Intermittent).then(|| {
-        let d = IntermittentConfig::default();
-        IntermittentConfig {
-            generations: a.generations,
-            images_per_generation: a.images_per_generation,
-            batch_size: a.batch_size.unwrap_or(d.batch_size),
-            lr,
-            lambda: a.lambda,
-            seed: a.seed,
-            develop_first: a.develop_first,
-            fit: {
-                let f = innate_evolution::FitConfig {
-                    lr: a.fit_lr,
-                    weight_epochs: a.fit_epochs,
-                    ..d.fit.clone()
-                };
-                if a.fit_all { f.all() } else { f }
-            },
-            ..d
-        }
-    });
-    if a.strategy == Strategy::Intermittent && a.encoding == Encoding::Direct {
-        bail!(
-            "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome apart \
-             from its weights: use --encoding gnet (or the default end-to-end strategy)"
-        );
-    }
-    if let Some(c) = &intermittent {
-        c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
-    }
-    let base = RunConfig::new(
-        &dataset.to_string(),
-        a.model,
-        a.hidden.unwrap_or(crate::cli::DEFAULT_HIDDEN),
-        a.encoding,
-        a.seed,
-        lifetime,
-    );
-    let config = RunConfig {
-        centres: a.centre_init.map(Into::into).or(base.centres),
-        genes: a.genes,
-        basis: a.basis,
-        learn_output: a.learn_output,
-        bias: a.bias.map(Into::into),
-        preset: a.preset,
-        gnet_hidden: a.gnet_hidden.clone(),
-        strategy: a.strategy,
-        intermittent,
-        train_limit: a.train_limit,
-        ..base
-    };
-    config.lifetime.validate().context("--batches / --batch-size / --eval-every / --min-delta / --lr")?;
+    let config = a.run_config()?;
     let out = a.out.clone().unwrap_or_else(|| config.default_dir());
     if !a.overwrite && out.join("genome.safetensors").exists() {
         bail!(
@@ -150,25 +35,27 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             out.display()
         );
     }
-    let device = crate::device::parse(&g.device)?;
+    let device = innate_run::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
-    let m = runs::execute(&config, &root, &device, &out, &DataCache::default(), g.quiet)?;
-    if let (Some(gens), Some(per)) = (m.generations.last(), m.seconds_per_generation) {
+    let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
+    let m = innate_run::execute(&config, &env, &out, g.quiet)?;
+    let r = &m.report;
+    if let (Some(gens), Some(per)) = (r.generations.last(), r.seconds_per_generation) {
         println!(
             "{} {} on {}: best ab initio test accuracy {:.2}% at generation {} (last {:.2}%) over {} \
              generations; {} genome parameters, {} phenotype parameters ({:.0}x); {:.1} s ({:.2} s per generation)",
             m.encoding,
             m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
             m.dataset,
-            100.0 * m.best_test_accuracy,
-            1 + m.best_batches
-                / config.intermittent.as_ref().map_or(1, |c| c.batches_per_generation().max(1)),
-            100.0 * m.final_test_accuracy,
+            100.0 * r.best_test_accuracy,
+            1 + r.best_batches
+                / config.strategy.intermittent().map_or(1, |c| c.batches_per_generation().max(1)),
+            100.0 * r.final_test_accuracy,
             gens.generation,
             group(m.genome_params as u64),
             group(m.phenotype_params as u64),
             m.compression,
-            m.seconds,
+            r.seconds,
             per
         );
         println!(
@@ -184,18 +71,19 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         m.encoding,
         m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
         m.dataset,
-        100.0 * m.best_test_accuracy,
-        100.0 * m.final_test_accuracy,
-        m.best_batches,
-        m.batches,
+        100.0 * r.best_test_accuracy,
+        100.0 * r.final_test_accuracy,
+        r.best_batches,
+        r.batches,
         group(m.genome_params as u64),
         group(m.phenotype_params as u64),
-        m.seconds,
-        m.seconds_per_1000_batches
+        r.seconds,
+        r.seconds_per_1000_batches
     );
     println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
-    let life = &config.lifetime;
-    if still_rising(m.stopped_early, m.best_batches, m.batches, life.patience, life.eval_every) {
+    if let Some(life) = config.strategy.lifetime()
+        && still_rising(r.stopped_early, r.best_batches, r.batches, life.patience, life.eval_every)
+    {
         tracing::info!(
             "the test accuracy was still rising when early stopping ended the run (its last gains were \
              {} or less); --patience 0 trains all {} batches",
@@ -220,9 +108,9 @@ fn still_rising(
 
 /// `innate eval`.
 pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
-    let device = crate::device::parse(&g.device)?;
-    let file = innate_encodings::checkpoint::load(&a.genome, &device)?;
-    let trained_on = file.run.get("dataset").and_then(|d| d.as_str()).map(String::from);
+    let device = innate_run::device::parse(&g.device)?;
+    let genome = innate_run::load(&a.genome, &device)?;
+    let trained_on = genome.dataset().map(String::from);
     let name = match (&a.dataset, &trained_on) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => d.clone(),
@@ -231,30 +119,17 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
         }
     };
     let dataset: Dataset = name.parse()?;
-    let genome = crate::genomes::from_file(&file, &device)?;
     let root = data_root(g.data_dir.as_deref());
     let split: Split = a.split.into();
     let data = dataset.load(&root, split)?;
-    let net = genome.develop()?;
-    let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
-    let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
-    if inputs != data.image_len() || outputs != data.classes.len() {
-        let [c, h, w] = data.shape;
-        bail!(
-            "{}: the genome's network takes {inputs} inputs and gives {outputs} classes, but {dataset} has \
-             {c}x{h}x{w} = {} values per image and {} classes; evaluate it on the dataset it was trained on",
-            a.genome.display(),
-            data.image_len(),
-            data.classes.len()
-        );
-    }
+    genome.check_fits(&data, &dataset.to_string())?;
     let data = data.to_device(&device)?;
     let t = Instant::now();
-    let acc = innate_evolution::lifetime::accuracy(&net, &data, 1000)?;
+    let acc = genome.accuracy(&data)?;
     println!(
         "{}: {} accuracy on {dataset} {} ({} images): {:.2}% ({:.2} s)",
         a.genome.display(),
-        file.encoding,
+        genome.file.encoding,
         split.name(),
         group(data.len() as u64),
         100.0 * acc,
@@ -262,7 +137,7 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     );
     if split == Split::Test
         && trained_on.as_deref() == Some(dataset.to_string().as_str())
-        && let Some(recorded) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64())
+        && let Some(recorded) = genome.recorded_accuracy()
     {
         let agrees = (recorded - acc).abs() < 1e-9;
         println!(
@@ -299,7 +174,7 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
     // The counts come from the genome rebuilt from the file (its tensors checked against it), not
     // from the metadata's record of them, which must agree. The fixed count is left out: for the
     // random basis it includes how the basis is stored, which may change between versions.
-    let genome = crate::genomes::from_file(&file, &candle_core::Device::Cpu)?;
+    let genome = innate_run::rebuild(&file, &candle_core::Device::Cpu)?;
     let p = genome.params();
     if (p.learned, p.phenotype) != (file.params.learned, file.params.phenotype) {
         bail!(
@@ -354,87 +229,11 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         100.0 / of_weights
     );
     if let Some(stem) = &a.draw {
-        for path in draw(&file, &net, stem)? {
+        for path in innate_experiments::figures::genome::draw(&file, &net, stem)? {
             println!("drew          {}", path.display());
         }
     }
     Ok(())
-}
-
-/// Neurons of the first layer that `inspect --draw` shows.
-const DRAWN_NEURONS: usize = 20;
-
-/// `inspect --draw STEM`: the first layer's developed weights as images and each layer's gene
-/// fields; returns the files written.
-fn draw(
-    file: &innate_encodings::GenomeFile,
-    net: &innate_encodings::Mlp,
-    stem: &Path,
-) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    use crate::panels::{FieldMap, Panel, PanelGrid};
-    let with = |suffix: &str| crate::plot::with_suffix(stem, suffix);
-    let mut written = vec![];
-    let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;
-    let inputs = w.first().map_or(0, Vec::len);
-    let fields = crate::genomes::gene_fields(file)?;
-    // The input image's shape: the grid the input gene fields lie on, else the MNIST-like image
-    // the run was trained on.
-    let image = match fields.first().and_then(Option::as_ref) {
-        Some((_, _, grid)) => Some((grid.rows, grid.cols)),
-        None => match file.run.get("dataset").and_then(|d| d.as_str()) {
-            Some("mnist" | "fashion-mnist") => Some((28, 28)),
-            _ => None,
-        },
-    }
-    .filter(|(r, c)| r * c == inputs);
-    if let Some((rows, cols)) = image {
-        let mut grid = PanelGrid {
-            title: format!("{}: first-layer weights per neuron (red +, blue -)", file.encoding),
-            rows: vec![],
-        };
-        // Ten neurons a row.
-        for (r, chunk) in w[..w.len().min(DRAWN_NEURONS)].chunks(10).enumerate() {
-            let first = 10 * r;
-            let panels = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, values)| Panel {
-                    title: (first + i).to_string(),
-                    rows,
-                    cols,
-                    values: values.clone(),
-                })
-                .collect();
-            grid.rows.push((format!("neurons {first}-{}", first + chunk.len() - 1), panels));
-        }
-        grid.save(&with("-weights"))?;
-        written.push(with("-weights.png"));
-    } else {
-        tracing::warn!(
-            "weights not drawn: the {inputs} inputs are not a known image grid (the genome has no input gene \
-             fields, and they are not the 28x28 pixels of mnist or fashion-mnist)"
-        );
-    }
-    for (layer, f) in fields.into_iter().enumerate() {
-        if let Some((start, end, grid)) = f {
-            let stem = with(&format!("-fields-layer{layer}"));
-            FieldMap {
-                title: format!(
-                    "{}, layer {layer}: {} gene fields at the start (green) and in the file (red)",
-                    file.encoding,
-                    start.len()
-                ),
-                grid: (grid.rows, grid.cols),
-                start,
-                end,
-                backdrop: None,
-            }
-            .save(&stem)?;
-            written.push(with(&format!("-fields-layer{layer}.png")));
-            written.push(with(&format!("-fields-layer{layer}.svg")));
-        }
-    }
-    Ok(written)
 }
 
 /// `innate data info`.
@@ -545,69 +344,11 @@ fn print_split(data: &ImageDataset, split: Split, secs: f64) {
     }
 }
 
-/// What `innate transfer` writes as `transfer.json`: both learning curves side by side.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct TransferReport {
-    /// The genome that initialised the innate network.
-    pub from: std::path::PathBuf,
-    /// The dataset both networks learned.
-    pub dataset: String,
-    /// Test accuracy of the innate network before training.
-    pub innate_start: f64,
-    /// Test accuracy of the randomly initialised network before training.
-    pub naive_start: f64,
-    /// Best test accuracy of the innate network.
-    pub innate_best: f64,
-    /// Best test accuracy of the naive network.
-    pub naive_best: f64,
-    /// Innate network: (batches, test accuracy) at every evaluation.
-    pub innate_curve: Vec<innate_evolution::EvalPoint>,
-    /// Naive network: (batches, test accuracy) at every evaluation.
-    pub naive_curve: Vec<innate_evolution::EvalPoint>,
-}
-
-/// The two runs of a transfer test: a network initialised from the genome at `from` and a
-/// randomly initialised one, both learning `dataset` with the same seed and batch order.
-pub fn transfer_runs(
-    from: &Path,
-    dataset: &str,
-    sizes: &[usize],
-    lifetime: LifetimeConfig,
-    seed: u64,
-) -> anyhow::Result<[(String, RunConfig); 2]> {
-    let (model, hidden) = match sizes {
-        [_, _] => (Model::Slp, crate::cli::DEFAULT_HIDDEN),
-        [_, h, _] => (Model::Mlp, *h),
-        _ => bail!(
-            "{}: its network has {} layers; transfer handles single-layer perceptrons and MLPs with one \
-             hidden layer",
-            from.display(),
-            sizes.len().saturating_sub(1)
-        ),
-    };
-    let naive = RunConfig::new(dataset, model, hidden, Encoding::Direct, seed, lifetime);
-    let innate = RunConfig { init_from: Some(from.to_path_buf()), ..naive.clone() };
-    Ok([("innate".to_string(), innate), ("naive".to_string(), naive)])
-}
-
 /// `innate transfer`.
 pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     let dataset: Dataset = a.dataset.parse()?;
-    let device = crate::device::parse(&g.device)?;
-    let file = innate_encodings::checkpoint::load(&a.from, &device)?;
-    let net = crate::genomes::from_file(&file, &device)?.develop()?;
-    let mut sizes: Vec<usize> = net.layers.iter().map(|l| l.weight.dims()[1]).collect();
-    sizes.extend(net.layers.last().map(|l| l.weight.dims()[0]));
-    let lifetime = LifetimeConfig {
-        batch_size: a.batch_size,
-        max_batches: a.batches,
-        eval_every: a.eval_every,
-        patience: 0,
-        lr: a.lr,
-        seed: a.seed,
-        ..LifetimeConfig::default()
-    };
-    lifetime.validate().context("--batches / --eval-every / --batch-size / --lr")?;
+    let device = innate_run::device::parse(&g.device)?;
+    let lifetime = a.lifetime()?;
     let out = a.out.clone().unwrap_or_else(|| {
         a.from.parent().unwrap_or(Path::new(".")).join(format!("transfer-{}-seed{}", dataset, a.seed))
     });
@@ -618,27 +359,8 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
         );
     }
     let root = data_root(g.data_dir.as_deref());
-    let cache = DataCache::default();
-    let mut results = Vec::new();
-    for (name, config) in transfer_runs(&a.from, &dataset.to_string(), &sizes, lifetime, a.seed)? {
-        let m = runs::execute(&config, &root, &device, &out.join(&name), &cache, g.quiet)?;
-        results.push(m);
-    }
-    let start = |m: &runs::Metrics| m.curve.first().map_or(0.0, |p| p.test_accuracy);
-    let report = TransferReport {
-        from: a.from.clone(),
-        dataset: dataset.to_string(),
-        innate_start: start(&results[0]),
-        naive_start: start(&results[1]),
-        innate_best: results[0].best_test_accuracy,
-        naive_best: results[1].best_test_accuracy,
-        innate_curve: results[0].curve.clone(),
-        naive_curve: results[1].curve.clone(),
-    };
-    innate_encodings::checkpoint::write_atomic(
-        &out.join("transfer.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
+    let report = innate_run::transfer(&a.from, &dataset.to_string(), lifetime, a.seed, &env, &out, g.quiet)?;
     println!("{dataset}, {} batches of {}, seed {}:", a.batches, a.batch_size, a.seed);
     println!("  batches   innate   naive");
     for (i, n) in report.innate_curve.iter().zip(&report.naive_curve) {
@@ -655,6 +377,19 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
         100.0 * report.naive_best,
         out.join("transfer.json").display()
     );
+    Ok(())
+}
+
+/// `innate reproduce`.
+pub fn reproduce(g: &GlobalArgs, a: &ReproduceArgs) -> anyhow::Result<()> {
+    if a.list {
+        for line in innate_experiments::list() {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let report = innate_experiments::run(&a.options(g, crate::machine_cores()))?;
+    println!("wrote {}", report.display());
     Ok(())
 }
 

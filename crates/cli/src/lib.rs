@@ -1,4 +1,7 @@
-//! The `innate` command-line tool, as a library so that its commands can be tested and reused.
+//! The `innate` command-line tool, as a library so that its commands can be tested and reused:
+//! argument parsing (`cli`), their conversion into the libraries' data (`convert`) and the
+//! commands that call the libraries and print what they return (`commands`). What a run is lives
+//! in `innate-run`, the experiments in `innate-experiments` (see ARCHITECTURE.md).
 //!
 //! `innate` trains genomes and the papers' baselines on real datasets, evaluates and inspects
 //! genome files, checks datasets, and reproduces the papers' tables and figures:
@@ -24,19 +27,12 @@
 #[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 pub mod cli;
 pub mod commands;
-pub mod device;
-pub mod genomes;
-pub mod panels;
-pub mod plot;
-pub mod progress;
-pub mod reproduce;
-pub mod runs;
+pub mod convert;
 
 use std::ffi::OsString;
 
 use clap::Parser;
 
-use cli::Encoding;
 pub use cli::{Cli, Command};
 
 /// Parses `args` (program name first) and runs the command. `--help` and `--version` print
@@ -101,7 +97,7 @@ pub fn machine_cores() -> usize {
 pub fn cpu_threads(cli: &Cli, cores: usize) -> usize {
     match &cli.command {
         Command::Reproduce(a) => (cores / a.jobs(&cli.global.device, cores)).max(1),
-        Command::Train(a) if matches!(a.encoding, Encoding::Gem | Encoding::Sgem | Encoding::Mlsgem) => 1,
+        Command::Train(a) if innate_run::Encoding::one_thread(a.encoding.name()) => 1,
         _ => cores.max(1),
     }
 }
@@ -123,7 +119,7 @@ fn init_logging(quiet: bool, verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| progress::LogWriter)
+        .with_writer(|| innate_run::progress::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()

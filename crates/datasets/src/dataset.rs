@@ -5,8 +5,10 @@
 //! bytes once; batches are then gathered and normalised to `[0, 1]` floats on the device, so a
 //! batch never copies more than its own images.
 
+#[cfg(feature = "tensors")]
 use candle_core::{DType, Device, Tensor};
 
+#[cfg(feature = "tensors")]
 use crate::batches::ShuffledBatches;
 use crate::error::{DataError, Result};
 use crate::files::SourceFile;
@@ -127,6 +129,7 @@ impl ImageDataset {
     }
 
     /// Uploads the images (as `u8`) and labels (as `u32`) to `device`, once.
+    #[cfg(feature = "tensors")]
     pub fn to_device(&self, device: &Device) -> Result<DeviceDataset> {
         let [c, h, w] = self.shape;
         let images = Tensor::from_slice(&self.images, (self.len(), c, h, w), device)?;
@@ -136,6 +139,7 @@ impl ImageDataset {
 }
 
 /// A dataset living on a Candle device as `u8` images and `u32` labels.
+#[cfg(feature = "tensors")]
 #[derive(Debug, Clone)]
 pub struct DeviceDataset {
     images: Tensor,
@@ -145,6 +149,7 @@ pub struct DeviceDataset {
 }
 
 /// One batch: images as `f32` in `[0, 1]` with shape `(B, C, H, W)`, labels as `u32` `(B,)`.
+#[cfg(feature = "tensors")]
 #[derive(Debug, Clone)]
 pub struct Batch {
     /// Normalised images.
@@ -153,6 +158,7 @@ pub struct Batch {
     pub labels: Tensor,
 }
 
+#[cfg(feature = "tensors")]
 impl DeviceDataset {
     /// Number of images.
     pub fn len(&self) -> usize {
@@ -245,6 +251,7 @@ mod tests {
         assert_eq!(d.take(10).len(), 4);
     }
 
+    #[cfg(feature = "tensors")]
     #[test]
     fn batches_are_normalised_on_device() {
         let d = tiny().to_device(&Device::Cpu).unwrap();

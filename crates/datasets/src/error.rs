@@ -57,6 +57,7 @@ pub enum DataError {
 
     /// An error from Candle while moving data to a device.
     #[error(transparent)]
+    #[cfg(feature = "tensors")]
     Candle(#[from] candle_core::Error),
 }
 

@@ -9,6 +9,10 @@
 //! Images stay in memory as `u8`; [`ImageDataset::to_device`] uploads them once and batches are
 //! gathered and normalised on the device by a seeded, shuffled iterator.
 //!
+//! The default feature `tensors` puts datasets on a Candle device ([`ImageDataset::to_device`],
+//! batches, task tensors); without it the crate only reads and checks the files, and does not
+//! compile Candle (the project's `cargo xtask` downloads and verifies data that way).
+//!
 //! Files live under a data root as `<root>/<dataset>/<official file names>`; the root is
 //! `--data-dir`, else the `INNATE_DATA` environment variable, else `./data` (see [`data_root`]).
 //!
@@ -47,7 +51,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use batches::ShuffledBatches;
-pub use dataset::{Batch, DeviceDataset, ImageDataset};
+pub use dataset::ImageDataset;
+#[cfg(feature = "tensors")]
+pub use dataset::{Batch, DeviceDataset};
 pub use error::{DataError, Result};
 pub use files::{Provenance, SourceFile};
 pub use omniglot::Omniglot;

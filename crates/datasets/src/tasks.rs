@@ -7,6 +7,7 @@
 //! for each, `k_shot + q_query` distinct drawings: the first `k_shot` form the support set, the
 //! rest the query set. Labels are `0..n_way` in the order the classes were drawn.
 
+#[cfg(feature = "tensors")]
 use candle_core::{DType, Device, Tensor};
 use rand::Rng;
 use rand::SeedableRng;
@@ -60,6 +61,7 @@ pub struct Task {
     pub classes: Vec<(usize, u8)>,
 }
 
+#[cfg(feature = "tensors")]
 impl Task {
     /// Support images as `f32` in `[0, 1]`, shape `(n_way * k_shot, 1, size, size)`, and labels.
     pub fn support_tensors(&self, device: &Device) -> Result<(Tensor, Tensor)> {
@@ -72,6 +74,7 @@ impl Task {
     }
 }
 
+#[cfg(feature = "tensors")]
 fn tensors(images: &[u8], labels: &[u32], size: usize, device: &Device) -> Result<(Tensor, Tensor)> {
     let x = Tensor::from_slice(images, (labels.len(), 1, size, size), device)?
         .to_dtype(DType::F32)?
@@ -224,9 +227,12 @@ mod tests {
         classes.sort();
         classes.dedup();
         assert_eq!(classes.len(), 3);
-        let (x, y) = t1.query_tensors(&Device::Cpu).unwrap();
-        assert_eq!(x.dims(), &[6, 1, 28, 28]);
-        assert_eq!(y.dims(), &[6]);
+        #[cfg(feature = "tensors")]
+        {
+            let (x, y) = t1.query_tensors(&Device::Cpu).unwrap();
+            assert_eq!(x.dims(), &[6, 1, 28, 28]);
+            assert_eq!(y.dims(), &[6]);
+        }
         let too_many = TaskSpec { n_way: 100, ..spec };
         assert!(s.sample(ClassSplit::Test, too_many, &mut ChaCha8Rng::seed_from_u64(0)).is_err());
         let too_deep = TaskSpec { k_shot: 4, ..spec };

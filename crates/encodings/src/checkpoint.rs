@@ -77,8 +77,8 @@ pub fn save<G: Genome + ?Sized>(
         ("format", FORMAT.to_string()),
         ("innate_version", env!("CARGO_PKG_VERSION").to_string()),
         ("encoding", genome.encoding().to_string()),
-        ("genome", json(&genome.config())),
-        ("params", serde_json::to_string(&genome.params()).unwrap_or_default()),
+        ("genome", json(&genome.config()?)),
+        ("params", crate::genome::config_json(&genome.params())?.to_string()),
         ("run", json(run)),
         ("metrics", json(metrics)),
     ]
@@ -287,8 +287,8 @@ mod tests {
         fn encoding(&self) -> &'static str {
             "tiny"
         }
-        fn config(&self) -> serde_json::Value {
-            serde_json::json!({"rows": 2})
+        fn config(&self) -> Result<serde_json::Value> {
+            Ok(serde_json::json!({"rows": 2}))
         }
         fn varmap(&self) -> &VarMap {
             &self.vm

@@ -21,8 +21,9 @@ pub trait Genome {
     fn encoding(&self) -> &'static str;
 
     /// The configuration from which a genome of the same shape can be built again (saved in
-    /// checkpoints as JSON, next to the tensors).
-    fn config(&self) -> serde_json::Value;
+    /// checkpoints as JSON, next to the tensors). An error when it cannot be written as JSON, so
+    /// that a checkpoint never records a configuration it could not read back.
+    fn config(&self) -> crate::Result<serde_json::Value>;
 
     /// The learned tensors, by name.
     fn varmap(&self) -> &VarMap;
@@ -61,4 +62,12 @@ pub trait Genome {
             .ok_or_else(|| candle_core::Error::Msg(format!("the phenotype has no tensor number {param}")))?;
         t.flatten_all()?.index_select(idx, 0)
     }
+}
+
+/// `config` as the JSON value [`Genome::config`] returns: an error naming what went wrong when
+/// it cannot be written as JSON.
+pub fn config_json<T: serde::Serialize>(config: &T) -> crate::Result<serde_json::Value> {
+    serde_json::to_value(config).map_err(|e| {
+        crate::GenomeError::Config(format!("the genome's configuration cannot be written as JSON: {e}"))
+    })
 }

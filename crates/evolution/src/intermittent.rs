@@ -37,6 +37,10 @@ use serde::{Deserialize, Serialize};
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{Result, TrainError};
 use crate::lifetime::accuracy;
+use crate::observer::Observer;
+pub use crate::report::GenerationPoint;
+use crate::report::{EvalPoint, Report};
+use crate::strategy::{Data, Progress, Strategy};
 
 /// How the genome is fitted to the trained p-network each generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,23 +166,6 @@ impl IntermittentConfig {
     }
 }
 
-/// What one generation measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GenerationPoint {
-    /// Generation number, from 1.
-    pub generation: usize,
-    /// Test accuracy of the freshly developed p-network, before training.
-    pub ab_initio_accuracy: f64,
-    /// Test accuracy of the p-network after this generation's training, when measured.
-    pub trained_accuracy: Option<f64>,
-    /// Mean training loss of the p-network over the generation.
-    pub train_loss: f64,
-    /// Mean-squared fitting error per phenotype tensor, at the last fitting step.
-    pub fit_loss: Vec<f64>,
-    /// Seconds since training started.
-    pub seconds: f64,
-}
-
 /// What an intermittent run produced.
 #[derive(Debug, Clone)]
 pub struct IntermittentReport {
@@ -206,13 +193,65 @@ impl IntermittentReport {
     }
 }
 
-/// Receives progress of intermittent training.
-pub trait GenerationObserver {
-    /// Called after each generation.
-    fn generation(&mut self, _point: &GenerationPoint) {}
-}
+impl Strategy for IntermittentConfig {
+    fn name(&self) -> &'static str {
+        "intermittent"
+    }
 
-impl GenerationObserver for () {}
+    fn validate(&self) -> Result<()> {
+        IntermittentConfig::validate(self)
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { total: self.generations, unit: "generations" }
+    }
+
+    fn with_seed(&self, seed: u64) -> Self {
+        Self { seed, ..self.clone() }
+    }
+
+    /// The report's accuracies are the ab initio ones (of the network freshly developed from
+    /// the genome); its curve has one point per freshly developed network (each generation's,
+    /// then the genome's after the last fit) at the p-network batches trained before it.
+    fn train<G: Genome + ?Sized>(
+        &self,
+        genome: &G,
+        data: &Data<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Report> {
+        let r = train(genome, data.train, data.test, self, observer)?;
+        let per = self.batches_per_generation();
+        let batches = r.generations.len() * per;
+        let gens = &r.generations;
+        // The loss of each point is that of the p-network training before it.
+        let curve = (0..=gens.len())
+            .map(|i| EvalPoint {
+                batches: i * per,
+                test_accuracy: gens.get(i).map_or(r.final_ab_initio, |g| g.ab_initio_accuracy),
+                train_loss: i.checked_sub(1).map(|j| gens[j].train_loss),
+                stop_accuracy: None,
+                seconds: i.checked_sub(1).map_or(0.0, |j| gens[j].seconds),
+            })
+            .collect();
+        Ok(Report {
+            ab_initio_test_accuracy: Some(r.best_ab_initio),
+            seconds_per_generation: Some(r.seconds_per_generation()),
+            best_test_accuracy: r.best_ab_initio,
+            final_test_accuracy: r.final_ab_initio,
+            // The ab initio accuracy of generation n is measured before its training, after
+            // (n - 1) generations of p-network batches.
+            best_batches: (r.best_generation - 1) * per,
+            batches,
+            stopped_early: false,
+            seconds: r.seconds,
+            train_seconds: r.seconds,
+            seconds_per_1000_batches: 1000.0 * r.seconds / batches.max(1) as f64,
+            curve,
+            generations: r.generations,
+            best_tensors: r.best_tensors,
+        })
+    }
+}
 
 /// Trains `genome` intermittently (see the module docs).
 pub fn train<G: Genome + ?Sized>(
@@ -220,7 +259,7 @@ pub fn train<G: Genome + ?Sized>(
     train: &DeviceDataset,
     test: &DeviceDataset,
     config: &IntermittentConfig,
-    observer: &mut dyn GenerationObserver,
+    observer: &mut dyn Observer,
 ) -> Result<IntermittentReport> {
     config.validate()?;
     if train.is_empty() || test.is_empty() {

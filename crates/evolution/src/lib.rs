@@ -1,7 +1,10 @@
 //! Training strategies for genomes.
 //!
 //! A strategy improves a genome without knowing its encoding: it only develops the network,
-//! runs it, and updates the genome's variables. So far this crate has lifetime learning
+//! runs it, and updates the genome's variables. Every strategy implements one interface,
+//! [`Strategy`] (a genome, the data and the strategy's settings in, one [`Report`] out), and
+//! [`StrategyConfig`] is the tagged enum of their settings that a run's configuration holds. So
+//! far this crate has lifetime learning
 //! ([`lifetime`]: the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
 //! the full test set and early stopping; trains any genome end to end through `develop()`) and
 //! intermittent training ([`intermittent`]: train the developed p-network, fit the genome to it,
@@ -33,11 +36,15 @@ pub mod adam;
 pub mod error;
 pub mod intermittent;
 pub mod lifetime;
+pub mod observer;
+pub mod report;
+pub mod strategy;
 pub mod survival;
 
 pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};
-pub use intermittent::{
-    FitConfig, GenerationObserver, GenerationPoint, IntermittentConfig, IntermittentReport,
-};
-pub use lifetime::{EvalPoint, LifetimeConfig, LifetimeReport, Observer};
+pub use intermittent::{FitConfig, IntermittentConfig, IntermittentReport};
+pub use lifetime::{LifetimeConfig, LifetimeReport};
+pub use observer::Observer;
+pub use report::{EvalPoint, GenerationPoint, Report};
+pub use strategy::{Data, Progress, Strategy, StrategyConfig};

@@ -26,6 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{Result, TrainError};
+use crate::observer::Observer;
+pub use crate::report::EvalPoint;
+use crate::report::Report;
+use crate::strategy::{Data, Progress, Strategy};
 
 /// Settings of the lifetime-learning loop. The defaults are the papers' protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,22 +99,6 @@ impl LifetimeConfig {
     }
 }
 
-/// One evaluation on the test set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EvalPoint {
-    /// Training batches done.
-    pub batches: usize,
-    /// Accuracy on the whole test set (a fraction).
-    pub test_accuracy: f64,
-    /// Mean training loss over the batches since the previous evaluation (none before training).
-    pub train_loss: Option<f64>,
-    /// Accuracy on the random test sample that early stopping looked at, when not the whole set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_accuracy: Option<f64>,
-    /// Seconds since training started.
-    pub seconds: f64,
-}
-
 /// What a lifetime-learning run produced.
 #[derive(Debug, Clone)]
 pub struct LifetimeReport {
@@ -141,16 +129,45 @@ impl LifetimeReport {
     }
 }
 
-/// Receives progress while a genome trains (for progress bars and logs).
-pub trait Observer {
-    /// Called after each training batch with the number done.
-    fn batch(&mut self, _done: usize) {}
-    /// Called after each evaluation.
-    fn eval(&mut self, _point: &EvalPoint) {}
-}
+impl Strategy for LifetimeConfig {
+    fn name(&self) -> &'static str {
+        "end-to-end"
+    }
 
-/// An observer that ignores everything.
-impl Observer for () {}
+    fn validate(&self) -> Result<()> {
+        LifetimeConfig::validate(self)
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { total: self.max_batches, unit: "batches" }
+    }
+
+    fn with_seed(&self, seed: u64) -> Self {
+        Self { seed, ..self.clone() }
+    }
+
+    fn train<G: Genome + ?Sized>(
+        &self,
+        genome: &G,
+        data: &Data<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Report> {
+        let r = train(genome, data.train, data.test, self, observer)?;
+        Ok(Report {
+            seconds_per_1000_batches: r.seconds_per_1000_batches(),
+            best_test_accuracy: r.best_test_accuracy,
+            final_test_accuracy: r.final_test_accuracy,
+            best_batches: r.best_batches,
+            batches: r.batches,
+            stopped_early: r.stopped_early,
+            seconds: r.seconds,
+            train_seconds: r.train_seconds,
+            curve: r.curve,
+            best_tensors: r.best_tensors,
+            ..Report::default()
+        })
+    }
+}
 
 /// Fraction of `data` that `model` classifies correctly.
 pub fn accuracy<M: Module>(model: &M, data: &DeviceDataset, batch_size: usize) -> Result<f64> {

@@ -111,8 +111,8 @@ impl Genome for Direct {
         "direct"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
+    fn config(&self) -> Result<serde_json::Value> {
+        innate_encodings::genome::config_json(&self.config)
     }
 
     fn varmap(&self) -> &VarMap {
@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn config_round_trip_and_gradients_reach_every_tensor() -> Result<()> {
         let g = Direct::new(MlpSpec::mlp(6, 5, 3), 7, &Device::Cpu)?;
-        let again = Direct::from_config(&g.config(), &Device::Cpu)?;
+        let again = Direct::from_config(&Genome::config(&g)?, &Device::Cpu)?;
         assert_eq!(again.spec(), g.spec());
         let w0 = g.develop()?.layers[0].weight.to_vec2::<f32>()?;
         assert_eq!(again.develop()?.layers[0].weight.to_vec2::<f32>()?, w0);

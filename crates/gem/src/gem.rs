@@ -333,8 +333,8 @@ impl Genome for GemNet {
         self.config.kind.name()
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
+    fn config(&self) -> Result<serde_json::Value> {
+        innate_encodings::genome::config_json(&self.config)
     }
 
     fn varmap(&self) -> &VarMap {
@@ -467,7 +467,7 @@ mod tests {
             assert!((scale - 1.0).abs() < 1e-3, "layer {l}: {scale}");
         }
         // Rebuilding from the stored configuration develops the same weights.
-        let again = GemNet::from_config(&Genome::config(&net), &Device::Cpu)?;
+        let again = GemNet::from_config(&Genome::config(&net)?, &Device::Cpu)?;
         assert_eq!(again.config().scales, net.config().scales);
         let a = again.develop()?.layers[1].weight.flatten_all()?.to_vec1::<f32>()?;
         assert_eq!(a, w.layers[1].weight.flatten_all()?.to_vec1::<f32>()?);

@@ -155,8 +155,8 @@ impl Genome for RandomBasis {
         "rb"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
+    fn config(&self) -> Result<serde_json::Value> {
+        innate_encodings::genome::config_json(&self.config)
     }
 
     fn varmap(&self) -> &VarMap {
@@ -227,7 +227,7 @@ mod tests {
         assert!(g.abs()?.sum_all()?.to_scalar::<f32>()? > 0.0);
         // Rebuilding from the configuration gives the same W0 and bases.
         rb.coords.set(&Tensor::new(&[0.1f32, -0.2, 0.3, 0.4], &Device::Cpu)?)?;
-        let again = RandomBasis::from_config(&Genome::config(&rb), &Device::Cpu)?;
+        let again = RandomBasis::from_config(&Genome::config(&rb)?, &Device::Cpu)?;
         again.coords.set(rb.coords.as_tensor())?;
         let (a, b) = (rb.develop()?.forward(&x)?, again.develop()?.forward(&x)?);
         assert_eq!(a.to_vec2::<f32>()?, b.to_vec2::<f32>()?);
@@ -237,12 +237,12 @@ mod tests {
     #[test]
     fn a_recorded_basis_fingerprint_must_match() -> Result<()> {
         let rb = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 1), &Device::Cpu)?;
-        let mut config = Genome::config(&rb);
+        let mut config = Genome::config(&rb)?;
         let recorded = config["basis_fingerprint"].as_str().expect("recorded").to_string();
         assert_eq!(recorded.len(), 16);
         // Another seed draws other bases.
         let other = RandomBasis::new(RandomBasisConfig::new(MlpSpec::mlp(8, 6, 3), 4, 2), &Device::Cpu)?;
-        assert_ne!(Genome::config(&other)["basis_fingerprint"], config["basis_fingerprint"]);
+        assert_ne!(Genome::config(&other)?["basis_fingerprint"], config["basis_fingerprint"]);
         // A file from before fingerprints were recorded still loads; a wrong one is refused.
         config.as_object_mut().unwrap().remove("basis_fingerprint");
         RandomBasis::from_config(&config, &Device::Cpu)?;

@@ -191,8 +191,8 @@ impl Genome for GenomicNet {
         "gnet"
     }
 
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
+    fn config(&self) -> Result<serde_json::Value> {
+        innate_encodings::genome::config_json(&self.config)
     }
 
     fn varmap(&self) -> &VarMap {
@@ -295,7 +295,7 @@ mod tests {
             assert!(grads.get(v.as_tensor()).is_some(), "a genome tensor has no gradient");
         }
         // Rebuilding from the configuration gives the same g-networks.
-        let again = GenomicNet::from_config(&Genome::config(&g), &Device::Cpu)?;
+        let again = GenomicNet::from_config(&Genome::config(&g)?, &Device::Cpu)?;
         let (a, b) = (
             g.develop()?.layers[1].weight.to_vec2::<f32>()?,
             again.develop()?.layers[1].weight.to_vec2::<f32>()?,

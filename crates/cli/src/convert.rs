@@ -1,0 +1,217 @@
+//! The one place where command-line arguments become the libraries' data: a [`RunConfig`] from
+//! `innate train`'s flags, the lifetime settings of `innate transfer`, the options of
+//! `innate reproduce`, and the value enums' library types.
+//!
+//! A run must never record a setting it did not use, so flags that the chosen encoding or
+//! strategy would ignore are errors that name the flag.
+
+use anyhow::{Context, bail};
+use innate_datasets::{Dataset, Split};
+use innate_encodings::{BiasMode, CentreInit};
+use innate_evolution::{FitConfig, IntermittentConfig, LifetimeConfig, StrategyConfig};
+use innate_experiments::ReproduceOptions;
+use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
+
+use crate::cli::{
+    BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, Model, PresetArg, Profile, ReproduceArgs, SplitArg,
+    Strategy, TrainArgs, TransferArgs,
+};
+
+impl From<BiasArg> for BiasMode {
+    fn from(b: BiasArg) -> Self {
+        match b {
+            BiasArg::Learned => BiasMode::Learned,
+            BiasArg::Fixed => BiasMode::FixedRandom,
+            BiasArg::None => BiasMode::None,
+        }
+    }
+}
+
+impl From<CentreInitArg> for CentreInit {
+    fn from(c: CentreInitArg) -> Self {
+        match c {
+            CentreInitArg::Reference => CentreInit::Reference,
+            CentreInitArg::Uniform => CentreInit::Uniform,
+            CentreInitArg::Spiral => CentreInit::Spiral,
+        }
+    }
+}
+
+impl From<PresetArg> for innate_gnet::Preset {
+    fn from(p: PresetArg) -> Self {
+        match p {
+            PresetArg::Gn5 => innate_gnet::Preset::Gn5,
+            PresetArg::Gn20 => innate_gnet::Preset::Gn20,
+            PresetArg::Gn30 => innate_gnet::Preset::Gn30,
+        }
+    }
+}
+
+impl From<SplitArg> for Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::Train => Split::Train,
+            SplitArg::Test => Split::Test,
+        }
+    }
+}
+
+impl From<Profile> for innate_experiments::Profile {
+    fn from(p: Profile) -> Self {
+        match p {
+            Profile::Quick => innate_experiments::Profile::Quick,
+            Profile::Paper => innate_experiments::Profile::Paper,
+            Profile::Smoke => innate_experiments::Profile::Smoke,
+        }
+    }
+}
+
+impl TrainArgs {
+    /// The encoding flags, for the encoding to read those it uses.
+    fn encoding_flags(&self) -> EncodingFlags {
+        EncodingFlags {
+            genes: self.genes,
+            basis: self.basis,
+            learn_output: self.learn_output,
+            bias: self.bias.map(Into::into),
+            centres: self.centre_init.map(Into::into),
+            preset: self.preset.map(Into::into),
+            gnet_hidden: self.gnet_hidden.clone(),
+        }
+    }
+
+    /// Rejects values out of range, naming the flag.
+    fn check_ranges(&self) -> anyhow::Result<()> {
+        if self.hidden == Some(0) {
+            bail!("--hidden 0: an MLP needs at least one hidden unit");
+        }
+        if self.hidden.is_some() && self.model == Model::Slp {
+            bail!(
+                "--hidden applies only to --model mlp: a single-layer perceptron has no hidden layer; drop it"
+            );
+        }
+        for (flag, value) in [
+            ("--batches", Some(self.batches)),
+            ("--batch-size", self.batch_size),
+            ("--eval-every", Some(self.eval_every)),
+        ] {
+            if value == Some(0) {
+                bail!("{flag} 0: must be at least 1");
+            }
+        }
+        if !(self.min_delta >= 0.0 && self.min_delta.is_finite()) {
+            bail!("--min-delta {}: must be a fraction of 0 or more, e.g. 0.005", self.min_delta);
+        }
+        if self.stop_sample == Some(0) {
+            bail!(
+                "--stop-sample 0: must be at least 1 test image (leave it out to decide on the whole test set)"
+            );
+        }
+        if self.train_limit == Some(0) {
+            bail!(
+                "--train-limit 0: must be at least 1 training image (leave it out to use the whole training set)"
+            );
+        }
+        if let Some(lr) = self.lr.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+            bail!("--lr {lr}: the learning rate must be a positive number, e.g. 0.01");
+        }
+        Ok(())
+    }
+
+    /// The run these flags describe.
+    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
+        let dataset: Dataset = self.dataset.parse()?;
+        let encoding = Encoding::from_flags(self.encoding.name(), &self.encoding_flags())?;
+        self.check_ranges()?;
+        let lr = self.lr.unwrap_or(encoding.default_lr());
+        let strategy = match self.strategy {
+            Strategy::EndToEnd => {
+                let lifetime = LifetimeConfig {
+                    batch_size: self.batch_size.unwrap_or(64),
+                    max_batches: self.batches,
+                    eval_every: self.eval_every,
+                    patience: self.patience,
+                    min_delta: self.min_delta,
+                    lr,
+                    seed: self.seed,
+                    stop_sample: self.stop_sample.unwrap_or(0),
+                    ..LifetimeConfig::default()
+                };
+                lifetime
+                    .validate()
+                    .context("--batches / --batch-size / --eval-every / --min-delta / --lr")?;
+                StrategyConfig::EndToEnd(lifetime)
+            }
+            Strategy::Intermittent => {
+                if encoding.is_direct() {
+                    bail!(
+                        "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome \
+                         apart from its weights: use --encoding gnet (or the default end-to-end strategy)"
+                    );
+                }
+                let d = IntermittentConfig::default();
+                let fit = FitConfig { lr: self.fit_lr, weight_epochs: self.fit_epochs, ..d.fit.clone() };
+                let c = IntermittentConfig {
+                    generations: self.generations,
+                    images_per_generation: self.images_per_generation,
+                    batch_size: self.batch_size.unwrap_or(d.batch_size),
+                    lr,
+                    lambda: self.lambda,
+                    seed: self.seed,
+                    develop_first: self.develop_first,
+                    fit: if self.fit_all { fit.all() } else { fit },
+                    ..d
+                };
+                c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
+                StrategyConfig::Intermittent(c)
+            }
+        };
+        let network = match self.model {
+            Model::Slp => Network::Slp,
+            Model::Mlp => Network::mlp(self.hidden.unwrap_or(DEFAULT_HIDDEN)),
+        };
+        let mut config = RunConfig::new(&dataset.to_string(), network, encoding, strategy, self.seed);
+        config.train_limit = self.train_limit;
+        Ok(config)
+    }
+}
+
+impl TransferArgs {
+    /// The settings both networks learn with: no early stopping, so both curves have the same
+    /// length.
+    pub fn lifetime(&self) -> anyhow::Result<LifetimeConfig> {
+        let lifetime = LifetimeConfig {
+            batch_size: self.batch_size,
+            max_batches: self.batches,
+            eval_every: self.eval_every,
+            patience: 0,
+            lr: self.lr,
+            seed: self.seed,
+            ..LifetimeConfig::default()
+        };
+        lifetime.validate().context("--batches / --eval-every / --batch-size / --lr")?;
+        Ok(lifetime)
+    }
+}
+
+impl ReproduceArgs {
+    /// Runs trained at once: `--jobs`, else `cores` on the CPU and one on a GPU.
+    pub fn jobs(&self, device: &str, cores: usize) -> usize {
+        self.jobs.map_or(if device == "cpu" { cores.max(1) } else { 1 }, usize::from)
+    }
+
+    /// What `innate_experiments::run` is asked to do.
+    pub fn options(&self, g: &GlobalArgs, cores: usize) -> ReproduceOptions {
+        ReproduceOptions {
+            profile: self.profile.into(),
+            only: self.only.clone(),
+            out: self.out.clone(),
+            force: self.force,
+            report_only: self.report_only,
+            jobs: self.jobs(&g.device, cores),
+            device: g.device.clone(),
+            data_root: innate_datasets::data_root(g.data_dir.as_deref()),
+            quiet: g.quiet,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! One file per experiment, each with `pub fn experiment() -> Experiment`; [`crate::registry()`]
+//! lists them.
+
+pub mod baselines;
+pub mod gem_fig1c;
+pub mod gnet_fig2c;
+pub mod gnet_fig2d;
+pub mod gnet_fig2ef;
+pub mod gnet_fig2h;
+pub mod gnet_figs2c;
+pub mod gnet_table1;
+pub mod sgem_fig2b;
+pub mod sgem_fig2c;
+pub mod sgem_fig2d;

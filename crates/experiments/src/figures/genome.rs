@@ -1,0 +1,80 @@
+//! What `innate inspect --draw STEM` draws of a genome file: the first layer's developed weights
+//! as images, one per neuron, and each spatial layer's gene fields at the start and in the file.
+
+use std::path::{Path, PathBuf};
+
+use innate_encodings::{GenomeFile, Mlp};
+
+use super::panels::{FieldMap, Panel, PanelGrid};
+use super::plot::with_suffix;
+
+/// Neurons of the first layer that `inspect --draw` shows.
+const DRAWN_NEURONS: usize = 20;
+
+/// `inspect --draw STEM`: the first layer's developed weights as images and each layer's gene
+/// fields; returns the files written.
+pub fn draw(file: &GenomeFile, net: &Mlp, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let with = |suffix: &str| with_suffix(stem, suffix);
+    let mut written = vec![];
+    let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;
+    let inputs = w.first().map_or(0, Vec::len);
+    let fields = innate_run::encoding::gem::gene_fields(file)?;
+    // The input image's shape: the grid the input gene fields lie on, else the MNIST-like image
+    // the run was trained on.
+    let image = match fields.first().and_then(Option::as_ref) {
+        Some((_, _, grid)) => Some((grid.rows, grid.cols)),
+        None => match file.run.get("dataset").and_then(|d| d.as_str()) {
+            Some("mnist" | "fashion-mnist") => Some((28, 28)),
+            _ => None,
+        },
+    }
+    .filter(|(r, c)| r * c == inputs);
+    if let Some((rows, cols)) = image {
+        let mut grid = PanelGrid {
+            title: format!("{}: first-layer weights per neuron (red +, blue -)", file.encoding),
+            rows: vec![],
+        };
+        // Ten neurons a row.
+        for (r, chunk) in w[..w.len().min(DRAWN_NEURONS)].chunks(10).enumerate() {
+            let first = 10 * r;
+            let panels = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, values)| Panel {
+                    title: (first + i).to_string(),
+                    rows,
+                    cols,
+                    values: values.clone(),
+                })
+                .collect();
+            grid.rows.push((format!("neurons {first}-{}", first + chunk.len() - 1), panels));
+        }
+        grid.save(&with("-weights"))?;
+        written.push(with("-weights.png"));
+    } else {
+        tracing::warn!(
+            "weights not drawn: the {inputs} inputs are not a known image grid (the genome has no input gene \
+             fields, and they are not the 28x28 pixels of mnist or fashion-mnist)"
+        );
+    }
+    for (layer, f) in fields.into_iter().enumerate() {
+        if let Some((start, end, grid)) = f {
+            let stem = with(&format!("-fields-layer{layer}"));
+            FieldMap {
+                title: format!(
+                    "{}, layer {layer}: {} gene fields at the start (green) and in the file (red)",
+                    file.encoding,
+                    start.len()
+                ),
+                grid: (grid.rows, grid.cols),
+                start,
+                end,
+                backdrop: None,
+            }
+            .save(&stem)?;
+            written.push(with(&format!("-fields-layer{layer}.png")));
+            written.push(with(&format!("-fields-layer{layer}.svg")));
+        }
+    }
+    Ok(written)
+}

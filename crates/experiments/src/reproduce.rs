@@ -1,0 +1,128 @@
+//! `innate reproduce`: runs the selected experiments, writes their rows, draws their figures and
+//! regenerates `REPORT.md`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use innate_run::DataCache;
+
+use crate::experiment::{Experiment, Kind};
+use crate::profile::Profile;
+use crate::rows::{read_rows, read_values, results_path, write_rows};
+use crate::schedule::{RunContext, run_experiment};
+
+/// What `innate reproduce` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReproduceOptions {
+    /// Which protocol to run.
+    pub profile: Profile,
+    /// Run only these experiments (all when empty).
+    pub only: Vec<String>,
+    /// Folder for results/, figures/, runs/ and REPORT.md.
+    pub out: PathBuf,
+    /// Run again even where a finished run with the same configuration exists.
+    pub force: bool,
+    /// Only redraw figures and REPORT.md from what results/ holds.
+    pub report_only: bool,
+    /// Runs trained at once.
+    pub jobs: usize,
+    /// `--device` (cpu, cuda, cuda:N).
+    pub device: String,
+    /// The data root.
+    pub data_root: PathBuf,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// `name  title (source)` for every experiment, in report order.
+pub fn list() -> Vec<String> {
+    crate::registry().iter().map(|e| format!("{:<12} {} ({})", e.name, e.title, e.source)).collect()
+}
+
+/// Runs what `opts` asks for and returns the path of the report it wrote.
+pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
+    let all = crate::registry();
+    for name in &opts.only {
+        if !all.iter().any(|e| e.name == name) {
+            let names: Vec<&str> = all.iter().map(|e| e.name).collect();
+            bail!("--only {name}: no such experiment; known: {}", names.join(", "));
+        }
+    }
+    let selected: Vec<&Experiment> =
+        all.iter().filter(|e| opts.only.is_empty() || opts.only.iter().any(|n| n == e.name)).collect();
+    let out = &opts.out;
+    let mut run_ctx = None;
+    if !opts.report_only {
+        let device = innate_run::device::parse(&opts.device)?;
+        run_ctx = Some((device, DataCache::default()));
+    }
+    for e in &selected {
+        match &e.kind {
+            Kind::Derived(d) => {
+                let path = results_path(out, e.name);
+                if !opts.report_only {
+                    let values =
+                        (d.compute)(out, opts.profile).with_context(|| format!("experiment {}", e.name))?;
+                    write_rows(&path, &values)?;
+                }
+                let values = read_values(&path)?;
+                if let (Some(draw), false) = (d.figure, values.is_empty()) {
+                    let stem = out.join("figures").join(e.name);
+                    draw(&values, &stem).with_context(|| format!("{}: cannot draw the figure", e.name))?;
+                    println!("drew {}", crate::figures::with_suffix(&stem, ".png").display());
+                }
+            }
+            Kind::Runs(r) => {
+                if let Some((device, cache)) = &run_ctx {
+                    let ctx = RunContext {
+                        profile: opts.profile,
+                        out,
+                        root: &opts.data_root,
+                        device,
+                        cache,
+                        force: opts.force,
+                        quiet: opts.quiet,
+                        jobs: opts.jobs,
+                    };
+                    let rows = run_experiment(e, &ctx)?;
+                    write_rows(&results_path(out, e.name), &rows)?;
+                }
+                // Draw and report as each experiment finishes, so a long run shows its progress.
+                let rows = read_rows(&results_path(out, e.name))?;
+                if rows.is_empty() {
+                    tracing::warn!("{}: no results yet; run without --report-only first", e.name);
+                    continue;
+                }
+                let stem = out.join("figures").join(e.name);
+                (r.figure)(&rows, out, &stem)
+                    .with_context(|| format!("{}: cannot draw the figure", e.name))?;
+                println!("drew {}", crate::figures::with_suffix(&stem, ".png").display());
+            }
+        }
+        crate::report::write(&all, out)?;
+    }
+    // Derived experiments follow the results they are computed from, so that the report never
+    // shows them stale: recompute those not selected whose sources have rows of this profile.
+    if !opts.report_only && !opts.only.is_empty() {
+        for e in all.iter().filter(|e| !selected.iter().any(|s| s.name == e.name)) {
+            let Kind::Derived(d) = &e.kind else { continue };
+            recompute(e.name, d, out, opts.profile)?;
+        }
+    }
+    crate::report::write(&all, out)
+}
+
+/// Recomputes derived experiment `name` from the results present, if it has any for `profile`.
+fn recompute(name: &str, d: &crate::experiment::Derived, out: &Path, profile: Profile) -> anyhow::Result<()> {
+    match (d.compute)(out, profile) {
+        Ok(values) if !values.is_empty() => {
+            write_rows(&results_path(out, name), &values)?;
+            if let Some(draw) = d.figure {
+                draw(&values, &out.join("figures").join(name))?;
+            }
+            tracing::info!("{name}: recomputed from the new results");
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Training an experiment's runs: several at a time on a pool of threads, reusing finished run
+//! folders, each run that starts from another run's genome waiting for it.
+//!
+//! A run's configuration may start from another run of the same profile by naming it instead of
+//! a file: a direct encoding whose `init_from` is `run:EXPERIMENT/RUN` ([`run_ref`]) starts from
+//! `OUT/runs/EXPERIMENT/PROFILE/RUN/genome.safetensors`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use anyhow::{Context, bail};
+use innate_run::{DataCache, Encoding, RunConfig, RunEnv};
+
+use crate::experiment::Experiment;
+use crate::profile::Profile;
+use crate::rows::Row;
+
+/// Prefix of a run's `init_from` that names another run of the same profile instead of a file:
+/// `run:EXPERIMENT/RUN` means `OUT/runs/EXPERIMENT/PROFILE/RUN/genome.safetensors`.
+pub const RUN_REF: &str = "run:";
+
+/// `init_from` naming run `id` of experiment `experiment`.
+pub fn run_ref(experiment: &str, id: &str) -> PathBuf {
+    PathBuf::from(format!("{RUN_REF}{experiment}/{id}"))
+}
+
+/// The `EXPERIMENT/RUN` that `config` starts from, if its `init_from` is a `run:` reference.
+fn run_reference(config: &RunConfig) -> Option<&str> {
+    config.encoding.starts_from().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
+}
+
+/// The configuration with a `run:` reference in `init_from` replaced by the genome file it names,
+/// which must exist.
+fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Result<RunConfig> {
+    let Some(from) = run_reference(config) else {
+        return Ok(config.clone());
+    };
+    let (experiment, id) = from.split_once('/').with_context(|| format!("bad run reference {from:?}"))?;
+    let path = out.join("runs").join(experiment).join(profile.name()).join(id).join("genome.safetensors");
+    if !path.exists() {
+        bail!(
+            "{} does not exist: this run starts from run {id} of experiment {experiment}; run \
+             `cargo xtask reproduce --profile {} --only {experiment}` first",
+            path.display(),
+            profile.name()
+        );
+    }
+    let mut resolved = config.clone();
+    if let Encoding::Direct(d) = &mut resolved.encoding {
+        d.init_from = Some(path);
+    }
+    Ok(resolved)
+}
+
+/// Where and how an experiment's runs are trained.
+pub struct RunContext<'a> {
+    /// The profile whose runs are trained.
+    pub profile: Profile,
+    /// The output folder (runs/, results/, figures/).
+    pub out: &'a Path,
+    /// The data root.
+    pub root: &'a Path,
+    /// Where tensors live and compute.
+    pub device: &'a candle_core::Device,
+    /// Datasets already loaded.
+    pub cache: &'a DataCache,
+    /// Train again even where a finished run with the same configuration exists.
+    pub force: bool,
+    /// No progress bars.
+    pub quiet: bool,
+    /// Runs trained at once.
+    pub jobs: usize,
+}
+
+/// Trains (or reuses) every run of `e`, `ctx.jobs` at a time, and returns their rows in the
+/// experiment's order. A run that starts from another run of the same experiment waits until
+/// that run has finished. The first failure stops new runs from starting; the runs already
+/// training finish (their folders stay reusable) and the failure is returned.
+pub fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Row>> {
+    let runs = e.runs(ctx.profile);
+    let total = runs.len();
+    let jobs = ctx.jobs.clamp(1, total.max(1));
+    // With several runs at once their own progress bars would fight over the terminal: one bar
+    // counts the experiment's runs instead.
+    let overall = (jobs > 1).then(|| {
+        let bar = innate_run::progress::bar(
+            total as u64,
+            ctx.quiet,
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} runs, eta {eta} {msg}",
+        );
+        bar.set_prefix(e.name);
+        bar
+    });
+    let run_quiet = ctx.quiet || jobs > 1;
+    let next = AtomicUsize::new(0);
+    let state =
+        Mutex::new(PoolState { results: (0..total).map(|_| Outcome::Pending).collect(), failed: false });
+    let changed = Condvar::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= total {
+                        break;
+                    }
+                    let (id, config) = &runs[i];
+                    // A run is skipped (settled all the same, so that no run waits for it
+                    // forever) once another has failed, or when its source failed or was skipped.
+                    let outcome = if lock(&state).failed
+                        || !wait_for_source(e.name, i, config, &runs, &state, &changed)
+                        || lock(&state).failed
+                    {
+                        Outcome::Skipped
+                    } else {
+                        // A panic is a failure like any other: the run is settled either way.
+                        let run =
+                            std::panic::AssertUnwindSafe(|| one_run(e, ctx, i, total, id, config, run_quiet));
+                        match std::panic::catch_unwind(run) {
+                            Ok(Ok(row)) => Outcome::Done(Box::new(row)),
+                            Ok(Err(err)) => Outcome::Failed(err),
+                            Err(panic) => Outcome::Failed(anyhow::anyhow!(
+                                "the run panicked: {}",
+                                panic
+                                    .downcast_ref::<&str>()
+                                    .map(|m| m.to_string())
+                                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                                    .unwrap_or_default()
+                            )),
+                        }
+                    };
+                    let mut s = lock(&state);
+                    match &outcome {
+                        Outcome::Done(_) => {
+                            if let Some(bar) = &overall {
+                                bar.inc(1);
+                                bar.set_message(id.clone());
+                            }
+                        }
+                        _ => s.failed = true,
+                    }
+                    s.results[i] = outcome;
+                    changed.notify_all();
+                }
+            });
+        }
+    });
+    if let Some(bar) = overall {
+        bar.finish_and_clear();
+    }
+    let results = state.into_inner().unwrap_or_else(|p| p.into_inner()).results;
+    // The first failure in the experiment's order (the runs that waited on it were skipped).
+    let mut rows = Vec::with_capacity(total);
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Outcome::Done(row) => rows.push(*row),
+            Outcome::Failed(err) => {
+                return Err(err.context(format!("experiment {} run {}", e.name, runs[i].0)));
+            }
+            Outcome::Pending | Outcome::Skipped => {}
+        }
+    }
+    Ok(rows)
+}
+
+/// What became of one run of an experiment.
+enum Outcome {
+    /// Not finished yet.
+    Pending,
+    /// Trained, or reused.
+    Done(Box<Row>),
+    /// Failed with this error.
+    Failed(anyhow::Error),
+    /// Not started because a run had failed (possibly the one it starts from).
+    Skipped,
+}
+
+/// What the runs of an experiment have produced so far.
+struct PoolState {
+    /// Each run's outcome, in the experiment's order.
+    results: Vec<Outcome>,
+    /// A run has failed: start no more.
+    failed: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Blocks until the run of the same experiment that run `i` (`config`) starts from, if any and if
+/// it comes earlier (runs are started in order, so an earlier one is always settled eventually;
+/// a later one or the run itself is left to `resolve_refs` to report), has been settled; whether
+/// it finished.
+fn wait_for_source(
+    experiment: &str,
+    i: usize,
+    config: &RunConfig,
+    runs: &[(String, RunConfig)],
+    state: &Mutex<PoolState>,
+    changed: &Condvar,
+) -> bool {
+    let Some((source_experiment, source_id)) = run_reference(config).and_then(|r| r.split_once('/')) else {
+        return true;
+    };
+    if source_experiment != experiment {
+        return true;
+    }
+    let Some(j) = runs.iter().position(|(id, _)| id == source_id).filter(|&j| j < i) else { return true };
+    let mut s = lock(state);
+    loop {
+        match &s.results[j] {
+            Outcome::Done(_) => return true,
+            Outcome::Failed(_) | Outcome::Skipped => return false,
+            Outcome::Pending => s = changed.wait(s).unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
+    }
+}
+
+/// Trains run `i` of `e`, or reuses its finished folder.
+fn one_run(
+    e: &Experiment,
+    ctx: &RunContext,
+    i: usize,
+    total: usize,
+    id: &str,
+    config: &RunConfig,
+    quiet: bool,
+) -> anyhow::Result<Row> {
+    let rel = Path::new("runs").join(e.name).join(ctx.profile.name()).join(id);
+    let dir = ctx.out.join(&rel);
+    let config = &resolve_refs(config, ctx.out, ctx.profile)?;
+    let previous = innate_run::read_metrics(&dir)
+        .ok()
+        .filter(|m| &m.config == config)
+        .filter(|_| !source_is_newer(config, &dir));
+    let metrics = match previous {
+        Some(m) if !ctx.force => {
+            tracing::info!(
+                "[{}/{total}] {} {id}: reusing the finished run in {}",
+                i + 1,
+                e.name,
+                dir.display()
+            );
+            m
+        }
+        _ => {
+            tracing::info!("[{}/{total}] {} {id}", i + 1, e.name);
+            let env = RunEnv { root: ctx.root, device: ctx.device, cache: ctx.cache };
+            innate_run::execute(config, &env, &dir, quiet)?
+        }
+    };
+    Ok(Row {
+        experiment: e.name.to_string(),
+        profile: ctx.profile,
+        run: id.to_string(),
+        dir: rel.to_string_lossy().into_owned(),
+        metrics,
+    })
+}
+
+/// Whether the genome a run started from was written after the run finished (it was trained
+/// again since), so that the run must be redone.
+fn source_is_newer(config: &RunConfig, dir: &Path) -> bool {
+    let Some(from) = config.encoding.starts_from() else { return false };
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(from), modified(&dir.join("metrics.json"))) {
+        (Some(source), Some(run)) => source > run,
+        _ => true,
+    }
+}

@@ -1,0 +1,119 @@
+//! What a run is, as data: [`RunConfig`].
+//!
+//! A run trains one genome: an [`Encoding`] (with its settings) of a [`Network`] on a dataset,
+//! by a [`StrategyConfig`], from a seed. The same struct is what `metrics.json`, the genome
+//! file's `run` metadata and the experiments' result rows hold:
+//!
+//! ```json
+//! {"dataset": "mnist",
+//!  "network": {"kind": "mlp", "hidden": [784]},
+//!  "encoding": {"kind": "mlsgem", "genes": 9, "centres": "spiral"},
+//!  "strategy": {"kind": "end-to-end", "batch_size": 64, "max_batches": 30000, ...},
+//!  "seed": 0}
+//! ```
+//!
+//! Files written before configurations were data held one flat object (`"model": "mlp",
+//! "hidden": 784, "encoding": "mlsgem", "genes": 9, "lifetime": {...}`); [`RunConfig::from_json`]
+//! and the deserialiser of [`crate::Metrics`] read both, and an old file means what it meant (see
+//! `legacy.rs`).
+
+use std::path::PathBuf;
+
+use innate_evolution::{Strategy, StrategyConfig};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::encoding::Encoding;
+use crate::network::Network;
+
+/// Everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// Dataset name (`mnist`, `fashion-mnist`, `folder:PATH`, ...).
+    pub dataset: String,
+    /// The network the genome develops into.
+    pub network: Network,
+    /// How the network's weights are encoded.
+    pub encoding: Encoding,
+    /// How the genome is trained (its own seed is set from `seed` when the run starts).
+    pub strategy: StrategyConfig,
+    /// Seed of the genome and of the batch order.
+    pub seed: u64,
+    /// Use only the first N training images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_limit: Option<usize>,
+}
+
+impl RunConfig {
+    /// A run on all of `dataset`'s training images.
+    pub fn new(
+        dataset: &str,
+        network: Network,
+        encoding: Encoding,
+        strategy: StrategyConfig,
+        seed: u64,
+    ) -> Self {
+        Self { dataset: dataset.to_string(), network, encoding, strategy, seed, train_limit: None }
+    }
+
+    /// A default run-folder name:
+    /// `runs/<dataset>-<network>-<encoding>[-<size>][-<strategy>]-seed<S>` (the strategy named
+    /// unless it is end-to-end).
+    pub fn default_dir(&self) -> PathBuf {
+        let strategy = match self.strategy.name() {
+            "end-to-end" => String::new(),
+            other => format!("-{other}"),
+        };
+        PathBuf::from("runs").join(format!(
+            "{}-{}-{}{}{strategy}-seed{}",
+            self.dataset.replace([':', '/'], "_"),
+            self.network.name(),
+            self.encoding.name(),
+            self.encoding.size_label(),
+            self.seed
+        ))
+    }
+
+    /// A run configuration from JSON in either form (see the module docs).
+    pub fn from_json(value: serde_json::Value) -> serde_json::Result<Self> {
+        if value.get("network").is_none() && value.get("model").is_some() {
+            return serde_json::from_value::<crate::legacy::LegacyRunConfig>(value).map(Into::into);
+        }
+        serde_json::from_value(value)
+    }
+}
+
+/// Deserialises a [`RunConfig`] written in either form (for `#[serde(deserialize_with)]`).
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RunConfig, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    RunConfig::from_json(value).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use innate_evolution::LifetimeConfig;
+
+    #[test]
+    fn folder_names_and_json() {
+        let flags = crate::EncodingFlags { genes: Some(9), ..Default::default() };
+        let mut c = RunConfig::new(
+            "mnist",
+            Network::mlp(784),
+            Encoding::from_flags("mlsgem", &flags).unwrap(),
+            StrategyConfig::EndToEnd(LifetimeConfig::default()),
+            3,
+        );
+        assert_eq!(c.default_dir(), PathBuf::from("runs/mnist-mlp784-mlsgem-g9-seed3"));
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["network"]["kind"], "mlp");
+        assert_eq!(json["encoding"]["genes"], 9);
+        assert_eq!(json["strategy"]["kind"], "end-to-end");
+        assert!(json.get("train_limit").is_none());
+        assert_eq!(RunConfig::from_json(json).unwrap(), c);
+        c.dataset = "folder:/x/y".into();
+        c.strategy = StrategyConfig::Intermittent(Default::default());
+        assert!(
+            c.default_dir().to_str().unwrap().ends_with("folder__x_y-mlp784-mlsgem-g9-intermittent-seed3")
+        );
+    }
+}

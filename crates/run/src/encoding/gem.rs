@@ -1,0 +1,207 @@
+//! `gem`, `sgem`, `mlsgem`: the developmental-priors paper's genetic neuroevolution model, its
+//! spatial form (expression from Gaussian gene fields on a grid of neurons) and the spatial form
+//! with one interaction matrix shared by all layers. All three build a [`GemNet`].
+
+use candle_core::Device;
+use innate_encodings::{BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid};
+use innate_gem::{GemConfig, GemNet};
+use serde::{Deserialize, Serialize};
+
+use super::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use crate::error::{Result, config};
+
+/// Settings of GEM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemSpec {
+    /// Genes per neuron (G).
+    pub genes: usize,
+    /// Learn the output neurons' expression (the paper keeps it fixed random).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub learn_output: bool,
+    /// The layers' biases, when not fixed random (`randn x 0.5`, the reference code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<BiasMode>,
+}
+
+/// Settings of the spatial encodings, S-GEM and ML-S-GEM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spatial {
+    /// Genes per neuron (G).
+    pub genes: usize,
+    /// Learn the output neurons' expression (the paper keeps it fixed random).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub learn_output: bool,
+    /// The layers' biases, when not fixed random.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<BiasMode>,
+    /// Where the gene fields' centres start.
+    pub centres: CentreInit,
+}
+
+/// Settings of S-GEM: one interaction matrix per layer of weights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sgem(pub Spatial);
+
+/// Settings of ML-S-GEM: one interaction matrix shared by all layers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Mlsgem(pub Spatial);
+
+fn genes(name: &str, genes: Option<usize>) -> Result<usize> {
+    match genes {
+        Some(g) if g > 0 => Ok(g),
+        _ => config(format!("--encoding {name} needs --genes G (genes per neuron, at least 1)")),
+    }
+}
+
+fn with_bias(mut c: GemConfig, bias: Option<BiasMode>) -> GemConfig {
+    if let Some(b) = bias {
+        c.bias = b;
+    }
+    c
+}
+
+/// The network's spec with the biases `bias` asks for.
+fn spec_of(ctx: &BuildContext<'_>, bias: Option<BiasMode>) -> MlpSpec {
+    MlpSpec { bias: bias != Some(BiasMode::None), ..ctx.spec.clone() }
+}
+
+const READS_GEM: &[Flag] = &[Flag::Genes, Flag::LearnOutput];
+const READS_SPATIAL: &[Flag] = &[Flag::Genes, Flag::LearnOutput, Flag::CentreInit];
+
+fn rebuild_gem(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+    Ok(Box::new(GemNet::from_config(config, device)?))
+}
+
+impl EncodingKind for GemSpec {
+    const READS: &'static [Flag] = READS_GEM;
+    const ONE_THREAD: bool = true;
+
+    fn from_flags(flags: &EncodingFlags) -> Result<Self> {
+        Ok(Self { genes: genes("gem", flags.genes)?, learn_output: flags.learn_output, bias: flags.bias })
+    }
+
+    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+        let g = genes("gem", Some(self.genes))?;
+        let c = GemConfig::gem(spec_of(&ctx, self.bias), g, self.learn_output, ctx.seed);
+        Ok(Box::new(GemNet::new(with_bias(c, self.bias), ctx.device)?))
+    }
+
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+        rebuild_gem(config, device)
+    }
+
+    fn size_label(&self) -> String {
+        format!("-g{}", self.genes)
+    }
+}
+
+impl Spatial {
+    fn from_flags(name: &str, flags: &EncodingFlags) -> Result<Self> {
+        Ok(Self {
+            genes: genes(name, flags.genes)?,
+            learn_output: flags.learn_output,
+            bias: flags.bias,
+            centres: flags.centres.unwrap_or_default(),
+        })
+    }
+
+    /// A spatial genome (`shared`: ML-S-GEM) whose input gene fields lie on the image's pixels.
+    fn build(&self, name: &str, shared: bool, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+        let g = genes(name, Some(self.genes))?;
+        let spec = spec_of(&ctx, self.bias);
+        let inputs = spec.sizes[0];
+        let c = if shared {
+            GemConfig::mlsgem(spec, g, self.learn_output, ctx.seed)?
+        } else {
+            GemConfig::sgem(spec, g, self.learn_output, ctx.seed)?
+        };
+        let c = with_bias(c.with_centres(self.centres), self.bias);
+        // The spatial encodings place the input neurons where their pixels are.
+        let c = match ctx.image {
+            Some((rows, cols)) if rows * cols == inputs => c.with_input_grid(NeuronGrid::new(rows, cols)?)?,
+            _ => {
+                return config(format!(
+                    "--encoding {name} places the input neurons on the pixel grid of single-channel images, but \
+                     {} gives {inputs} inputs that are not one {}: use a grayscale dataset (mnist, \
+                     fashion-mnist) or --encoding gem",
+                    ctx.dataset,
+                    ctx.image.map_or("image channel".to_string(), |(r, c)| format!("{r}x{c} channel")),
+                ));
+            }
+        };
+        Ok(Box::new(GemNet::new(c, ctx.device)?))
+    }
+}
+
+impl EncodingKind for Sgem {
+    const READS: &'static [Flag] = READS_SPATIAL;
+    const ONE_THREAD: bool = true;
+
+    fn from_flags(flags: &EncodingFlags) -> Result<Self> {
+        Ok(Self(Spatial::from_flags("sgem", flags)?))
+    }
+
+    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+        self.0.build("sgem", false, ctx)
+    }
+
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+        rebuild_gem(config, device)
+    }
+
+    fn size_label(&self) -> String {
+        format!("-g{}", self.0.genes)
+    }
+}
+
+impl EncodingKind for Mlsgem {
+    const READS: &'static [Flag] = READS_SPATIAL;
+    const ONE_THREAD: bool = true;
+
+    fn from_flags(flags: &EncodingFlags) -> Result<Self> {
+        Ok(Self(Spatial::from_flags("mlsgem", flags)?))
+    }
+
+    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+        self.0.build("mlsgem", true, ctx)
+    }
+
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+        rebuild_gem(config, device)
+    }
+
+    fn size_label(&self) -> String {
+        format!("-g{}", self.0.genes)
+    }
+}
+
+/// Centres `(x, y)` and widths of one layer's Gaussian gene fields.
+pub type Fields = Vec<((f32, f32), f32)>;
+
+/// One layer's gene fields as they started, as the genome file holds them, and the grid they lie on.
+pub type LayerFields = (Fields, Fields, NeuronGrid);
+
+/// The gene fields of every layer of neurons (input first) of the spatial genome in `file`: as
+/// they started (the genome rebuilt from the seed in its metadata) and as the file holds them.
+/// `None` for a layer without gene fields; empty for an encoding without any.
+pub fn gene_fields(file: &GenomeFile) -> Result<Vec<Option<LayerFields>>> {
+    if !matches!(file.encoding.as_str(), "gem" | "sgem" | "mlsgem") {
+        return Ok(vec![]);
+    }
+    let start = GemNet::from_config(&file.genome, &Device::Cpu)?;
+    let end = GemNet::from_config(&file.genome, &Device::Cpu)?;
+    innate_encodings::checkpoint::restore(innate_encodings::Genome::varmap(&end), &file.tensors, &file.path)?;
+    let read = |f: &innate_encodings::GeneFields| -> Result<Fields> {
+        let c = f.centres()?.to_vec2::<f32>()?;
+        let w = f.widths()?.to_vec1::<f32>()?;
+        Ok(c.into_iter().zip(w).map(|(c, w)| ((c[0], c[1]), w)).collect())
+    };
+    (0..start.config().spec.sizes.len())
+        .map(|l| match (start.fields(l), end.fields(l)) {
+            (Some(s), Some(e)) => Ok(Some((read(s)?, read(e)?, s.grid()))),
+            _ => Ok(None),
+        })
+        .collect()
+}

@@ -1,0 +1,388 @@
+//! The encodings a run can use, as data: [`Encoding`] is a tagged enum with one variant per
+//! encoding, each holding exactly the settings it reads (`{"kind": "sgem", "genes": 9, ...}`).
+//!
+//! Each encoding lives in a file of its own in this folder and implements [`EncodingKind`]: how
+//! its settings come from the command line's flags ([`EncodingFlags`]), how it builds a fresh
+//! genome for a network ([`EncodingKind::build`]) and how it rebuilds one from a genome file's
+//! metadata ([`EncodingKind::rebuild`]). The list at the bottom of this file registers them, one
+//! line each; everything else (the enum, the lookup by name, the list of names in messages) is
+//! generated from that list.
+//!
+//! | encoding | settings | file |
+//! | --- | --- | --- |
+//! | `direct` | biases, the genome file to start from | `direct.rs` |
+//! | `gem`, `sgem`, `mlsgem` | genes, learned output expression, biases, (centres) | `gem.rs` |
+//! | `rb` | basis vectors, biases | `rb.rs` |
+//! | `gnet` | a preset or the g-networks' hidden sizes | `gnet.rs` |
+//!
+//! ```
+//! use innate_run::{Encoding, EncodingFlags};
+//!
+//! let flags = EncodingFlags { genes: Some(9), ..EncodingFlags::default() };
+//! let sgem = Encoding::from_flags("sgem", &flags).unwrap();
+//! assert_eq!(sgem.name(), "sgem");
+//! assert_eq!(sgem.genes(), Some(9));
+//! assert_eq!(serde_json::to_value(&sgem).unwrap()["kind"], "sgem");
+//! // A flag the encoding does not read is an error that names it.
+//! let e = Encoding::from_flags("gem", &EncodingFlags { basis: Some(10), ..flags }).unwrap_err();
+//! assert_eq!(e.to_string(), "--basis applies only to --encoding rb, not to --encoding gem: drop it");
+//! ```
+
+pub mod direct;
+pub mod gem;
+pub mod gnet;
+pub mod rb;
+
+use std::path::Path;
+
+use candle_core::Device;
+use innate_encodings::{BiasMode, CentreInit, Genome, Mlp, MlpSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RunError};
+
+pub use direct::DirectSpec;
+pub use gem::{GemSpec, Mlsgem, Sgem, Spatial};
+pub use gnet::GnetSpec;
+pub use rb::RbSpec;
+
+/// Any genome that develops into an MLP.
+pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
+
+/// What building a fresh genome needs besides the encoding's own settings.
+pub struct BuildContext<'a> {
+    /// The network's layer sizes (with biases; an encoding that can leave them out says so).
+    pub spec: MlpSpec,
+    /// The input neurons' grid (rows, columns) when the inputs are the pixels of one image
+    /// channel, for encodings that label input neurons by their position.
+    pub image: Option<(usize, usize)>,
+    /// The dataset's name, for messages.
+    pub dataset: &'a str,
+    /// Seed of the genome's initial values.
+    pub seed: u64,
+    /// The network developed from the genome file of [`EncodingKind::starts_from`], if any.
+    pub start: Option<Mlp>,
+    /// Where the genome's tensors live.
+    pub device: &'a Device,
+}
+
+/// The encoding options a command line gives, before an encoding reads those it uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EncodingFlags {
+    /// `--genes G`.
+    pub genes: Option<usize>,
+    /// `--basis B`.
+    pub basis: Option<usize>,
+    /// `--learn-output`.
+    pub learn_output: bool,
+    /// `--bias`.
+    pub bias: Option<BiasMode>,
+    /// `--centre-init`.
+    pub centres: Option<CentreInit>,
+    /// `--preset`.
+    pub preset: Option<innate_gnet::Preset>,
+    /// `--gnet-hidden H1,H2`.
+    pub gnet_hidden: Option<Vec<usize>>,
+}
+
+/// One of the [`EncodingFlags`], for saying which an encoding reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// `--genes`
+    Genes,
+    /// `--basis`
+    Basis,
+    /// `--learn-output`
+    LearnOutput,
+    /// `--centre-init`
+    CentreInit,
+    /// `--preset`
+    Preset,
+    /// `--gnet-hidden`
+    GnetHidden,
+}
+
+impl Flag {
+    /// Every flag, in the order a command line's flags are checked.
+    pub const ALL: [Flag; 6] =
+        [Flag::Genes, Flag::Basis, Flag::LearnOutput, Flag::CentreInit, Flag::Preset, Flag::GnetHidden];
+
+    /// The flag as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::Genes => "--genes",
+            Flag::Basis => "--basis",
+            Flag::LearnOutput => "--learn-output",
+            Flag::CentreInit => "--centre-init",
+            Flag::Preset => "--preset",
+            Flag::GnetHidden => "--gnet-hidden",
+        }
+    }
+
+    /// Whether `flags` gives this flag.
+    pub fn given(self, flags: &EncodingFlags) -> bool {
+        match self {
+            Flag::Genes => flags.genes.is_some(),
+            Flag::Basis => flags.basis.is_some(),
+            Flag::LearnOutput => flags.learn_output,
+            Flag::CentreInit => flags.centres.is_some(),
+            Flag::Preset => flags.preset.is_some(),
+            Flag::GnetHidden => flags.gnet_hidden.is_some(),
+        }
+    }
+}
+
+/// An encoding's settings, and how they become a genome.
+///
+/// `--bias` is not among the [`Flag`]s an encoding declares: every encoding reads it, and one
+/// that cannot use it says why in its own words.
+pub trait EncodingKind: Sized {
+    /// The flags it reads (others given on the command line are an error naming them).
+    const READS: &'static [Flag];
+
+    /// Whether its training runs fastest on one CPU thread (products too small for threads).
+    const ONE_THREAD: bool = false;
+
+    /// The settings from the command line's flags (those it does not read are already checked
+    /// absent); an error names a missing flag.
+    fn from_flags(flags: &EncodingFlags) -> Result<Self>;
+
+    /// A fresh genome for the network of `ctx`, initialised from its seed.
+    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome>;
+
+    /// The genome a file's metadata describes (`config`: its [`Genome::config`]), with freshly
+    /// drawn tensors, ready for the file's tensors to be restored into it.
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome>;
+
+    /// Adam's learning rate when none is given (0.01, the developmental-priors reference code's
+    /// scaling runs, unless the encoding says otherwise).
+    fn default_lr(&self) -> f64 {
+        1e-2
+    }
+
+    /// Its size in a run folder's name, such as `-g9` (empty when it has none).
+    fn size_label(&self) -> String {
+        String::new()
+    }
+
+    /// A genome file whose developed network this genome starts from, if any.
+    fn starts_from(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Declares [`Encoding`] from the list of encodings: a variant per settings type with its name
+/// in files and on the command line, and the dispatch to [`EncodingKind`].
+macro_rules! encodings {
+    ($($(#[$doc:meta])* $variant:ident($spec:ty) = $name:literal,)+) => {
+        /// A run's encoding and its settings: a tagged enum, `{"kind": "gem", "genes": 9}`.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        pub enum Encoding {
+            $($(#[$doc])* #[serde(rename = $name)] $variant($spec),)+
+        }
+
+        impl Encoding {
+            /// The names of every encoding, in the list's order.
+            pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            /// The encoding's name, as on the command line and in genome files.
+            pub fn name(&self) -> &'static str {
+                match self { $(Self::$variant(_) => $name,)+ }
+            }
+
+            /// The encoding `name` with its settings from `flags`: an error when a flag it does
+            /// not read is given (naming the encodings that read it) or one it needs is missing.
+            pub fn from_flags(name: &str, flags: &EncodingFlags) -> Result<Self> {
+                $(if name == $name {
+                    check_flags(name, <$spec as EncodingKind>::READS, flags)?;
+                    return Ok(Self::$variant(<$spec>::from_flags(flags)?));
+                })+
+                Err(unknown(name))
+            }
+
+            /// Rebuilds the genome of encoding `name` from its configuration (see
+            /// [`EncodingKind::rebuild`]); `None` for a name this version does not know.
+            pub fn rebuild(
+                name: &str,
+                config: &serde_json::Value,
+                device: &Device,
+            ) -> Option<innate_encodings::Result<MlpGenome>> {
+                $(if name == $name {
+                    return Some(<$spec>::rebuild(config, device));
+                })+
+                None
+            }
+
+            /// Whether encoding `name` trains fastest on one CPU thread.
+            pub fn one_thread(name: &str) -> bool {
+                $(if name == $name {
+                    return <$spec as EncodingKind>::ONE_THREAD;
+                })+
+                false
+            }
+
+            fn reads(name: &str) -> &'static [Flag] {
+                $(if name == $name {
+                    return <$spec as EncodingKind>::READS;
+                })+
+                &[]
+            }
+
+            /// A fresh genome for the network of `ctx`.
+            pub fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+                match self { $(Self::$variant(s) => s.build(ctx),)+ }
+            }
+
+            /// Adam's learning rate when none is given.
+            pub fn default_lr(&self) -> f64 {
+                match self { $(Self::$variant(s) => s.default_lr(),)+ }
+            }
+
+            /// Its size in a run folder's name, such as `-g9`.
+            pub fn size_label(&self) -> String {
+                match self { $(Self::$variant(s) => s.size_label(),)+ }
+            }
+
+            /// A genome file whose developed network this genome starts from, if any.
+            pub fn starts_from(&self) -> Option<&Path> {
+                match self { $(Self::$variant(s) => s.starts_from(),)+ }
+            }
+        }
+    };
+}
+
+/// An error for flags that `name` (reading `reads`) does not read.
+fn check_flags(name: &str, reads: &[Flag], flags: &EncodingFlags) -> Result<()> {
+    for flag in Flag::ALL {
+        if flag.given(flags) && !reads.contains(&flag) {
+            let which: Vec<&str> =
+                Encoding::NAMES.iter().copied().filter(|n| Encoding::reads(n).contains(&flag)).collect();
+            return crate::error::config(format!(
+                "{} applies only to --encoding {}, not to --encoding {name}: drop it",
+                flag.name(),
+                or_list(&which)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn unknown(name: &str) -> RunError {
+    RunError::Config(format!("encoding {name:?} is not known; known: {}", Encoding::NAMES.join(", ")))
+}
+
+encodings! {
+    /// Every weight and bias learned directly (the papers' baseline).
+    Direct(DirectSpec) = "direct",
+    /// GEM: `W = X_out O X_inᵀ` with learned expression matrices.
+    Gem(GemSpec) = "gem",
+    /// Spatial GEM: expression from learned Gaussian gene fields on a grid of neurons.
+    Sgem(Sgem) = "sgem",
+    /// Multi-layer S-GEM: S-GEM with one interaction matrix shared by all layers.
+    Mlsgem(Mlsgem) = "mlsgem",
+    /// Random basis: `W = W0 + R p`.
+    Rb(RbSpec) = "rb",
+    /// G-networks: small MLPs over neuron labels generate every weight and bias.
+    Gnet(GnetSpec) = "gnet",
+}
+
+impl Encoding {
+    /// Whether this is the direct encoding (the genome is the network itself).
+    pub fn is_direct(&self) -> bool {
+        matches!(self, Encoding::Direct(_))
+    }
+
+    /// Genes per neuron, for the GEM family.
+    pub fn genes(&self) -> Option<usize> {
+        match self {
+            Encoding::Gem(g) => Some(g.genes),
+            Encoding::Sgem(Sgem(s)) | Encoding::Mlsgem(Mlsgem(s)) => Some(s.genes),
+            _ => None,
+        }
+    }
+
+    /// Basis vectors, for the random basis.
+    pub fn basis(&self) -> Option<usize> {
+        match self {
+            Encoding::Rb(r) => Some(r.basis),
+            _ => None,
+        }
+    }
+
+    /// Where the gene fields' centres start, for the spatial encodings.
+    pub fn centres(&self) -> Option<CentreInit> {
+        match self {
+            Encoding::Sgem(Sgem(s)) | Encoding::Mlsgem(Mlsgem(s)) => Some(s.centres),
+            _ => None,
+        }
+    }
+
+    /// The g-network preset, for g-networks built from one.
+    pub fn preset(&self) -> Option<innate_gnet::Preset> {
+        match self {
+            Encoding::Gnet(g) => g.preset,
+            _ => None,
+        }
+    }
+
+    /// The directly learned network, starting from random weights.
+    pub fn direct() -> Self {
+        Encoding::Direct(DirectSpec::default())
+    }
+
+    /// The directly learned network, starting from the network the genome file `path` develops.
+    pub fn direct_from(path: impl Into<std::path::PathBuf>) -> Self {
+        Encoding::Direct(DirectSpec { init_from: Some(path.into()), ..DirectSpec::default() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_checked_against_what_each_encoding_reads() {
+        let given = |f: EncodingFlags, name: &str| Encoding::from_flags(name, &f).map_err(|e| e.to_string());
+        let genes = EncodingFlags { genes: Some(4), ..EncodingFlags::default() };
+        assert_eq!(
+            given(EncodingFlags { basis: Some(10), ..genes.clone() }, "rb").unwrap_err(),
+            "--genes applies only to --encoding gem, sgem or mlsgem, not to --encoding rb: drop it"
+        );
+        let centres = EncodingFlags { centres: Some(CentreInit::Uniform), ..genes.clone() };
+        assert_eq!(
+            given(centres, "gem").unwrap_err(),
+            "--centre-init applies only to --encoding sgem or mlsgem, not to --encoding gem: drop it"
+        );
+        assert_eq!(given(genes.clone(), "mlsgem").unwrap().genes(), Some(4));
+        assert!(given(EncodingFlags::default(), "sgem").unwrap_err().contains("needs --genes G"));
+        assert!(given(genes, "nope").unwrap_err().contains("known: direct, gem, sgem, mlsgem, rb, gnet"));
+        assert!(Encoding::one_thread("mlsgem") && !Encoding::one_thread("direct"));
+        assert_eq!(or_list(&["a", "b", "c"]), "a, b or c");
+    }
+
+    #[test]
+    fn every_encoding_round_trips_through_json() {
+        let flags = |name: &str| match name {
+            "gem" | "sgem" | "mlsgem" => EncodingFlags { genes: Some(3), ..EncodingFlags::default() },
+            "rb" => EncodingFlags { basis: Some(10), ..EncodingFlags::default() },
+            "gnet" => EncodingFlags { preset: Some(innate_gnet::Preset::Gn5), ..EncodingFlags::default() },
+            _ => EncodingFlags::default(),
+        };
+        for name in Encoding::NAMES {
+            let e = Encoding::from_flags(name, &flags(name)).unwrap();
+            let json = serde_json::to_value(&e).unwrap();
+            assert_eq!(json["kind"], *name);
+            assert_eq!(serde_json::from_value::<Encoding>(json).unwrap(), e);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Any genome file innate writes, developed again from the file alone: [`load`].
+//!
+//! A genome file (safetensors) holds the genome's tensors and, in its metadata, the encoding's
+//! configuration, the run's configuration and its metrics ([`innate_encodings::checkpoint`]).
+//! [`load`] reads it, rebuilds the genome its metadata describes through the encoding registry,
+//! restores the learned tensors, and checks the fixed ones against those drawn again from the
+//! recorded seed; a damaged or edited file is an error that names the file and what is wrong.
+
+use std::path::Path;
+
+use candle_core::Device;
+use innate_datasets::{DeviceDataset, ImageDataset};
+use innate_encodings::{GenomeFile, Mlp, checkpoint};
+
+use crate::config::RunConfig;
+use crate::encoding::{Encoding, MlpGenome};
+use crate::error::{Result, RunError};
+
+/// A genome file and the genome it describes, ready to develop.
+pub struct LoadedGenome {
+    /// The file as read: metadata and tensors.
+    pub file: GenomeFile,
+    /// The genome, its tensors those of the file.
+    pub genome: MlpGenome,
+}
+
+/// Reads the genome file at `path` and rebuilds its genome on `device`.
+///
+/// ```
+/// # fn main() -> Result<(), innate_run::RunError> {
+/// use candle_core::{Device, Module, Tensor};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/fixtures/genomes/sgem/genome.safetensors");
+/// let g = innate_run::load(std::path::Path::new(path), &Device::Cpu)?;
+/// assert_eq!(g.file.encoding, "sgem");
+/// let net = g.develop()?; // the S-GEM single-layer perceptron's 10 x 784 weights
+/// let logits = net.forward(&Tensor::zeros((2, 1, 28, 28), candle_core::DType::F32, &Device::Cpu)?)?;
+/// assert_eq!(logits.dims(), &[2, 10]);
+/// # Ok(()) }
+/// ```
+pub fn load(path: &Path, device: &Device) -> Result<LoadedGenome> {
+    let file = checkpoint::load(path, device)?;
+    let genome = rebuild(&file, device)?;
+    Ok(LoadedGenome { file, genome })
+}
+
+/// The genome that `file` (already read) describes, its tensors those of the file.
+pub fn rebuild(file: &GenomeFile, device: &Device) -> Result<MlpGenome> {
+    let genome = match Encoding::rebuild(&file.encoding, &file.genome, device) {
+        Some(g) => g.map_err(|source| RunError::Rebuild {
+            path: file.path.clone(),
+            encoding: file.encoding.clone(),
+            source: Box::new(source),
+        })?,
+        None => {
+            return crate::error::config(format!(
+                "{}: encoding {:?} is not known to this version of innate ({}); it knows: {}",
+                file.path.display(),
+                file.encoding,
+                env!("CARGO_PKG_VERSION"),
+                Encoding::NAMES.join(", ")
+            ));
+        }
+    };
+    checkpoint::restore(genome.varmap(), &file.tensors, &file.path)?;
+    checkpoint::verify_fixed(genome.as_ref(), &file.tensors, &file.path)?;
+    Ok(genome)
+}
+
+impl LoadedGenome {
+    /// The network the genome develops.
+    pub fn develop(&self) -> Result<Mlp> {
+        Ok(self.genome.develop()?)
+    }
+
+    /// The dataset the genome was trained on, if its file records it.
+    pub fn dataset(&self) -> Option<&str> {
+        self.file.run.get("dataset").and_then(|d| d.as_str())
+    }
+
+    /// The best test accuracy recorded when it was trained, if any.
+    pub fn recorded_accuracy(&self) -> Option<f64> {
+        self.file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64())
+    }
+
+    /// The run that trained it, if its file records one this version reads.
+    pub fn run(&self) -> Option<RunConfig> {
+        RunConfig::from_json(self.file.run.clone()).ok()
+    }
+
+    /// Layer sizes of the network it develops, input first.
+    pub fn sizes(&self) -> Result<Vec<usize>> {
+        let net = self.develop()?;
+        let mut sizes: Vec<usize> = net.layers.iter().map(|l| l.weight.dims()[1]).collect();
+        sizes.extend(net.layers.last().map(|l| l.weight.dims()[0]));
+        Ok(sizes)
+    }
+
+    /// Checks that the network it develops takes `data`'s images and gives its classes (`name`:
+    /// the dataset's name, for the message).
+    pub fn check_fits(&self, data: &ImageDataset, name: &str) -> Result<()> {
+        let net = self.develop()?;
+        let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
+        let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
+        if inputs != data.image_len() || outputs != data.classes.len() {
+            let [c, h, w] = data.shape;
+            return crate::error::config(format!(
+                "{}: the genome's network takes {inputs} inputs and gives {outputs} classes, but {} has \
+                 {c}x{h}x{w} = {} values per image and {} classes; evaluate it on the dataset it was trained on",
+                self.file.path.display(),
+                name,
+                data.image_len(),
+                data.classes.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Accuracy of the developed network on `data` (a fraction), in batches of 1,000 images.
+    pub fn accuracy(&self, data: &DeviceDataset) -> Result<f64> {
+        Ok(innate_evolution::lifetime::accuracy(&self.develop()?, data, 1000)?)
+    }
+}
