@@ -81,36 +81,38 @@ pub enum Model {
     Mlp,
 }
 
-/// How the network's weights are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Encoding {
-    /// Every weight and bias learned directly (the papers' baseline; compression 1)
-    Direct,
-    /// GEM: W = X O Xᵀ with learned expression matrices X (needs --genes)
-    Gem,
-    /// Spatial GEM: X from learned Gaussian gene fields on a grid of neurons (needs --genes)
-    Sgem,
-    /// Multi-layer S-GEM: S-GEM with one interaction matrix O shared by all layers (needs --genes)
-    Mlsgem,
-    /// Random basis: W = W0 + R p, B learned coordinates p in a fixed random basis R (needs --basis)
-    Rb,
-    /// G-networks: small MLPs over neuron labels generate every weight and bias (genomic
-    /// bottleneck; needs --preset or --gnet-hidden)
-    Gnet,
-}
+/// How the network's weights are encoded: one of the encodings of `innate-run`'s registry
+/// (`innate_run::Encoding::SUMMARIES`), so that a new encoding needs nothing here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding(pub &'static str);
 
 impl Encoding {
-    /// The name used on the command line and in files (the encoding registry's,
-    /// `innate_run::Encoding::NAMES`).
+    /// The directly learned network (the default).
+    pub const DIRECT: Encoding = Encoding("direct");
+
+    /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
-        match self {
-            Encoding::Direct => "direct",
-            Encoding::Gem => "gem",
-            Encoding::Sgem => "sgem",
-            Encoding::Mlsgem => "mlsgem",
-            Encoding::Rb => "rb",
-            Encoding::Gnet => "gnet",
-        }
+        self.0
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl ValueEnum for Encoding {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::OnceLock<Vec<Encoding>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| innate_run::Encoding::SUMMARIES.iter().map(|(name, _)| Encoding(name)).collect())
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        innate_run::Encoding::SUMMARIES
+            .iter()
+            .find(|(name, _)| *name == self.0)
+            .map(|(name, summary)| clap::builder::PossibleValue::new(*name).help(*summary))
     }
 }
 
@@ -176,7 +178,7 @@ pub struct TrainArgs {
     pub hidden: Option<usize>,
 
     /// Weight encoding
-    #[arg(long, value_enum, default_value_t = Encoding::Direct)]
+    #[arg(long, value_enum, default_value_t = Encoding::DIRECT)]
     pub encoding: Encoding,
 
     /// Genes per neuron (G) for gem, sgem and mlsgem

@@ -23,6 +23,8 @@ pub struct DirectSpec {
 }
 
 impl EncodingKind for DirectSpec {
+    const SUMMARY: &'static str =
+        "Every weight and bias learned directly (the papers' baseline; compression 1)";
     const READS: &'static [Flag] = &[];
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {

@@ -75,6 +75,7 @@ fn rebuild_gem(config: &serde_json::Value, device: &Device) -> innate_encodings:
 }
 
 impl EncodingKind for GemSpec {
+    const SUMMARY: &'static str = "GEM: W = X O Xᵀ with learned expression matrices X (needs --genes)";
     const READS: &'static [Flag] = READS_GEM;
     const ONE_THREAD: bool = true;
 
@@ -136,6 +137,8 @@ impl Spatial {
 }
 
 impl EncodingKind for Sgem {
+    const SUMMARY: &'static str =
+        "Spatial GEM: X from learned Gaussian gene fields on a grid of neurons (needs --genes)";
     const READS: &'static [Flag] = READS_SPATIAL;
     const ONE_THREAD: bool = true;
 
@@ -157,6 +160,8 @@ impl EncodingKind for Sgem {
 }
 
 impl EncodingKind for Mlsgem {
+    const SUMMARY: &'static str =
+        "Multi-layer S-GEM: S-GEM with one interaction matrix O shared by all layers (needs --genes)";
     const READS: &'static [Flag] = READS_SPATIAL;
     const ONE_THREAD: bool = true;
 

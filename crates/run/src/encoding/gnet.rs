@@ -38,6 +38,7 @@ impl GnetSpec {
 }
 
 impl EncodingKind for GnetSpec {
+    const SUMMARY: &'static str = "G-networks: small MLPs over neuron labels generate every weight and bias (genomic bottleneck; needs --preset or --gnet-hidden)";
     const READS: &'static [Flag] = &[Flag::Preset, Flag::GnetHidden];
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {

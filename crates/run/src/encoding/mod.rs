@@ -137,6 +137,9 @@ impl Flag {
 /// `--bias` is not among the [`Flag`]s an encoding declares: every encoding reads it, and one
 /// that cannot use it says why in its own words.
 pub trait EncodingKind: Sized {
+    /// What it is, in one line (`innate train --help` lists it under `--encoding`).
+    const SUMMARY: &'static str;
+
     /// The flags it reads (others given on the command line are an error naming them).
     const READS: &'static [Flag];
 
@@ -194,6 +197,10 @@ macro_rules! encodings {
         impl Encoding {
             /// The names of every encoding, in the list's order.
             pub const NAMES: &'static [&'static str] = &[$($name),+];
+
+            /// Every encoding's name and [`EncodingKind::SUMMARY`], in the list's order.
+            pub const SUMMARIES: &'static [(&'static str, &'static str)] =
+                &[$(($name, <$spec as EncodingKind>::SUMMARY)),+];
 
             /// The encoding's name, as on the command line and in genome files.
             pub fn name(&self) -> &'static str {

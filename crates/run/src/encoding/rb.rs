@@ -27,6 +27,8 @@ fn basis(b: Option<usize>) -> Result<usize> {
 }
 
 impl EncodingKind for RbSpec {
+    const SUMMARY: &'static str =
+        "Random basis: W = W0 + R p, B learned coordinates p in a fixed random basis R (needs --basis)";
     const READS: &'static [Flag] = &[Flag::Basis];
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {
