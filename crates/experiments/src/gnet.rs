@@ -195,3 +195,141 @@ pub(crate) fn with_fig2c(rows: &[Row], out: &Path) -> Vec<Row> {
 pub(crate) fn f64s(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default()
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Result rows of g-network runs for testing the experiments' claims.
+
+    use super::*;
+    use innate_evolution::{EvalPoint, GenerationPoint, Report};
+    use innate_run::Metrics;
+
+    fn metrics(config: RunConfig, genome_params: usize, report: Report) -> Metrics {
+        Metrics {
+            dataset: config.dataset.clone(),
+            encoding: config.encoding.name().into(),
+            sizes: vec![784, 800, 10],
+            phenotype_weights: 635_200,
+            seed: config.seed,
+            genome_params,
+            genome_fixed_params: 0,
+            phenotype_params: 636_010,
+            compression: 636_010.0 / genome_params as f64,
+            data_load_seconds: 0.0,
+            train_images: 60_000,
+            test_images: 10_000,
+            device: "cpu, 1 thread".into(),
+            innate_version: "0".into(),
+            report,
+            config,
+        }
+    }
+
+    /// A genome run of `preset` (or of weight g-networks of `hidden` sizes) whose generations had
+    /// these ab initio accuracies, the last one's p-network `trained` after its training.
+    pub(crate) fn genome_row(
+        preset: Option<Preset>,
+        hidden: Option<Vec<usize>>,
+        seed: u64,
+        ab_initio: &[f64],
+        trained: Option<f64>,
+    ) -> Row {
+        let name = preset.map_or_else(
+            || {
+                format!(
+                    "gnet-{}",
+                    hidden.iter().flatten().map(|h| h.to_string()).collect::<Vec<_>>().join("-")
+                )
+            },
+            |p| p.name().to_string(),
+        );
+        let params = match &hidden {
+            Some(h) => innate_gnet::mnist_custom(&name, h, 0).param_count(),
+            None => innate_gnet::mnist_config(preset.unwrap_or(Preset::Gn5), 0).param_count(),
+        };
+        let n = ab_initio.len();
+        let generations = ab_initio
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| GenerationPoint {
+                generation: i + 1,
+                ab_initio_accuracy: a,
+                trained_accuracy: (i + 1 == n).then_some(trained).flatten(),
+                train_loss: 0.5,
+                fit_loss: vec![0.01],
+                seconds: 2.0 * (i + 1) as f64,
+            })
+            .collect();
+        let best = ab_initio.iter().copied().fold(0.0, f64::max);
+        let report = Report {
+            ab_initio_test_accuracy: Some(best),
+            generations,
+            seconds_per_generation: Some(2.0),
+            best_test_accuracy: best,
+            final_test_accuracy: ab_initio.last().copied().unwrap_or(0.0),
+            batches: 100 * n,
+            seconds: 2.0 * n as f64,
+            ..Report::default()
+        };
+        let config = genome_run(Profile::Quick, preset, hidden, seed);
+        Row {
+            experiment: "gnet-fig2c".into(),
+            profile: Profile::Quick,
+            run: genome_id(&name, seed),
+            dir: String::new(),
+            metrics: metrics(config, params, report),
+        }
+    }
+
+    /// A learning run `run` on `dataset` (from the genome file `from`, else random weights) whose
+    /// test accuracies at the batches of `curve` were those given.
+    pub(crate) fn learning_row(run: &str, dataset: &str, from: Option<&str>, curve: &[(usize, f64)]) -> Row {
+        let batches = curve.last().map_or(0, |c| c.0);
+        let config = learning_run(dataset, batches, 1, 0, from.map(PathBuf::from));
+        let report = Report {
+            best_test_accuracy: curve.iter().map(|c| c.1).fold(0.0, f64::max),
+            final_test_accuracy: curve.last().map_or(0.0, |c| c.1),
+            batches,
+            curve: curve
+                .iter()
+                .map(|&(batches, test_accuracy)| EvalPoint {
+                    batches,
+                    test_accuracy,
+                    train_loss: None,
+                    stop_accuracy: None,
+                    seconds: 0.0,
+                })
+                .collect(),
+            ..Report::default()
+        };
+        Row {
+            experiment: "gnet-fig2c".into(),
+            profile: Profile::Quick,
+            run: run.into(),
+            dir: String::new(),
+            metrics: metrics(config, 636_010, report),
+        }
+    }
+
+    #[test]
+    fn rows_are_told_apart_by_what_they_trained() {
+        let g = genome_row(Some(Preset::Gn30), None, 0, &[0.5, 0.9, 0.8], Some(0.97));
+        let h = genome_row(None, Some(vec![3, 2]), 0, &[0.3], None);
+        let tabula = learning_row("tabula-rasa-seed0", "mnist", None, &[(0, 0.1), (100, 0.9)]);
+        let innate = learning_row("gn30-innate-seed0", "mnist", Some("x/genome.safetensors"), &[(0, 0.9)]);
+        let rows = [g, h, tabula, innate];
+        assert_eq!(genomes(&rows).len(), 2);
+        assert_eq!(preset_rows(&rows, Preset::Gn30).len(), 1);
+        assert_eq!(ab_initio(&rows[0]), 0.9);
+        assert_eq!(genome_name(&rows[0]), "GN30");
+        assert_eq!(genome_name(&rows[1]), "(20-3-2-1)x2");
+        assert_eq!(rows[0].metrics.genome_params, 1_973);
+        assert_eq!(
+            learning_rows(&rows, None).iter().map(|r| r.run.as_str()).collect::<Vec<_>>(),
+            ["tabula-rasa-seed0"]
+        );
+        assert_eq!(learning_rows(&rows, Some(Preset::Gn30))[0].run, "gn30-innate-seed0");
+        assert!(learning_rows(&rows, Some(Preset::Gn5)).is_empty());
+        assert_eq!(epochs(937), 937.0 * 64.0 / 60_000.0);
+    }
+}

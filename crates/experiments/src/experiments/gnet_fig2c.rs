@@ -172,3 +172,46 @@ fn fig2c_claims(rows: &[Row], _out: &Path) -> Vec<Claim> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnet::tests::{genome_row, learning_row};
+    use innate_gnet::Preset;
+
+    fn find<'a>(claims: &'a [Claim], needle: &str) -> &'a Claim {
+        claims.iter().find(|c| c.quantity.contains(needle)).unwrap_or_else(|| panic!("{needle}: {claims:#?}"))
+    }
+
+    #[test]
+    fn claims_state_the_ab_initio_accuracies_and_the_learning_after_birth() {
+        // GN30 over 60 generations: ab initio rising from 0.30 to 0.89 (best 0.89, the last 50
+        // average 0.595), its p-network at 0.97 after the last generation's training; two seeds.
+        let acc: Vec<f64> = (0..60).map(|i| 0.30 + 0.01 * i as f64).collect();
+        let mut rows = vec![
+            genome_row(Some(Preset::Gn30), None, 0, &acc, Some(0.97)),
+            genome_row(Some(Preset::Gn30), None, 1, &[0.5, 0.7], Some(0.95)),
+            learning_row("gn30-innate-seed0", "mnist", Some("g"), &[(0, 0.89), (9375, 0.98)]),
+            learning_row("tabula-rasa-seed0", "mnist", None, &[(0, 0.1), (9375, 0.97)]),
+        ];
+        let c = fig2c_claims(&rows, Path::new("."));
+        let ab = find(&c, "GN30 ab initio test accuracy (1973 genome parameters, 60 generations)");
+        assert_eq!((ab.paper.as_str(), ab.ours.as_str(), ab.runs), ("94%", "79.50 ± 13.44%", 2));
+        // The mean over the last 50 generations (or all of them, when fewer).
+        let tail = find(&c, "GN30: mean ab initio accuracy over the last 50 generations");
+        assert_eq!(tail.ours, percent(&[(0.40 + 0.89) / 2.0, 0.6]));
+        assert_eq!(find(&c, "GN30: seconds per generation").ours, "2.00 s (2.0 min for 60 generations)");
+        assert_eq!(find(&c, "GN30: p-network after the last generation's training").ours, "96.00 ± 1.41%");
+        let after = find(&c, "GN30 innate network after 10 epochs of learning");
+        assert_eq!((after.ours.as_str(), after.runs), ("98.00%", 1));
+        assert_eq!(find(&c, "fully trained p-network, tabula rasa, 10 epochs").ours, "97.00%");
+        // Presets without runs still get their ab initio line, with nothing measured.
+        assert_eq!(find(&c, "GN5 ab initio").runs, 0);
+        // Without learning runs, no learning claims.
+        rows.truncate(2);
+        let c = fig2c_claims(&rows, Path::new("."));
+        assert!(
+            !c.iter().any(|c| c.quantity.contains("tabula rasa") || c.quantity.contains("innate network"))
+        );
+    }
+}

@@ -120,3 +120,41 @@ fn fig2d_claims(rows: &[Row], out: &Path) -> Vec<Claim> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnet::tests::genome_row;
+    use innate_gnet::Preset;
+
+    #[test]
+    fn points_and_claims_go_by_compression_with_gnet_fig2c_s_presets() {
+        let out = tempfile::tempdir().unwrap();
+        // gnet-fig2c's presets, read from its results file in the same output folder.
+        let presets = [
+            genome_row(Some(Preset::Gn5), None, 0, &[0.7], None),
+            genome_row(Some(Preset::Gn5), None, 1, &[0.8], None),
+            genome_row(Some(Preset::Gn30), None, 0, &[0.9], None),
+        ];
+        crate::rows::write_rows(&crate::rows::results_path(out.path(), "gnet-fig2c"), &presets).unwrap();
+        let mine = [genome_row(None, Some(vec![3, 2]), 0, &[0.4, 0.5], None)];
+        let pts = fig2d_points(&mine, out.path());
+        // Most compressed last: GN30 (322x), GN5 (1038x, two genomes: mean, min, max), (20-3-2-1)x2.
+        assert_eq!(pts.len(), 3);
+        assert!((pts[0].0 - 636_010.0 / 1_973.0).abs() < 1e-9 && pts[0].4 == 1);
+        assert_eq!((pts[1].1, pts[1].2, pts[1].3, pts[1].4), (75.0, 70.0, 80.0, 2));
+        assert_eq!(pts[2].1, 50.0);
+        let c = fig2d_claims(&mine, out.path());
+        let lines: Vec<(&str, &str, &str)> =
+            c.iter().map(|c| (c.quantity.as_str(), c.paper.as_str(), c.ours.as_str())).collect();
+        assert_eq!(lines[0], ("GN30: 1973 genome parameters, 322x, 1 generations", "94%", "90.00%"));
+        assert_eq!(lines[1].1, "79%");
+        assert!(
+            lines[3].0.starts_with("(20-3-2-1)x2: ") && lines[3].1 == "-" && lines[3].2 == "50.00%",
+            "{lines:?}"
+        );
+        // Without gnet-fig2c's results, only this experiment's genomes.
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(fig2d_points(&mine, empty.path()).len(), 1);
+    }
+}

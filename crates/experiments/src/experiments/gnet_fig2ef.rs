@@ -181,3 +181,42 @@ fn fig2ef_claims(values: &[Value]) -> Vec<Claim> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnet::tests::learning_row;
+
+    #[test]
+    fn survival_follows_the_learning_curves_and_the_innate_kind_takes_over() {
+        let out = tempfile::tempdir().unwrap();
+        let rows = [
+            learning_row("gn30-innate-seed0", "mnist", Some("g"), &[(0, 0.9), (MATURITY, 0.98)]),
+            learning_row("tabula-rasa-seed0", "mnist", None, &[(0, 0.1), (MATURITY, 0.97)]),
+        ];
+        crate::rows::write_rows(&crate::rows::results_path(out.path(), "gnet-fig2c"), &rows).unwrap();
+        let values = fig2ef_compute(out.path(), Profile::Quick).unwrap();
+        // Tabula rasa, then the presets that have learning runs (GN30 only).
+        let kinds: Vec<&str> = values.iter().map(|v| v["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["tabula rasa", "GN30 innate"]);
+        let (naive, innate) = (f64s(&values[0]["survival"]), f64s(&values[1]["survival"]));
+        assert_eq!(
+            (naive.len(), naive[0], values[1]["start_accuracy"].as_f64()),
+            (MATURITY + 1, 1.0, Some(0.9))
+        );
+        // The first step: p(1) = 1 - alpha (1 - c(0)).
+        assert!(
+            (naive[1] - (1.0 - ALPHA * 0.9)).abs() < 1e-12 && (innate[1] - (1.0 - ALPHA * 0.1)).abs() < 1e-12
+        );
+        assert!(innate[MATURITY] > naive[MATURITY]);
+        let shares = f64s(&values[1]["innate_share"]);
+        assert_eq!((shares.len(), shares[0]), (POP_GENERATIONS + 1, INITIAL_SHARE));
+        let c = fig2ef_claims(&values);
+        assert_eq!(c.len(), 1);
+        let half = shares.iter().position(|&x| x >= 0.5).unwrap();
+        let ninety = shares.iter().position(|&x| x >= 0.9).map_or("never".to_string(), |n| n.to_string());
+        let expected = format!("{:.3} vs {:.3}; {half} / {ninety}", innate[MATURITY], naive[MATURITY]);
+        assert_eq!(c[0].ours, expected);
+        assert_eq!(c[0].runs, 1);
+    }
+}

@@ -112,3 +112,31 @@ fn fig2h_claims(rows: &[Row], _out: &Path) -> Vec<Claim> {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnet::tests::learning_row;
+
+    #[test]
+    fn claims_compare_innate_and_naive_at_the_evaluations_nearest_each_epoch() {
+        // Evaluations every 250 batches: epoch 0.5 is nearest batch 500 (0.53 epochs), epoch 1
+        // batch 1000 (1.07).
+        let curve = |a: [f64; 5]| [(0, a[0]), (250, a[1]), (500, a[2]), (750, a[3]), (1000, a[4])];
+        let rows = [
+            learning_row(
+                "innate-gn30-seed0",
+                "fashion-mnist",
+                Some("g"),
+                &curve([0.6, 0.7, 0.72, 0.75, 0.8]),
+            ),
+            learning_row("naive-seed0", "fashion-mnist", None, &curve([0.1, 0.75, 0.8, 0.82, 0.84])),
+        ];
+        assert_eq!(at_epoch(&[&rows[0]], 0.5), [0.72]);
+        let c = fig2h_claims(&rows, Path::new("."));
+        let ours: Vec<&str> = c.iter().map(|c| c.ours.as_str()).collect();
+        assert_eq!(ours, ["60.00% vs 10.00%", "72.00% vs 80.00%", "80.00% vs 84.00%", "80.00% vs 84.00%"]);
+        assert_eq!(c[3].quantity, "F-MNIST best test accuracy over 1 epochs: innate vs naive");
+        assert!(c.iter().all(|c| c.runs == 2));
+    }
+}

@@ -111,3 +111,37 @@ fn figs2c_claims(values: &[Value]) -> Vec<Claim> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnet::tests::{genome_row, learning_row};
+    use innate_gnet::Preset;
+
+    #[test]
+    fn curves_per_genome_from_gnet_fig2c_s_rows() {
+        let out = tempfile::tempdir().unwrap();
+        // No gnet-fig2c results: an error that says what to run.
+        let e = figs2c_compute(out.path(), Profile::Quick).unwrap_err().to_string();
+        assert!(e.contains("--only gnet-fig2c"), "{e}");
+        let acc: Vec<f64> = (1..=120).map(|g| g as f64 / 200.0).collect();
+        let rows = [
+            genome_row(Some(Preset::Gn30), None, 1, &acc, None),
+            genome_row(Some(Preset::Gn30), None, 0, &acc[..20], None),
+            genome_row(Some(Preset::Gn5), None, 0, &acc[..5], None),
+            learning_row("tabula-rasa-seed0", "mnist", None, &[(0, 0.1)]),
+        ];
+        crate::rows::write_rows(&crate::rows::results_path(out.path(), "gnet-fig2c"), &rows).unwrap();
+        let values = figs2c_compute(out.path(), Profile::Quick).unwrap();
+        // Genomes only, smallest first, then by seed.
+        let names: Vec<String> = values.iter().map(|v| figs2c_label(&values, v)).collect();
+        assert_eq!(names, ["GN5", "GN30, genome seed 0", "GN30, genome seed 1"]);
+        let c = figs2c_claims(&values);
+        assert_eq!(c[0].ours, "- / - / - / 2.5%");
+        assert_eq!(c[1].ours, "5.0% / - / - / 10.0%");
+        assert_eq!(c[2].ours, "5.0% / 25.0% / 50.0% / 60.0%");
+        assert!(c[2].quantity.ends_with("last (120)"), "{}", c[2].quantity);
+        // Another profile's rows do not count.
+        assert!(figs2c_compute(out.path(), Profile::Paper).is_err());
+    }
+}

@@ -68,3 +68,27 @@ fn table1_claims(values: &[Value]) -> Vec<Claim> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_presets_counts_are_the_papers() {
+        let values = table1_compute(Path::new("."), Profile::Quick).unwrap();
+        let c = table1_claims(&values);
+        let lines: Vec<(&str, &str)> = c.iter().map(|c| (c.paper.as_str(), c.ours.as_str())).collect();
+        assert_eq!(
+            lines,
+            [
+                ("613 / 636010 / 1038x", "613 / 636010 / 1038x"),
+                ("1353 / 636010 / 470x", "1353 / 636010 / 470x"),
+                ("1973 / 636010 / 322x", "1973 / 636010 / 322x"),
+            ]
+        );
+        assert_eq!(
+            c[2].quantity,
+            "GN30: (20-30-10-1) x 2 weight g-networks, 10-5-1 bias net, p-network parameters, compression"
+        );
+    }
+}
