@@ -155,39 +155,12 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
     if !a.json {
         // What the metadata says comes first, so that a file this version cannot rebuild (another
         // version wrote it, or it was edited) can still be read before the error.
-        println!("genome file   {}", a.genome.display());
-        println!("encoding      {}", file.encoding);
-        println!("configuration {}", file.genome);
-        let mut names: Vec<_> = file.tensors.iter().collect();
-        names.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, t) in names {
-            println!("  tensor {name:<20} {:?}", t.dims());
-        }
-        if let Some(d) = file.run.get("dataset") {
-            println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
-        }
-        if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
-            println!("best test acc {:.2}%", 100.0 * acc);
-        }
-        println!("written by    innate {}", file.version);
+        print_metadata(&file);
     }
-    // The counts come from the genome rebuilt from the file (its tensors checked against it), not
-    // from the metadata's record of them, which must agree. The fixed count is left out: for the
-    // random basis it includes how the basis is stored, which may change between versions.
+    // The counts come from the genome rebuilt from the file, checked against the metadata's.
     let genome = innate_run::rebuild(&file, &candle_core::Device::Cpu)?;
+    innate_run::load::check_counts(&file, genome.as_ref())?;
     let p = genome.params();
-    if (p.learned, p.phenotype) != (file.params.learned, file.params.phenotype) {
-        bail!(
-            "{}: its metadata records {} learned and {} phenotype parameters, but the genome it describes has \
-             {} and {}: the metadata was edited or the file is damaged (written by innate {})",
-            a.genome.display(),
-            file.params.learned,
-            file.params.phenotype,
-            p.learned,
-            p.phenotype,
-            file.version
-        );
-    }
     let net = genome.develop()?;
     let weights: usize = net.layers.iter().map(|l| l.weight.elem_count()).sum();
     let of_weights = weights as f64 / p.learned.max(1) as f64;
@@ -234,6 +207,25 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a genome file's metadata says, as `innate inspect` prints it first.
+fn print_metadata(file: &innate_encodings::GenomeFile) {
+    println!("genome file   {}", file.path.display());
+    println!("encoding      {}", file.encoding);
+    println!("configuration {}", file.genome);
+    let mut names: Vec<_> = file.tensors.iter().collect();
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, t) in names {
+        println!("  tensor {name:<20} {:?}", t.dims());
+    }
+    if let Some(d) = file.run.get("dataset") {
+        println!("trained on    {d} (seed {})", file.run.get("seed").unwrap_or(&serde_json::Value::Null));
+    }
+    if let Some(acc) = file.metrics.get("best_test_accuracy").and_then(|v| v.as_f64()) {
+        println!("best test acc {:.2}%", 100.0 * acc);
+    }
+    println!("written by    innate {}", file.version);
 }
 
 /// `innate data info`.

@@ -66,6 +66,29 @@ pub fn rebuild(file: &GenomeFile, device: &Device) -> Result<MlpGenome> {
     Ok(genome)
 }
 
+/// Checks that the parameter counts `file`'s metadata records are those of `genome`, the genome
+/// rebuilt from it. The fixed count is left out: for the random basis it includes how the basis
+/// is stored, which may change between versions.
+pub fn check_counts(
+    file: &GenomeFile,
+    genome: &(dyn innate_encodings::Genome<Phenotype = Mlp> + '_),
+) -> Result<()> {
+    let p = genome.params();
+    if (p.learned, p.phenotype) != (file.params.learned, file.params.phenotype) {
+        return crate::error::config(format!(
+            "{}: its metadata records {} learned and {} phenotype parameters, but the genome it describes has \
+             {} and {}: the metadata was edited or the file is damaged (written by innate {})",
+            file.path.display(),
+            file.params.learned,
+            file.params.phenotype,
+            p.learned,
+            p.phenotype,
+            file.version
+        ));
+    }
+    Ok(())
+}
+
 impl LoadedGenome {
     /// The network the genome develops.
     pub fn develop(&self) -> Result<Mlp> {
