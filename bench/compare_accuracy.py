@@ -24,6 +24,21 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def run_settings(m):
+    """(model, genes, centres, end-to-end settings) of an innate metrics row, whichever form its
+    configuration has: as data (`network` / `encoding` / `strategy` objects) or the flat form innate
+    wrote before (`model`, `genes`, `centres`, `lifetime`). Centres are None for encodings without
+    gene fields, "uniform" for spatial runs written before the choice existed."""
+    c = m["config"]
+    if "network" in c:
+        enc = c["encoding"]
+        spatial = enc["kind"] in ("sgem", "mlsgem")
+        life = c["strategy"] if c["strategy"]["kind"] == "end-to-end" else None
+        return c["network"]["kind"], enc.get("genes"), enc.get("centres") if spatial else None, life
+    spatial = c["encoding"] in ("sgem", "mlsgem")
+    return c["model"], c.get("genes"), c.get("centres", "uniform") if spatial else None, c["lifetime"]
+
+
 def innate_rows():
     """The paper-profile S-GEM / ML-S-GEM rows stopped by the paper's rule (patience 2, 0.005),
     or trained without early stopping (patience 0)."""
@@ -35,7 +50,9 @@ def innate_rows():
             for line in f:
                 row = json.loads(line)
                 m = row["metrics"]
-                life = m["config"]["lifetime"]
+                model, genes, centres, life = run_settings(m)
+                if life is None:
+                    continue
                 # The paper's protocol as bench/sgem_torch.py --protocol paper runs it: lr 0.01, at
                 # most 30,000 batches, the whole test set every 1,000, early stopping after two
                 # evaluations without a gain above 0.005 decided on the whole test set.
@@ -58,13 +75,12 @@ def innate_rows():
                 # sgem_torch.py starts the field centres as the reference code or on innate's
                 # spiral; a run written before the choice existed (no key) started them uniform,
                 # which it does not implement.
-                centres = m["config"].get("centres", "uniform")
                 if centres not in ("reference", "spiral"):
                     continue
                 yield {
                     "implementation": f"innate {m['innate_version']}",
-                    "model": m["model"],
-                    "genes": m["genes"],
+                    "model": model,
+                    "genes": genes,
                     "learned_params": m["genome_params"],
                     "seed": m["seed"],
                     "centres": centres,

@@ -96,9 +96,10 @@ innate() {
     python3 - "$dir/metrics.json" "$name" >>"$RESULTS" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
+c = m["config"]
 print(json.dumps({
     "implementation": "innate " + m["innate_version"], "check": sys.argv[2], "device": m["device"],
-    "encoding": m["encoding"], "model": m["model"], "genes": m.get("genes"),
+    "encoding": m["encoding"], "model": c["network"]["kind"], "genes": c["encoding"].get("genes"),
     "learned_params": m["genome_params"], "batches": m["batches"],
     "seconds_per_1000_batches": m["seconds_per_1000_batches"], "seconds": m["seconds"],
     "best_test_accuracy": m["best_test_accuracy"],
