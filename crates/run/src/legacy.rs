@@ -1,6 +1,6 @@
-//! Run configurations as innate wrote them before they were data (0.1.0 up to the change that
-//! made them so): one flat object naming the encoding by a string, with every encoding's options
-//! side by side and the end-to-end settings (`lifetime`) always present.
+//! Run configurations as innate 0.1.0 wrote them, before they were data (0.2.0): one flat object
+//! naming the encoding by a string, with every encoding's options side by side and the end-to-end
+//! settings (`lifetime`) always present.
 //!
 //! They are read, never written: [`LegacyRunConfig`] converts into the [`RunConfig`] that means
 //! the same run. Two readings are settled here: an S-GEM or ML-S-GEM run without `centres` was
