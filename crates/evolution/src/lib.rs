@@ -38,6 +38,7 @@ pub mod intermittent;
 pub mod lifetime;
 pub mod observer;
 pub mod report;
+pub mod strategies;
 pub mod strategy;
 pub mod survival;
 
@@ -47,4 +48,5 @@ pub use intermittent::{FitConfig, IntermittentConfig, IntermittentReport};
 pub use lifetime::{LifetimeConfig, LifetimeReport};
 pub use observer::Observer;
 pub use report::{EvalPoint, GenerationPoint, Report};
-pub use strategy::{Data, Progress, Strategy, StrategyConfig};
+pub use strategies::StrategyConfig;
+pub use strategy::{Data, Progress, Strategy};

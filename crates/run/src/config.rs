@@ -14,13 +14,13 @@
 //!
 //! Files written before configurations were data held one flat object (`"model": "mlp",
 //! "hidden": 784, "encoding": "mlsgem", "genes": 9, "lifetime": {...}`); [`RunConfig::from_json`]
-//! and the deserialiser of [`crate::Metrics`] read both, and an old file means what it meant (see
-//! `legacy.rs`).
+//! and the deserialiser of [`crate::Metrics`] read both, and an old file means what it meant (both
+//! are in `legacy.rs`, which this file does not depend on).
 
 use std::path::PathBuf;
 
 use innate_evolution::{Strategy, StrategyConfig};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::encoding::Encoding;
 use crate::network::Network;
@@ -72,20 +72,6 @@ impl RunConfig {
             self.seed
         ))
     }
-
-    /// A run configuration from JSON in either form (see the module docs).
-    pub fn from_json(value: serde_json::Value) -> serde_json::Result<Self> {
-        if value.get("network").is_none() && value.get("model").is_some() {
-            return serde_json::from_value::<crate::legacy::LegacyRunConfig>(value).map(Into::into);
-        }
-        serde_json::from_value(value)
-    }
-}
-
-/// Deserialises a [`RunConfig`] written in either form (for `#[serde(deserialize_with)]`).
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RunConfig, D::Error> {
-    let value = serde_json::Value::deserialize(d)?;
-    RunConfig::from_json(value).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use innate_encodings::{BiasMode, CentreInit};
 use innate_evolution::{IntermittentConfig, LifetimeConfig, StrategyConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::config::RunConfig;
 use crate::encoding::{DirectSpec, Encoding, GemSpec, GnetSpec, Mlsgem, RbSpec, Sgem, Spatial};
@@ -93,6 +93,23 @@ impl From<LegacyRunConfig> for RunConfig {
             train_limit: c.train_limit,
         }
     }
+}
+
+impl RunConfig {
+    /// A run configuration from JSON in either form: as data (`network`, `encoding`, `strategy`
+    /// objects), or the flat form of 0.1.0 (see the module docs).
+    pub fn from_json(value: serde_json::Value) -> serde_json::Result<Self> {
+        if value.get("network").is_none() && value.get("model").is_some() {
+            return serde_json::from_value::<LegacyRunConfig>(value).map(Into::into);
+        }
+        serde_json::from_value(value)
+    }
+}
+
+/// Deserialises a [`RunConfig`] written in either form (for `#[serde(deserialize_with)]`).
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<RunConfig, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    RunConfig::from_json(value).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]

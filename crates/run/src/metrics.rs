@@ -50,7 +50,7 @@ pub struct Metrics {
     #[serde(flatten)]
     pub report: Report,
     /// The run's configuration (written before configurations were data, it reads as well).
-    #[serde(deserialize_with = "crate::config::deserialize")]
+    #[serde(deserialize_with = "crate::legacy::deserialize")]
     pub config: RunConfig,
 }
 

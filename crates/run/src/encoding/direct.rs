@@ -8,7 +8,7 @@ use innate_encodings::{BiasMode, MlpSpec};
 use innate_gem::Direct;
 use serde::{Deserialize, Serialize};
 
-use super::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 use crate::error::{Result, RunError, config};
 
 /// Settings of the direct encoding.

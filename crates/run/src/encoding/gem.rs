@@ -7,7 +7,7 @@ use innate_encodings::{BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid};
 use innate_gem::{GemConfig, GemNet};
 use serde::{Deserialize, Serialize};
 
-use super::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 use crate::error::{Result, config};
 
 /// Settings of GEM.

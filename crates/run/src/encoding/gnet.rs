@@ -5,7 +5,7 @@ use candle_core::Device;
 use innate_gnet::{GenomicNet, Preset};
 use serde::{Deserialize, Serialize};
 
-use super::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 use crate::error::{Result, config};
 
 /// Settings of g-networks: the weight g-networks' hidden sizes, from a preset of the paper's

@@ -1,7 +1,8 @@
 //! The encodings a run can use, as data: [`Encoding`] is a tagged enum with one variant per
 //! encoding, each holding exactly the settings it reads (`{"kind": "sgem", "genes": 9, ...}`).
 //!
-//! Each encoding lives in a file of its own in this folder and implements [`EncodingKind`]: how
+//! Each encoding lives in a file of its own in this folder and implements [`EncodingKind`]
+//! (`kind.rs`, which the encodings' files depend on and nothing else of this folder): how
 //! its settings come from the command line's flags ([`EncodingFlags`]), how it builds a fresh
 //! genome for a network ([`EncodingKind::build`]) and how it rebuilds one from a genome file's
 //! metadata ([`EncodingKind::rebuild`]). The list at the bottom of this file registers them, one
@@ -31,12 +32,13 @@
 pub mod direct;
 pub mod gem;
 pub mod gnet;
+pub mod kind;
 pub mod rb;
 
 use std::path::Path;
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, CentreInit, Genome, Mlp, MlpSpec};
+use innate_encodings::CentreInit;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RunError};
@@ -44,135 +46,8 @@ use crate::error::{Result, RunError};
 pub use direct::DirectSpec;
 pub use gem::{GemSpec, Mlsgem, Sgem, Spatial};
 pub use gnet::GnetSpec;
+pub use kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 pub use rb::RbSpec;
-
-/// Any genome that develops into an MLP.
-pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
-
-/// What building a fresh genome needs besides the encoding's own settings.
-pub struct BuildContext<'a> {
-    /// The network's layer sizes (with biases; an encoding that can leave them out says so).
-    pub spec: MlpSpec,
-    /// The input neurons' grid (rows, columns) when the inputs are the pixels of one image
-    /// channel, for encodings that label input neurons by their position.
-    pub image: Option<(usize, usize)>,
-    /// The dataset's name, for messages.
-    pub dataset: &'a str,
-    /// Seed of the genome's initial values.
-    pub seed: u64,
-    /// The network developed from the genome file of [`EncodingKind::starts_from`], if any.
-    pub start: Option<Mlp>,
-    /// Where the genome's tensors live.
-    pub device: &'a Device,
-}
-
-/// The encoding options a command line gives, before an encoding reads those it uses.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EncodingFlags {
-    /// `--genes G`.
-    pub genes: Option<usize>,
-    /// `--basis B`.
-    pub basis: Option<usize>,
-    /// `--learn-output`.
-    pub learn_output: bool,
-    /// `--bias`.
-    pub bias: Option<BiasMode>,
-    /// `--centre-init`.
-    pub centres: Option<CentreInit>,
-    /// `--preset`.
-    pub preset: Option<innate_gnet::Preset>,
-    /// `--gnet-hidden H1,H2`.
-    pub gnet_hidden: Option<Vec<usize>>,
-}
-
-/// One of the [`EncodingFlags`], for saying which an encoding reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flag {
-    /// `--genes`
-    Genes,
-    /// `--basis`
-    Basis,
-    /// `--learn-output`
-    LearnOutput,
-    /// `--centre-init`
-    CentreInit,
-    /// `--preset`
-    Preset,
-    /// `--gnet-hidden`
-    GnetHidden,
-}
-
-impl Flag {
-    /// Every flag, in the order a command line's flags are checked.
-    pub const ALL: [Flag; 6] =
-        [Flag::Genes, Flag::Basis, Flag::LearnOutput, Flag::CentreInit, Flag::Preset, Flag::GnetHidden];
-
-    /// The flag as written on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Flag::Genes => "--genes",
-            Flag::Basis => "--basis",
-            Flag::LearnOutput => "--learn-output",
-            Flag::CentreInit => "--centre-init",
-            Flag::Preset => "--preset",
-            Flag::GnetHidden => "--gnet-hidden",
-        }
-    }
-
-    /// Whether `flags` gives this flag.
-    pub fn given(self, flags: &EncodingFlags) -> bool {
-        match self {
-            Flag::Genes => flags.genes.is_some(),
-            Flag::Basis => flags.basis.is_some(),
-            Flag::LearnOutput => flags.learn_output,
-            Flag::CentreInit => flags.centres.is_some(),
-            Flag::Preset => flags.preset.is_some(),
-            Flag::GnetHidden => flags.gnet_hidden.is_some(),
-        }
-    }
-}
-
-/// An encoding's settings, and how they become a genome.
-///
-/// `--bias` is not among the [`Flag`]s an encoding declares: every encoding reads it, and one
-/// that cannot use it says why in its own words.
-pub trait EncodingKind: Sized {
-    /// What it is, in one line (`innate train --help` lists it under `--encoding`).
-    const SUMMARY: &'static str;
-
-    /// The flags it reads (others given on the command line are an error naming them).
-    const READS: &'static [Flag];
-
-    /// Whether its training runs fastest on one CPU thread (products too small for threads).
-    const ONE_THREAD: bool = false;
-
-    /// The settings from the command line's flags (those it does not read are already checked
-    /// absent); an error names a missing flag.
-    fn from_flags(flags: &EncodingFlags) -> Result<Self>;
-
-    /// A fresh genome for the network of `ctx`, initialised from its seed.
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome>;
-
-    /// The genome a file's metadata describes (`config`: its [`Genome::config`]), with freshly
-    /// drawn tensors, ready for the file's tensors to be restored into it.
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome>;
-
-    /// Adam's learning rate when none is given (0.01, the developmental-priors reference code's
-    /// scaling runs, unless the encoding says otherwise).
-    fn default_lr(&self) -> f64 {
-        1e-2
-    }
-
-    /// Its size in a run folder's name, such as `-g9` (empty when it has none).
-    fn size_label(&self) -> String {
-        String::new()
-    }
-
-    /// A genome file whose developed network this genome starts from, if any.
-    fn starts_from(&self) -> Option<&Path> {
-        None
-    }
-}
 
 /// `a`, `a or b`, `a, b or c`.
 fn or_list(names: &[&str]) -> String {

@@ -6,7 +6,7 @@ use innate_encodings::{BiasMode, MlpSpec};
 use innate_gem::{RandomBasis, RandomBasisConfig};
 use serde::{Deserialize, Serialize};
 
-use super::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 use crate::error::{Result, config};
 
 /// Settings of the random basis.
