@@ -231,6 +231,7 @@ impl Encoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use innate_encodings::MlpSpec;
 
     #[test]
     fn flags_are_checked_against_what_each_encoding_reads() {
@@ -253,15 +254,39 @@ mod tests {
     }
 
     #[test]
-    fn every_encoding_round_trips_through_json() {
-        let flags = |name: &str| match name {
+    fn every_encoding_builds_a_genome_of_its_name_that_rebuilds_from_its_config() {
+        for name in Encoding::NAMES {
+            let e = Encoding::from_flags(name, &flags_for(name)).unwrap();
+            let ctx = BuildContext {
+                spec: MlpSpec::mlp(16, 4, 2),
+                image: Some((4, 4)),
+                dataset: "test",
+                seed: 3,
+                start: None,
+                device: &Device::Cpu,
+            };
+            let genome = e.build(ctx).unwrap();
+            assert_eq!(genome.encoding(), *name);
+            let again = Encoding::rebuild(name, &genome.config().unwrap(), &Device::Cpu).unwrap().unwrap();
+            assert_eq!(again.params(), genome.params(), "{name}");
+        }
+        assert!(Encoding::rebuild("nope", &serde_json::json!({}), &Device::Cpu).is_none());
+    }
+
+    /// Flags that every encoding accepts.
+    fn flags_for(name: &str) -> EncodingFlags {
+        match name {
             "gem" | "sgem" | "mlsgem" => EncodingFlags { genes: Some(3), ..EncodingFlags::default() },
             "rb" => EncodingFlags { basis: Some(10), ..EncodingFlags::default() },
             "gnet" => EncodingFlags { preset: Some(innate_gnet::Preset::Gn5), ..EncodingFlags::default() },
             _ => EncodingFlags::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn every_encoding_round_trips_through_json() {
         for name in Encoding::NAMES {
-            let e = Encoding::from_flags(name, &flags(name)).unwrap();
+            let e = Encoding::from_flags(name, &flags_for(name)).unwrap();
             let json = serde_json::to_value(&e).unwrap();
             assert_eq!(json["kind"], *name);
             assert_eq!(serde_json::from_value::<Encoding>(json).unwrap(), e);
