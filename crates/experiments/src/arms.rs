@@ -184,8 +184,6 @@ pub struct Arm {
     pub genes: Option<usize>,
     /// Basis vectors (random basis).
     pub basis: Option<usize>,
-    /// Learning rate.
-    pub lr: f64,
     /// Early-stopping rule.
     pub stopping: Stopping,
     /// GEM family: learn the output neurons' expression (else fixed random).
@@ -197,14 +195,13 @@ pub struct Arm {
 
 impl Arm {
     /// An SLP arm.
-    pub fn slp(encoding: Enc, lr: f64) -> Self {
+    pub fn slp(encoding: Enc) -> Self {
         Self {
             encoding,
             model: Model::Slp,
             hidden: 0,
             genes: None,
             basis: None,
-            lr,
             stopping: Stopping::Paper,
             learn_output: false,
             spiral: false,
@@ -212,8 +209,8 @@ impl Arm {
     }
 
     /// A 784-`hidden`-10 MLP arm.
-    pub fn mlp(encoding: Enc, hidden: usize, lr: f64) -> Self {
-        Self { model: Model::Mlp, hidden, ..Self::slp(encoding, lr) }
+    pub fn mlp(encoding: Enc, hidden: usize) -> Self {
+        Self { model: Model::Mlp, hidden, ..Self::slp(encoding) }
     }
 
     /// With `g` genes.
@@ -293,8 +290,11 @@ impl Arm {
             Model::Slp => Network::Slp,
             Model::Mlp => Network::mlp(self.hidden),
         };
-        let strategy = StrategyConfig::EndToEnd(lifetime(profile, seed, self.lr, self.stopping));
-        RunConfig::new("mnist", network, self.encoding(), strategy, seed)
+        // Each encoding at its default learning rate, as `innate train` trains it.
+        let encoding = self.encoding();
+        let strategy =
+            StrategyConfig::EndToEnd(lifetime(profile, seed, encoding.default_lr(), self.stopping));
+        RunConfig::new("mnist", network, encoding, strategy, seed)
     }
 
     /// `(id, config)` for every seed of `profile`.
@@ -449,7 +449,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_rules_are_told_apart_and_sample_bests_skip_batch_zero() {
-        let gem = Arm::slp(Enc::Gem, 0.01).genes(9);
+        let gem = Arm::slp(Enc::Gem).genes(9);
         let rules = [gem, gem.code_stopping(), gem.reference_protocol(), gem.full_budget()];
         let rows: Vec<Row> = rules
             .iter()
@@ -480,7 +480,7 @@ pub(crate) mod tests {
 
     #[test]
     fn spiral_runs_are_told_apart_from_the_reference_centres() {
-        let sgem = Arm::slp(Enc::Sgem, 0.01).genes(9);
+        let sgem = Arm::slp(Enc::Sgem).genes(9);
         let arms = [sgem, sgem.spiral(), sgem.spiral().full_budget()];
         let rows: Vec<Row> = arms.iter().map(|a| row(a, &[(0, 0.1, None), (1000, 0.8, None)])).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.run.as_str()).collect();
@@ -499,6 +499,6 @@ pub(crate) mod tests {
             ["sgem-g9-spiral-full-seed0"]
         );
         // Encodings without gene fields keep no centres.
-        assert_eq!(Arm::slp(Enc::Gem, 0.01).genes(9).config(Profile::Quick, 0).encoding.centres(), None);
+        assert_eq!(Arm::slp(Enc::Gem).genes(9).config(Profile::Quick, 0).encoding.centres(), None);
     }
 }

@@ -98,11 +98,11 @@ pub(crate) fn learning_run(
         max_batches: batches,
         eval_every: every,
         patience: 0,
-        lr: 1e-3,
         seed,
         ..LifetimeConfig::default()
     };
     let encoding = init.map_or_else(Encoding::direct, Encoding::direct_from);
+    let lifetime = LifetimeConfig { lr: encoding.default_lr(), ..lifetime };
     RunConfig::new(dataset, Network::mlp(800), encoding, StrategyConfig::EndToEnd(lifetime), seed)
 }
 

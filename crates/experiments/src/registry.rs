@@ -44,4 +44,32 @@ mod tests {
             }
         }
     }
+
+    /// The committed `results/` were written by innate 0.1.0, whose run configurations were flat
+    /// objects: every row still reads, and its configuration is the one this registry gives the
+    /// run of that id and profile. So the rows mean what they meant, and no experiment's runs
+    /// changed in the move to configurations as data.
+    #[test]
+    fn the_committed_results_are_the_registry_s_runs() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut checked = 0;
+        for e in registry() {
+            let Kind::Runs(_) = e.kind else { continue };
+            let rows = crate::rows::read_rows(&crate::rows::results_path(&root, e.name)).unwrap();
+            for row in rows {
+                let runs = e.runs(row.profile);
+                let (_, config) = runs
+                    .iter()
+                    .find(|(id, _)| *id == row.run)
+                    .unwrap_or_else(|| panic!("{} has no run {} in {:?}", e.name, row.run, row.profile));
+                // Runs that start from another run's genome recorded its file, under the output folder ".".
+                let config =
+                    crate::schedule::with_refs_resolved(config, std::path::Path::new("."), row.profile)
+                        .unwrap();
+                assert_eq!(config, row.metrics.config, "{} {}", e.name, row.run);
+                checked += 1;
+            }
+        }
+        assert!(checked > 1500, "{checked} rows");
+    }
 }

@@ -13,8 +13,8 @@
 //! (the paper's `G(Ni + No + G)`); Figs. 2c and 2d keep it fixed random, as the paper's Fig. 2 runs
 //! do, and do not count it (nor the fixed biases).
 //!
-//! Learning rates: 0.01 for the encodings (the reference code's scaling runs), 0.001 for directly
-//! learned weights.
+//! Learning rates: each encoding's default (`Encoding::default_lr`, what `innate train` uses):
+//! 0.01 for the encodings (the reference code's scaling runs), 0.001 for directly learned weights.
 
 use innate_run::RunConfig;
 
@@ -28,10 +28,6 @@ use crate::profile::Profile;
 use crate::rows::Row;
 use crate::stats::{mean_sd, percent};
 
-/// Learning rate of every encoding (the reference code's scaling runs; the CLI's default).
-pub(crate) const ENC_LR: f64 = 0.01;
-/// Learning rate of directly learned weights (the CLI's default).
-pub(crate) const DIRECT_LR: f64 = 0.001;
 /// Hidden neurons of the developmental-priors MLP (784-784-10).
 pub(crate) const HIDDEN: usize = 784;
 
@@ -205,14 +201,14 @@ pub(crate) fn closest<'a>(groups: &'a [Vec<&'a Row>], params: usize) -> Option<&
 #[cfg(test)]
 mod tests {
     use super::*;
-    use innate_run::{Encoding, EncodingFlags};
+    use crate::profile::Profile;
 
     #[test]
     fn experiments_train_at_the_cli_defaults() {
-        let genes = EncodingFlags { genes: Some(3), ..EncodingFlags::default() };
-        let basis = EncodingFlags { basis: Some(3), ..EncodingFlags::default() };
-        assert_eq!(ENC_LR, Encoding::from_flags("sgem", &genes).unwrap().default_lr());
-        assert_eq!(ENC_LR, Encoding::from_flags("rb", &basis).unwrap().default_lr());
-        assert_eq!(DIRECT_LR, Encoding::direct().default_lr());
+        // The reference code's scaling runs: 0.01 for the encodings, 0.001 for direct weights.
+        let lr = |arm: Arm| arm.config(Profile::Paper, 0).strategy.lifetime().map(|l| l.lr);
+        assert_eq!(lr(Arm::slp(Enc::Sgem).genes(3)), Some(0.01));
+        assert_eq!(lr(Arm::mlp(Enc::Rb, HIDDEN).basis(3)), Some(0.01));
+        assert_eq!(lr(Arm::slp(Enc::Direct)), Some(0.001));
     }
 }

@@ -30,27 +30,51 @@ fn run_reference(config: &RunConfig) -> Option<&str> {
     config.encoding.starts_from().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
 }
 
-/// The configuration with a `run:` reference in `init_from` replaced by the genome file it names,
-/// which must exist.
-fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Result<RunConfig> {
+/// The genome file a `run:EXPERIMENT/RUN` reference names under `out` for `profile`, and the
+/// experiment and run it names.
+fn referenced_file<'a>(
+    reference: &'a str,
+    out: &Path,
+    profile: Profile,
+) -> anyhow::Result<(PathBuf, &'a str, &'a str)> {
+    let (experiment, id) =
+        reference.split_once('/').with_context(|| format!("bad run reference {reference:?}"))?;
+    let path = out.join("runs").join(experiment).join(profile.name()).join(id).join("genome.safetensors");
+    Ok((path, experiment, id))
+}
+
+/// The configuration with a `run:` reference in `init_from` replaced by the genome file it names
+/// (whether or not it exists).
+pub(crate) fn with_refs_resolved(
+    config: &RunConfig,
+    out: &Path,
+    profile: Profile,
+) -> anyhow::Result<RunConfig> {
     let Some(from) = run_reference(config) else {
         return Ok(config.clone());
     };
-    let (experiment, id) = from.split_once('/').with_context(|| format!("bad run reference {from:?}"))?;
-    let path = out.join("runs").join(experiment).join(profile.name()).join(id).join("genome.safetensors");
-    if !path.exists() {
-        bail!(
-            "{} does not exist: this run starts from run {id} of experiment {experiment}; run \
-             `cargo xtask reproduce --profile {} --only {experiment}` first",
-            path.display(),
-            profile.name()
-        );
-    }
+    let (path, _, _) = referenced_file(from, out, profile)?;
     let mut resolved = config.clone();
     if let Encoding::Direct(d) = &mut resolved.encoding {
         d.init_from = Some(path);
     }
     Ok(resolved)
+}
+
+/// [`with_refs_resolved`], the genome file named having to exist.
+fn resolve_refs(config: &RunConfig, out: &Path, profile: Profile) -> anyhow::Result<RunConfig> {
+    if let Some(from) = run_reference(config) {
+        let (path, experiment, id) = referenced_file(from, out, profile)?;
+        if !path.exists() {
+            bail!(
+                "{} does not exist: this run starts from run {id} of experiment {experiment}; run \
+                 `cargo xtask reproduce --profile {} --only {experiment}` first",
+                path.display(),
+                profile.name()
+            );
+        }
+    }
+    with_refs_resolved(config, out, profile)
 }
 
 /// Where and how an experiment's runs are trained.

@@ -59,9 +59,9 @@ pub fn experiment() -> Experiment {
 
 fn runs(p: Profile) -> Vec<(String, RunConfig)> {
     let z = fig1c_genes(p);
-    let mut arms = vec![Arm::slp(Enc::Direct, DIRECT_LR)];
+    let mut arms = vec![Arm::slp(Enc::Direct)];
     // Fig. 1 learns the output expression too: the paper's P = G(Ni + No + G).
-    let gem = Arm::slp(Enc::Gem, ENC_LR).learned_output();
+    let gem = Arm::slp(Enc::Gem).learned_output();
     arms.extend(z.all.into_iter().map(|g| gem.genes(g)));
     arms.extend(z.code.into_iter().map(|g| gem.genes(g).code_stopping()));
     arms.extend(z.reference.into_iter().map(|g| gem.genes(g).reference_protocol()));
@@ -137,7 +137,7 @@ mod tests {
             assert!([&z.all, &z.code, &z.reference, &z.full].iter().all(|s| s.contains(&9)), "{p:?}");
             let ids: Vec<String> = experiment().runs(p).into_iter().map(|(id, _)| id).collect();
             assert_eq!(ids.iter().filter(|i| i.contains("-full-")).count(), seeds(p).count(), "{ids:?}");
-            let gem = Arm::slp(Enc::Gem, ENC_LR).learned_output();
+            let gem = Arm::slp(Enc::Gem).learned_output();
             assert!(ids.contains(&gem.genes(9).full_budget().id(0)), "{ids:?}");
         }
     }

@@ -30,10 +30,10 @@ fn arms(profile: Profile) -> Vec<Arm> {
         _ => (9, 10, 130),
     };
     vec![
-        Arm::slp(Enc::Direct, 0.001),
-        Arm::slp(Enc::Gem, 0.01).genes(gem),
-        Arm::slp(Enc::Sgem, 0.01).genes(sgem),
-        Arm::slp(Enc::Rb, 0.01).basis(rb),
+        Arm::slp(Enc::Direct),
+        Arm::slp(Enc::Gem).genes(gem),
+        Arm::slp(Enc::Sgem).genes(sgem),
+        Arm::slp(Enc::Rb).basis(rb),
     ]
 }
 

@@ -92,11 +92,11 @@ pub fn experiment() -> Experiment {
 
 fn runs(p: Profile) -> Vec<(String, RunConfig)> {
     let z = fig2c_sizes(p);
-    let sgem = Arm::slp(Enc::Sgem, ENC_LR);
-    let mut arms = vec![Arm::slp(Enc::Direct, DIRECT_LR)];
+    let sgem = Arm::slp(Enc::Sgem);
+    let mut arms = vec![Arm::slp(Enc::Direct)];
     arms.extend(z.sgem.into_iter().map(|g| sgem.genes(g)));
-    arms.extend(z.gem.into_iter().map(|g| Arm::slp(Enc::Gem, ENC_LR).genes(g)));
-    arms.extend(z.rb.into_iter().map(|b| Arm::slp(Enc::Rb, ENC_LR).basis(b)));
+    arms.extend(z.gem.into_iter().map(|g| Arm::slp(Enc::Gem).genes(g)));
+    arms.extend(z.rb.into_iter().map(|b| Arm::slp(Enc::Rb).basis(b)));
     arms.extend(z.code.into_iter().map(|g| sgem.genes(g).code_stopping()));
     arms.extend(z.reference.into_iter().map(|g| sgem.genes(g).reference_protocol()));
     arms.extend(z.full.into_iter().map(|g| sgem.genes(g).full_budget()));
@@ -218,7 +218,7 @@ mod tests {
             let ids: Vec<String> = experiment().runs(p).into_iter().map(|(id, _)| id).collect();
             let full = ids.iter().filter(|i| i.contains("-full-") && !i.contains("-spiral"));
             assert_eq!(full.count(), 2 * seeds(p).count(), "{ids:?}");
-            assert!(ids.contains(&Arm::slp(Enc::Sgem, ENC_LR).genes(9).full_budget().id(0)));
+            assert!(ids.contains(&Arm::slp(Enc::Sgem).genes(9).full_budget().id(0)));
         }
     }
 
@@ -228,11 +228,11 @@ mod tests {
             // S-GEM G = 9 (the largest within 2% by G(G + 6)) under the paper's rule; the paper
             // profile adds G = 11 and the whole budget.
             let ids: Vec<String> = experiment().runs(p).into_iter().map(|(id, _)| id).collect();
-            let sgem = Arm::slp(Enc::Sgem, ENC_LR).spiral();
+            let sgem = Arm::slp(Enc::Sgem).spiral();
             assert!(ids.contains(&sgem.genes(9).id(0)), "{ids:?}");
         }
         let ids: Vec<String> = experiment().runs(Profile::Paper).into_iter().map(|(id, _)| id).collect();
-        let sgem = Arm::slp(Enc::Sgem, ENC_LR).spiral();
+        let sgem = Arm::slp(Enc::Sgem).spiral();
         for g in [9, 11] {
             assert!(ids.contains(&sgem.genes(g).full_budget().id(9)), "{ids:?}");
         }
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn spiral_claims_are_labelled_paired_by_seed_and_kept_out_of_the_main_claims() {
         use crate::arms::tests::row_of;
-        let sgem = Arm::slp(Enc::Sgem, ENC_LR).genes(9);
+        let sgem = Arm::slp(Enc::Sgem).genes(9);
         let curve = |a: f64| [(0, 0.1, None), (1000, a, None)];
         let mut rows = Vec::new();
         for (seed, reference, spiral) in [(0, 0.75, 0.78), (1, 0.80, 0.79), (2, 0.70, 0.74)] {

@@ -78,11 +78,11 @@ pub fn experiment() -> Experiment {
 
 fn runs(p: Profile) -> Vec<(String, RunConfig)> {
     let (genes, code, reference) = fig2d_genes(p);
-    let ml = Arm::mlp(Enc::Mlsgem, HIDDEN, ENC_LR);
-    let mut arms = vec![Arm::mlp(Enc::Direct, HIDDEN, DIRECT_LR)];
+    let ml = Arm::mlp(Enc::Mlsgem, HIDDEN);
+    let mut arms = vec![Arm::mlp(Enc::Direct, HIDDEN)];
     arms.extend(genes.iter().map(|&g| ml.genes(g)));
     // The random basis at the same number of learned parameters, G(G + 6).
-    arms.extend(genes.iter().map(|&g| Arm::mlp(Enc::Rb, HIDDEN, ENC_LR).basis(g * (g + 6))));
+    arms.extend(genes.iter().map(|&g| Arm::mlp(Enc::Rb, HIDDEN).basis(g * (g + 6))));
     arms.extend(code.iter().map(|&g| ml.genes(g).code_stopping()));
     arms.extend(reference.iter().map(|&g| ml.genes(g).reference_protocol()));
     arms.extend(fig2d_full(p).iter().map(|&g| ml.genes(g).full_budget()));
@@ -197,7 +197,7 @@ mod tests {
             // early and have ids of their own (arms.rs tests that their metrics are told apart).
             let full = fig2d_full(p);
             assert!(full.contains(&largest(0.025)) && full.contains(&near), "{full:?}");
-            let arm = Arm::mlp(Enc::Mlsgem, HIDDEN, ENC_LR).genes(near).full_budget();
+            let arm = Arm::mlp(Enc::Mlsgem, HIDDEN).genes(near).full_budget();
             let config = arm.config(p, 0);
             let life = config.strategy.lifetime().unwrap();
             assert_eq!((life.patience, life.max_batches), (0, 30_000));
@@ -216,13 +216,13 @@ mod tests {
         for p in [Profile::Quick, Profile::Paper] {
             // ML-S-GEM G = 9 (within 0.025%) and G = 10 (nearest 4000x).
             let ids: Vec<String> = experiment().runs(p).into_iter().map(|(id, _)| id).collect();
-            let ml = Arm::mlp(Enc::Mlsgem, HIDDEN, ENC_LR).spiral();
+            let ml = Arm::mlp(Enc::Mlsgem, HIDDEN).spiral();
             assert!(ids.contains(&ml.genes(9).id(0)) && ids.contains(&ml.genes(10).id(0)), "{ids:?}");
             let spiral_runs = ids.iter().filter(|i| i.contains("-spiral")).count();
             let (paper, full) = fig2d_spiral(p);
             assert_eq!(spiral_runs, (paper.len() + full.len()) * seeds(p).count());
         }
-        let config = Arm::mlp(Enc::Mlsgem, HIDDEN, ENC_LR).genes(9).spiral().config(Profile::Paper, 3);
+        let config = Arm::mlp(Enc::Mlsgem, HIDDEN).genes(9).spiral().config(Profile::Paper, 3);
         assert_eq!(config.encoding.centres(), Some(innate_encodings::CentreInit::Spiral));
     }
 }
