@@ -21,14 +21,20 @@ fn layer(name: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&name))
 }
 
-/// The innate crates a manifest depends on (normal dependencies only).
+/// The innate crates a manifest depends on: its `[dependencies]`, `[target.'..'.dependencies]`
+/// and `[dependencies.innate-x]` sections (not its dev-dependencies).
 fn innate_dependencies(manifest: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut in_deps = false;
     for line in manifest.lines() {
         let line = line.trim();
-        if line.starts_with('[') {
-            in_deps = line == "[dependencies]";
+        if let Some(section) = line.strip_prefix('[') {
+            let section = section.trim_end_matches(']');
+            if let Some(dep) = section.strip_prefix("dependencies.").filter(|d| d.starts_with("innate-")) {
+                out.push(dep.to_string());
+            }
+            in_deps = section == "dependencies"
+                || (section.starts_with("target.") && section.ends_with(".dependencies"));
             continue;
         }
         if in_deps && line.starts_with("innate-") {
@@ -84,29 +90,82 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The paths that `text`, which follows a `crate::` or `super::`, names: `a::b` or the items of a
+/// group `{a::X, b::{Y, Z}}`, each as its segments.
+fn paths_after(text: &str) -> Vec<Vec<String>> {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut prefix = Vec::new();
+    let mut rest = text;
+    loop {
+        let end = rest.find(|c: char| !ident(c)).unwrap_or(rest.len());
+        if end == 0 {
+            break;
+        }
+        prefix.push(rest[..end].to_string());
+        rest = &rest[end..];
+        match rest.strip_prefix("::") {
+            Some(r) => rest = r,
+            None => return vec![prefix],
+        }
+    }
+    let Some(group) = rest.strip_prefix('{') else { return vec![prefix] };
+    // The group's items, split at its top-level commas.
+    let (mut depth, mut start, mut items) = (0usize, 0usize, Vec::new());
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[start..i]);
+                break;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+        .into_iter()
+        .flat_map(|item| paths_after(item.trim()))
+        .map(|p| prefix.iter().cloned().chain(p).collect())
+        .collect()
+}
+
 /// The modules of the same crate that `code` (of module `module`) refers to: `crate::a::b`,
-/// `super::x`, `super::{..}`, and its own child modules by name.
+/// `crate::{a::X, b::Y}`, `super::x`, `super::{..}`, and its own child modules by name. A path
+/// to an item of the crate root (`crate::Result`) is no module's.
 fn references(module: &str, code: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
     let parent = module.rsplit_once("::").map_or("", |p| p.0);
-    let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else { format!("{a}::{b}") };
-    let mut paths = Vec::new();
-    let words: Vec<&str> =
-        code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{')).collect();
-    for w in words {
-        if let Some(rest) = w.strip_prefix("crate::") {
-            paths.push(rest.trim_end_matches(['{', ':']).to_string());
-        } else if let Some(rest) = w.strip_prefix("super::") {
-            paths.push(join(parent, rest.trim_end_matches(['{', ':'])));
-        } else if let Some((first, _)) = w.split_once("::") {
-            paths.push(join(module, first));
+    let mut paths: Vec<Vec<String>> = Vec::new();
+    for (base, marker) in [("", "crate::"), (parent, "super::")] {
+        for (at, _) in code.match_indices(marker) {
+            let before = code[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let base: Vec<String> = base.split("::").filter(|s| !s.is_empty()).map(String::from).collect();
+            for p in paths_after(&code[at + marker.len()..]) {
+                paths.push(base.iter().cloned().chain(p).collect());
+            }
+        }
+    }
+    // Child modules used by name: `child::Item`.
+    for w in code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
+        if let Some((first, _)) = w.split_once("::")
+            && !matches!(first, "crate" | "super" | "self" | "")
+        {
+            let own: Vec<String> = module.split("::").filter(|s| !s.is_empty()).map(String::from).collect();
+            paths.push(own.into_iter().chain([first.to_string()]).collect());
         }
     }
     let mut out = BTreeSet::new();
-    for p in paths {
-        let parts: Vec<&str> = p.split("::").filter(|s| !s.is_empty()).collect();
+    for parts in paths {
         let found = (1..=parts.len()).rev().map(|k| parts[..k].join("::")).find(|m| modules.contains(m));
-        let target = found.unwrap_or_else(|| parent.to_string());
-        if target != module && !target.is_empty() && modules.contains(&target) {
+        if let Some(target) = found
+            && target != module
+        {
             out.insert(target);
         }
     }
@@ -165,9 +224,9 @@ fn no_module_imports_a_module_that_imports_it_back() {
         for f in &files {
             let module = module_of(&src, f);
             let text = std::fs::read_to_string(f).unwrap();
-            // Tests and comments are not imports.
+            // Test modules and comments are not imports.
             let code: String = text
-                .split("#[cfg(test)]")
+                .split("#[cfg(test)]\nmod ")
                 .next()
                 .unwrap_or_default()
                 .lines()
@@ -189,10 +248,21 @@ fn no_module_imports_a_module_that_imports_it_back() {
 }
 
 #[test]
+fn manifests_are_read_in_every_form() {
+    let m = "[dependencies]\ninnate-run.workspace = true\n[dev-dependencies]\ninnate-gem.workspace = true\n\
+             [target.'cfg(unix)'.dependencies]\ninnate-gnet = { path = \"x\" }\n[dependencies.innate-evolution]\npath = \"y\"\n";
+    assert_eq!(innate_dependencies(m), ["innate-run", "innate-gnet", "innate-evolution"]);
+}
+
+#[test]
 fn the_cycle_finder_finds_cycles() {
     let modules: BTreeSet<String> = ["a", "a::b", "c"].iter().map(|s| s.to_string()).collect();
     assert_eq!(references("a::b", "use super::{X, Y};", &modules), BTreeSet::from(["a".to_string()]));
     assert_eq!(references("a", "pub use b::Thing; crate::c::f()", &modules).len(), 2);
+    // Groups, nested groups, and items of the crate root.
+    let grouped = "use crate::{c::X, a::{b::Y, Z}};";
+    assert_eq!(references("a", grouped, &modules), BTreeSet::from(["a::b".to_string(), "c".to_string()]));
+    assert!(references("a::b", "fn f() -> crate::Result<()> {}", &modules).is_empty());
     let graph = BTreeMap::from([
         ("a".to_string(), BTreeSet::from(["a::b".to_string()])),
         ("a::b".to_string(), BTreeSet::from(["a".to_string()])),

@@ -1,6 +1,7 @@
 //! Genome files and metrics that innate 0.1.0 wrote before run configurations became data
 //! (`data/fixtures/genomes/`, see its README), one run of each kind: direct, gem, sgem, mlsgem,
-//! rb, g-networks trained intermittently, and a transfer test.
+//! rb, g-networks trained intermittently, and a transfer test; and two more settings (GEM without
+//! biases, S-GEM with learned biases trained intermittently, fitting every weight).
 //!
 //! Each genome file still loads through the library and evaluates to the accuracy recorded in it;
 //! each recorded configuration reads as the run it was; and the same command trains the same run
@@ -49,8 +50,9 @@ fn old_genome_files_load_and_evaluate_to_their_recorded_accuracy() {
         assert_eq!(g.file.version, "0.1.0", "{name}");
         let dataset: Dataset = g.dataset().expect("a recorded dataset").parse().unwrap();
         let test = dataset.load(&fixtures(), Split::Test).unwrap();
-        g.check_fits(&test, &dataset.to_string()).unwrap();
-        let acc = g.accuracy(&test.to_device(&device).unwrap()).unwrap();
+        let net = g.develop().unwrap();
+        innate_run::load::check_fits(&g.file.path, &net, &test, &dataset.to_string()).unwrap();
+        let acc = innate_run::load::accuracy(&net, &test.to_device(&device).unwrap()).unwrap();
         assert_eq!(Some(acc), g.recorded_accuracy(), "{name}");
         // The file's run configuration (the old flat form) reads as the run its metrics.json holds.
         let m = metrics(&dir.join("metrics.json"));
@@ -58,7 +60,7 @@ fn old_genome_files_load_and_evaluate_to_their_recorded_accuracy() {
         assert_eq!(m.report.best_test_accuracy, acc, "{name}");
         seen.push(g.file.encoding.clone());
     }
-    assert_eq!(seen, ["direct", "gem", "sgem", "mlsgem", "rb", "gnet"]);
+    assert_eq!(seen, ["direct", "gem", "sgem", "mlsgem", "rb", "gnet", "gem", "sgem"]);
 }
 
 /// Asserts that two runs' metrics are the same run: configuration, counts and accuracies
@@ -111,10 +113,23 @@ fn same_run(name: &str, old: &Metrics, new: &Metrics) {
             (q.generation, q.ab_initio_accuracy, q.trained_accuracy)
         );
         close("p-network loss", p.train_loss, q.train_loss);
+        assert_eq!(p.fit_loss.len(), q.fit_loss.len(), "{name}: fitted tensors");
         for (x, y) in p.fit_loss.iter().zip(&q.fit_loss) {
             close("fitting loss", *x, *y);
         }
     }
+}
+
+/// Asserts that `new` (a metrics.json) has every top-level key `old` has: scripts that read the
+/// old files read the new ones.
+fn same_keys(name: &str, old: &Path, new: &Path) {
+    let keys = |p: &Path| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v.as_object().expect("an object").keys().cloned().collect()
+    };
+    let have = keys(new);
+    let missing: Vec<String> = keys(old).into_iter().filter(|k| !have.contains(k)).collect();
+    assert!(missing.is_empty(), "{name}: metrics.json no longer has {missing:?}");
 }
 
 #[test]
@@ -138,6 +153,7 @@ fn the_same_commands_train_the_same_runs() {
             for side in ["innate", "naive"] {
                 let m = |dir: &Path| metrics(&dir.join(side).join("metrics.json"));
                 same_run(&format!("transfer {side}"), &m(&old), &m(&out));
+                same_keys(side, &old.join(side).join("metrics.json"), &out.join(side).join("metrics.json"));
             }
             let t = |dir: &Path| -> innate_run::TransferReport {
                 serde_json::from_str(&std::fs::read_to_string(dir.join("transfer.json")).unwrap()).unwrap()
@@ -155,10 +171,11 @@ fn the_same_commands_train_the_same_runs() {
             );
         } else {
             same_run(&name, &metrics(&old.join("metrics.json")), &metrics(&out.join("metrics.json")));
+            same_keys(&name, &old.join("metrics.json"), &out.join("metrics.json"));
             // The new genome file records the same run as its metrics.json, in the new form.
             let g = innate_run::load(&out.join("genome.safetensors"), &Device::Cpu).unwrap();
             let run: RunConfig = g.run().expect("a run configuration");
-            assert_eq!(g.file.run["encoding"]["kind"], name.as_str());
+            assert_eq!(g.file.run["encoding"]["kind"], g.file.encoding.as_str());
             assert_eq!(run, metrics(&out.join("metrics.json")).config, "{name}");
         }
     }

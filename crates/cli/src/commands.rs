@@ -122,10 +122,11 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     let root = data_root(g.data_dir.as_deref());
     let split: Split = a.split.into();
     let data = dataset.load(&root, split)?;
-    genome.check_fits(&data, &dataset.to_string())?;
+    let net = genome.develop()?;
+    innate_run::load::check_fits(&a.genome, &net, &data, &dataset.to_string())?;
     let data = data.to_device(&device)?;
     let t = Instant::now();
-    let acc = genome.accuracy(&data)?;
+    let acc = innate_run::load::accuracy(&net, &data)?;
     println!(
         "{}: {} accuracy on {dataset} {} ({} images): {:.2}% ({:.2} s)",
         a.genome.display(),
@@ -340,6 +341,7 @@ fn print_split(data: &ImageDataset, split: Split, secs: f64) {
 pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     let dataset: Dataset = a.dataset.parse()?;
     let device = innate_run::device::parse(&g.device)?;
+    let sizes = innate_run::load(&a.from, &device)?.sizes()?;
     let lifetime = a.lifetime()?;
     let out = a.out.clone().unwrap_or_else(|| {
         a.from.parent().unwrap_or(Path::new(".")).join(format!("transfer-{}-seed{}", dataset, a.seed))
@@ -352,7 +354,7 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     }
     let root = data_root(g.data_dir.as_deref());
     let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
-    let report = innate_run::transfer(&a.from, &dataset.to_string(), lifetime, a.seed, &env, &out, g.quiet)?;
+    let report = innate_run::transfer(&a.from, &sizes, &dataset.to_string(), lifetime, &env, &out, g.quiet)?;
     println!("{dataset}, {} batches of {}, seed {}:", a.batches, a.batch_size, a.seed);
     println!("  batches   innate   naive");
     for (i, n) in report.innate_curve.iter().zip(&report.naive_curve) {

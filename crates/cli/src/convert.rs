@@ -2,8 +2,10 @@
 //! `innate train`'s flags, the lifetime settings of `innate transfer`, the options of
 //! `innate reproduce`, and the value enums' library types.
 //!
-//! A run must never record a setting it did not use, so flags that the chosen encoding or
-//! strategy would ignore are errors that name the flag.
+//! A run must never record a setting it did not use, so flags that the chosen encoding would
+//! ignore are errors that name the flag. (Flags of the strategy not chosen, such as `--patience`
+//! with `--strategy intermittent` or `--fit-lr` trained end to end, are accepted and unused, as
+//! they always were; the run's configuration holds only the chosen strategy's settings.)
 
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, Split};
@@ -121,8 +123,8 @@ impl TrainArgs {
     /// The run these flags describe.
     pub fn run_config(&self) -> anyhow::Result<RunConfig> {
         let dataset: Dataset = self.dataset.parse()?;
-        let encoding = Encoding::from_flags(self.encoding.name(), &self.encoding_flags())?;
         self.check_ranges()?;
+        let encoding = Encoding::from_flags(self.encoding.name(), &self.encoding_flags())?;
         let lr = self.lr.unwrap_or(encoding.default_lr());
         let strategy = match self.strategy {
             Strategy::EndToEnd => {

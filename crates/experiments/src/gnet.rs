@@ -79,7 +79,10 @@ pub(crate) fn genome_run(
     hidden: Option<Vec<usize>>,
     seed: u64,
 ) -> RunConfig {
-    let encoding = Encoding::Gnet(GnetSpec { preset, hidden });
+    let encoding = Encoding::Gnet(match (preset, hidden) {
+        (Some(preset), _) => GnetSpec::Preset { preset },
+        (None, hidden) => GnetSpec::Hidden { hidden: hidden.unwrap_or_default() },
+    });
     let strategy = StrategyConfig::Intermittent(intermittent(profile, seed));
     RunConfig::new("mnist", Network::mlp(800), encoding, strategy, seed)
 }
@@ -172,9 +175,9 @@ pub(crate) fn mean_curve(runs: &[&Row], name: &str, color: usize) -> Series {
 /// A genome's name in the report: its preset's, or the sizes of its weight g-networks.
 pub(crate) fn genome_name(r: &Row) -> String {
     match &r.metrics.config.encoding {
-        Encoding::Gnet(GnetSpec { preset: Some(p), .. }) => label_of(*p).to_string(),
-        Encoding::Gnet(GnetSpec { hidden: Some(h), .. }) => {
-            format!("(20-{}-1)x2", h.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-"))
+        Encoding::Gnet(GnetSpec::Preset { preset }) => label_of(*preset).to_string(),
+        Encoding::Gnet(GnetSpec::Hidden { hidden }) => {
+            format!("(20-{}-1)x2", hidden.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-"))
         }
         _ => "?".into(),
     }
@@ -208,7 +211,10 @@ pub(crate) mod tests {
         Metrics {
             dataset: config.dataset.clone(),
             encoding: config.encoding.name().into(),
+            model: config.network.kind().into(),
             sizes: vec![784, 800, 10],
+            genes: None,
+            basis: None,
             phenotype_weights: 635_200,
             seed: config.seed,
             genome_params,

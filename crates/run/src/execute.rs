@@ -32,6 +32,7 @@ pub struct RunEnv<'a> {
 /// Trains as `config` says, writes `out/genome.safetensors` and `out/metrics.json`, and returns
 /// the metrics. A progress bar shows the strategy's steps unless `quiet`.
 pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) -> Result<Metrics> {
+    config.network.validate()?;
     let train_split = env.cache.get(env.root, &config.dataset, Split::Train, env.device)?;
     let test_split = env.cache.get(env.root, &config.dataset, Split::Test, env.device)?;
     if train_split.classes != test_split.classes {
@@ -87,7 +88,10 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
     let metrics = Metrics {
         dataset: config.dataset.clone(),
         encoding: genome.encoding().to_string(),
+        model: config.network.kind().to_string(),
         sizes: spec.sizes.clone(),
+        genes: config.encoding.genes(),
+        basis: config.encoding.basis(),
         phenotype_weights: spec.weights(),
         seed: config.seed,
         genome_params: params.learned,

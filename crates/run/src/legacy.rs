@@ -3,7 +3,8 @@
 //! settings (`lifetime`) always present.
 //!
 //! They are read, never written: [`LegacyRunConfig`] converts into the [`RunConfig`] that means
-//! the same run. Two readings are settled here: an S-GEM or ML-S-GEM run without `centres` was
+//! the same run, and what 0.1.0 would not have run (an unknown encoding or strategy, a GEM run
+//! without genes) is an error instead of a guess. Two readings are settled here: an S-GEM or ML-S-GEM run without `centres` was
 //! written before the choice existed and started its centres uniform over the grid
 //! ([`CentreInit::legacy`]); and the `lifetime` settings of an intermittent run were never read.
 
@@ -58,40 +59,57 @@ pub struct LegacyRunConfig {
     train_limit: Option<usize>,
 }
 
-impl From<LegacyRunConfig> for RunConfig {
-    fn from(c: LegacyRunConfig) -> Self {
+impl TryFrom<LegacyRunConfig> for RunConfig {
+    type Error = String;
+
+    /// The run `c` describes; an error for what 0.1.0 would not have run either (an encoding or
+    /// strategy it did not know, a GEM-family run without genes, a random basis without its size).
+    fn try_from(c: LegacyRunConfig) -> Result<Self, String> {
         let network = match c.model {
             LegacyModel::Slp => Network::Slp,
             LegacyModel::Mlp => Network::mlp(c.hidden),
         };
-        let genes = c.genes.unwrap_or(0);
-        let spatial = || Spatial {
-            genes,
-            learn_output: c.learn_output,
-            bias: c.bias,
-            centres: c.centres.unwrap_or_else(CentreInit::legacy),
+        let needs = |v: Option<usize>, what: &str| {
+            v.filter(|&n| n > 0).ok_or_else(|| format!("a {} run without {what}", c.encoding))
+        };
+        let spatial = || -> Result<Spatial, String> {
+            Ok(Spatial {
+                genes: needs(c.genes, "genes")?,
+                learn_output: c.learn_output,
+                bias: c.bias,
+                centres: c.centres.unwrap_or_else(CentreInit::legacy),
+            })
         };
         let encoding = match c.encoding.as_str() {
-            "gem" => Encoding::Gem(GemSpec { genes, learn_output: c.learn_output, bias: c.bias }),
-            "sgem" => Encoding::Sgem(Sgem(spatial())),
-            "mlsgem" => Encoding::Mlsgem(Mlsgem(spatial())),
-            "rb" => Encoding::Rb(RbSpec { basis: c.basis.unwrap_or(0), bias: c.bias }),
-            "gnet" => Encoding::Gnet(GnetSpec { preset: c.preset, hidden: c.gnet_hidden.clone() }),
-            // "direct", the only other encoding 0.1.0 wrote.
-            _ => Encoding::Direct(DirectSpec { bias: c.bias, init_from: c.init_from.clone() }),
+            "direct" => Encoding::Direct(DirectSpec { bias: c.bias, init_from: c.init_from.clone() }),
+            "gem" => Encoding::Gem(GemSpec {
+                genes: needs(c.genes, "genes")?,
+                learn_output: c.learn_output,
+                bias: c.bias,
+            }),
+            "sgem" => Encoding::Sgem(Sgem(spatial()?)),
+            "mlsgem" => Encoding::Mlsgem(Mlsgem(spatial()?)),
+            "rb" => Encoding::Rb(RbSpec { basis: needs(c.basis, "basis vectors")?, bias: c.bias }),
+            "gnet" => Encoding::Gnet(match (c.preset, c.gnet_hidden.clone()) {
+                (Some(preset), _) => GnetSpec::Preset { preset },
+                (None, Some(hidden)) => GnetSpec::Hidden { hidden },
+                (None, None) => return Err("a gnet run without a preset or hidden sizes".into()),
+            }),
+            other => return Err(format!("encoding {other:?} is not one innate 0.1.0 wrote")),
         };
         let strategy = match c.strategy.as_deref() {
             Some("intermittent") => StrategyConfig::Intermittent(c.intermittent.unwrap_or_default()),
-            _ => StrategyConfig::EndToEnd(c.lifetime),
+            None | Some("end-to-end") => StrategyConfig::EndToEnd(c.lifetime),
+            Some(other) => return Err(format!("strategy {other:?} is not one innate 0.1.0 wrote")),
         };
-        RunConfig {
+        Ok(RunConfig {
             dataset: c.dataset,
             network,
             encoding,
             strategy,
             seed: c.seed,
             train_limit: c.train_limit,
-        }
+        })
     }
 }
 
@@ -100,7 +118,8 @@ impl RunConfig {
     /// objects), or the flat form of 0.1.0 (see the module docs).
     pub fn from_json(value: serde_json::Value) -> serde_json::Result<Self> {
         if value.get("network").is_none() && value.get("model").is_some() {
-            return serde_json::from_value::<LegacyRunConfig>(value).map(Into::into);
+            let legacy = serde_json::from_value::<LegacyRunConfig>(value)?;
+            return RunConfig::try_from(legacy).map_err(serde::de::Error::custom);
         }
         serde_json::from_value(value)
     }
@@ -144,5 +163,20 @@ mod tests {
             "init_from": "runs/x/genome.safetensors", "seed": 0, "lifetime": lifetime, "train_limit": null});
         let c = RunConfig::from_json(innate).unwrap();
         assert_eq!(c.encoding.starts_from(), Some(std::path::Path::new("runs/x/genome.safetensors")));
+        // What 0.1.0 could not have run is an error, not a guess.
+        let unknown = json!({"dataset": "mnist", "model": "slp", "hidden": 800, "encoding": "conv", "seed": 0,
+            "lifetime": lifetime});
+        assert!(
+            RunConfig::from_json(unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("\"conv\" is not one innate 0.1.0 wrote")
+        );
+        let no_genes = json!({"dataset": "mnist", "model": "slp", "hidden": 800, "encoding": "gem", "seed": 0,
+            "lifetime": lifetime});
+        assert!(RunConfig::from_json(no_genes).unwrap_err().to_string().contains("a gem run without genes"));
+        let strategy = json!({"dataset": "mnist", "model": "slp", "hidden": 800, "encoding": "direct", "seed": 0,
+            "strategy": "evolve", "lifetime": lifetime});
+        assert!(RunConfig::from_json(strategy).is_err());
     }
 }

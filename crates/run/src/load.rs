@@ -117,29 +117,27 @@ impl LoadedGenome {
         sizes.extend(net.layers.last().map(|l| l.weight.dims()[0]));
         Ok(sizes)
     }
+}
 
-    /// Checks that the network it develops takes `data`'s images and gives its classes (`name`:
-    /// the dataset's name, for the message).
-    pub fn check_fits(&self, data: &ImageDataset, name: &str) -> Result<()> {
-        let net = self.develop()?;
-        let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
-        let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
-        if inputs != data.image_len() || outputs != data.classes.len() {
-            let [c, h, w] = data.shape;
-            return crate::error::config(format!(
-                "{}: the genome's network takes {inputs} inputs and gives {outputs} classes, but {} has \
-                 {c}x{h}x{w} = {} values per image and {} classes; evaluate it on the dataset it was trained on",
-                self.file.path.display(),
-                name,
-                data.image_len(),
-                data.classes.len()
-            ));
-        }
-        Ok(())
+/// Checks that `net` (developed from the genome file at `path`) takes `data`'s images and gives
+/// its classes (`name`: the dataset's name, for the message).
+pub fn check_fits(path: &Path, net: &Mlp, data: &ImageDataset, name: &str) -> Result<()> {
+    let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
+    let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
+    if inputs != data.image_len() || outputs != data.classes.len() {
+        let [c, h, w] = data.shape;
+        return crate::error::config(format!(
+            "{}: the genome's network takes {inputs} inputs and gives {outputs} classes, but {name} has \
+             {c}x{h}x{w} = {} values per image and {} classes; evaluate it on the dataset it was trained on",
+            path.display(),
+            data.image_len(),
+            data.classes.len()
+        ));
     }
+    Ok(())
+}
 
-    /// Accuracy of the developed network on `data` (a fraction), in batches of 1,000 images.
-    pub fn accuracy(&self, data: &DeviceDataset) -> Result<f64> {
-        Ok(innate_evolution::lifetime::accuracy(&self.develop()?, data, 1000)?)
-    }
+/// Accuracy of `net` on `data` (a fraction), in batches of 1,000 images.
+pub fn accuracy(net: &Mlp, data: &DeviceDataset) -> Result<f64> {
+    Ok(innate_evolution::lifetime::accuracy(net, data, 1000)?)
 }

@@ -20,8 +20,18 @@ pub struct Metrics {
     pub dataset: String,
     /// Encoding name.
     pub encoding: String,
+    /// The network's kind (`slp`, `mlp`): a copy of the configuration's, kept at the top level
+    /// for scripts that read it there.
+    #[serde(default)]
+    pub model: String,
     /// Layer sizes of the network.
     pub sizes: Vec<usize>,
+    /// Genes per neuron (GEM family): a copy of the configuration's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genes: Option<usize>,
+    /// Basis vectors (random basis): a copy of the configuration's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<usize>,
     /// Weights (synapses) of the developed network, biases excluded: the papers' reference for
     /// "% of parameters".
     #[serde(default)]

@@ -2,7 +2,9 @@
 //!
 //! [`Network`] is a tagged enum, one variant per architecture, each holding exactly what it needs
 //! (`{"kind": "slp"}`, `{"kind": "mlp", "hidden": [800]}`); the input and class counts come from
-//! the dataset. Convolutional architectures join as variants of their own.
+//! the dataset. Convolutional architectures join as variants of their own; what is MLP-specific
+//! today is the phenotype the encodings build (`MlpSpec` in `BuildContext`, `Mlp` developed), which
+//! the first convolutional phenotype generalises without touching these two variants.
 
 use innate_encodings::MlpSpec;
 use serde::{Deserialize, Serialize};
@@ -60,11 +62,25 @@ impl Network {
         }
     }
 
-    /// Hidden neurons of the first hidden layer, if there is one.
-    pub fn first_hidden(&self) -> Option<usize> {
+    /// The architecture's kind, as its tag in files (`slp`, `mlp`).
+    pub fn kind(&self) -> &'static str {
         match self {
-            Network::Slp => None,
-            Network::Mlp { hidden } => hidden.first().copied(),
+            Network::Slp => "slp",
+            Network::Mlp { .. } => "mlp",
+        }
+    }
+
+    /// Checks that the architecture can be built: an MLP has at least one hidden layer, none of
+    /// them empty.
+    pub fn validate(&self) -> crate::Result<()> {
+        match self {
+            Network::Mlp { hidden } if hidden.is_empty() || hidden.contains(&0) => {
+                crate::error::config(format!(
+                    "an MLP needs at least one hidden layer, none of them empty; got hidden sizes {hidden:?} \
+                 (a network without hidden layers is the single-layer perceptron, slp)"
+                ))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -88,5 +104,9 @@ mod tests {
         assert_eq!(Network::of_sizes(&[784, 10]), Some(Network::Slp));
         assert_eq!(Network::of_sizes(&[784, 800, 10]), Some(Network::mlp(800)));
         assert_eq!(Network::of_sizes(&[784]), None);
+        assert!(Network::Mlp { hidden: vec![] }.validate().is_err());
+        assert!(Network::Mlp { hidden: vec![3, 0] }.validate().is_err());
+        assert!(Network::mlp(3).validate().is_ok() && Network::Slp.validate().is_ok());
+        assert_eq!((Network::Slp.kind(), Network::mlp(3).kind()), ("slp", "mlp"));
     }
 }

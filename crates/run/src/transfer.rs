@@ -61,20 +61,21 @@ pub fn transfer_runs(
     Ok([("innate".to_string(), innate), ("naive".to_string(), naive)])
 }
 
-/// Runs the transfer test from the genome at `from` on `dataset` into `out/innate`, `out/naive`
-/// and `out/transfer.json`.
+/// Runs the transfer test from the genome at `from` (whose network has layer sizes `sizes`, see
+/// [`crate::LoadedGenome::sizes`]) on `dataset` into `out/innate`, `out/naive` and
+/// `out/transfer.json`; both runs take their seed from `lifetime`.
 pub fn transfer(
     from: &Path,
+    sizes: &[usize],
     dataset: &str,
     lifetime: LifetimeConfig,
-    seed: u64,
     env: &RunEnv<'_>,
     out: &Path,
     quiet: bool,
 ) -> Result<TransferReport> {
-    let sizes = crate::load::load(from, env.device)?.sizes()?;
     let mut results = Vec::new();
-    for (name, config) in transfer_runs(from, dataset, &sizes, lifetime, seed)? {
+    let seed = lifetime.seed;
+    for (name, config) in transfer_runs(from, dataset, sizes, lifetime, seed)? {
         results.push(execute(&config, env, &out.join(&name), quiet)?);
     }
     let start = |m: &crate::Metrics| m.report.curve.first().map_or(0.0, |p| p.test_accuracy);

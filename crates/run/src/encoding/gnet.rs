@@ -9,30 +9,43 @@ use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
 use crate::error::{Result, config};
 
 /// Settings of g-networks: the weight g-networks' hidden sizes, from a preset of the paper's
-/// Table 1 or given (exactly one of the two).
+/// Table 1 (`{"kind": "gnet", "preset": "gn30"}`) or given (`{"kind": "gnet", "hidden": [30, 10]}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GnetSpec {
+#[serde(untagged)]
+pub enum GnetSpec {
     /// A preset of the genomic-bottleneck paper's Table 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preset: Option<Preset>,
-    /// Hidden sizes of the weight g-networks, instead of a preset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hidden: Option<Vec<usize>>,
+    Preset {
+        /// The preset.
+        preset: Preset,
+    },
+    /// Weight g-networks with these hidden sizes.
+    Hidden {
+        /// Hidden sizes, input side first (none of them 0).
+        hidden: Vec<usize>,
+    },
 }
+
+const NEEDS: &str = "--encoding gnet needs --preset gn5|gn20|gn30 or --gnet-hidden H1,H2 (hidden sizes of the \
+                     weight g-networks)";
 
 impl GnetSpec {
     /// The genome's name and the weight g-networks' hidden sizes.
     fn sizes(&self) -> Result<(String, Vec<usize>)> {
-        match (self.preset, &self.hidden) {
-            (Some(p), _) => Ok((p.name().to_string(), p.hidden().to_vec())),
-            (None, Some(h)) if !h.is_empty() && !h.contains(&0) => {
-                let sizes: Vec<String> = h.iter().map(|x| x.to_string()).collect();
-                Ok((format!("gnet-{}", sizes.join("-")), h.clone()))
+        match self {
+            GnetSpec::Preset { preset } => Ok((preset.name().to_string(), preset.hidden().to_vec())),
+            GnetSpec::Hidden { hidden } if !hidden.is_empty() && !hidden.contains(&0) => {
+                let sizes: Vec<String> = hidden.iter().map(|x| x.to_string()).collect();
+                Ok((format!("gnet-{}", sizes.join("-")), hidden.clone()))
             }
-            _ => config(
-                "--encoding gnet needs --preset gn5|gn20|gn30 or --gnet-hidden H1,H2 (hidden sizes of the \
-                 weight g-networks)",
-            ),
+            GnetSpec::Hidden { .. } => config(NEEDS),
+        }
+    }
+
+    /// The preset, if the genome is built from one.
+    pub fn preset(&self) -> Option<Preset> {
+        match self {
+            GnetSpec::Preset { preset } => Some(*preset),
+            GnetSpec::Hidden { .. } => None,
         }
     }
 }
@@ -42,11 +55,15 @@ impl EncodingKind for GnetSpec {
     const READS: &'static [Flag] = &[Flag::Preset, Flag::GnetHidden];
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {
+        let spec = match (flags.preset, &flags.gnet_hidden) {
+            (Some(preset), _) => GnetSpec::Preset { preset },
+            (None, Some(hidden)) => GnetSpec::Hidden { hidden: hidden.clone() },
+            (None, None) => return config(NEEDS),
+        };
+        spec.sizes()?;
         if flags.bias.is_some() {
             return config("--encoding gnet generates its biases with g-networks: leave out --bias");
         }
-        let spec = Self { preset: flags.preset, hidden: flags.gnet_hidden.clone() };
-        spec.sizes()?;
         Ok(spec)
     }
 
@@ -69,12 +86,11 @@ impl EncodingKind for GnetSpec {
     }
 
     fn size_label(&self) -> String {
-        match (self.preset, &self.hidden) {
-            (Some(p), _) => format!("-{}", p.name()),
-            (None, Some(h)) => {
-                format!("-h{}", h.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-"))
+        match self {
+            GnetSpec::Preset { preset } => format!("-{}", preset.name()),
+            GnetSpec::Hidden { hidden } => {
+                format!("-h{}", hidden.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-"))
             }
-            _ => String::new(),
         }
     }
 }

@@ -212,7 +212,7 @@ impl Encoding {
     /// The g-network preset, for g-networks built from one.
     pub fn preset(&self) -> Option<innate_gnet::Preset> {
         match self {
-            Encoding::Gnet(g) => g.preset,
+            Encoding::Gnet(g) => g.preset(),
             _ => None,
         }
     }
