@@ -34,6 +34,7 @@
 
 pub mod bias;
 pub mod checkpoint;
+pub mod conv;
 pub mod error;
 pub mod expression;
 pub mod genome;

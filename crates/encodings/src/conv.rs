@@ -1,0 +1,389 @@
+//! Convolutional phenotypes: networks of convolutions (weights shared across locations or not),
+//! average pooling and linear layers.
+//!
+//! [`ConvGeometry`] is one convolution's shape: an input of `C_in x H x W`, square `k x k` kernels,
+//! a stride and zero padding, `C_out` output maps of `H_out x W_out`, so `L = H_out W_out`
+//! receptive fields (locations) of `K = C_in k²` inputs each.
+//!
+//! A [`ConvNet`] runs its [`ConvLayer`]s in order:
+//!
+//! - [`ConvLayer::Conv`]: the classical convolution, one `(C_out, C_in, k, k)` kernel shared by
+//!   every location (Candle's `conv2d`);
+//! - [`ConvLayer::Local`]: a locally connected layer, a kernel of its own for every location:
+//!   weights `(L, K, C_out)`, biases `(L, C_out)` (one per output neuron). The input's patches are
+//!   gathered once per batch into `(L, B, K)` with one `index_select` (whose backward adds the
+//!   gradients of overlapping windows back up) and multiplied by the weights in one batched matrix
+//!   product: no loop over locations;
+//! - [`ConvLayer::AvgPool`], [`ConvLayer::Relu`], [`ConvLayer::Flatten`] and
+//!   [`ConvLayer::Dense`] (a [`Dense`] layer on the flattened activations).
+//!
+//! ```
+//! use candle_core::{DType, Device, Module, Tensor};
+//! use innate_encodings::conv::{ConvGeometry, ConvLayer, ConvNet};
+//!
+//! # fn main() -> innate_encodings::Result<()> {
+//! let d = Device::Cpu;
+//! // A 3x3 kernel of ones over a 1x4x4 image, without padding: 2x2 locations.
+//! let g = ConvGeometry { in_channels: 1, height: 4, width: 4, kernel: 3, stride: 1, padding: 0, out_channels: 1 };
+//! assert_eq!((g.out_height(), g.locations(), g.patch_len()), (2, 4, 9));
+//! let shared = ConvLayer::Conv { weight: Tensor::ones((1, 1, 3, 3), DType::F32, &d)?, bias: None, stride: 1, padding: 0 };
+//! // The same kernel at every location, unshared: (L, K, C_out).
+//! let local = ConvLayer::local(g, Tensor::ones((4, 9, 1), DType::F32, &d)?, None, &d)?;
+//! let x = Tensor::arange(0f32, 16.0, &d)?.reshape((1, 1, 4, 4))?;
+//! let a = ConvNet { layers: vec![shared] }.forward(&x)?;
+//! let b = ConvNet { layers: vec![local] }.forward(&x)?;
+//! assert_eq!(a.flatten_all()?.to_vec1::<f32>()?, [45.0, 54.0, 81.0, 90.0]);
+//! assert_eq!(a.flatten_all()?.to_vec1::<f32>()?, b.flatten_all()?.to_vec1::<f32>()?);
+//! # Ok(()) }
+//! ```
+
+use candle_core::{Device, Module, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{GenomeError, Result};
+use crate::phenotype::{Dense, Parameters};
+
+/// The shape of one convolution (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConvGeometry {
+    /// Input channels `C_in`.
+    pub in_channels: usize,
+    /// Input height `H`.
+    pub height: usize,
+    /// Input width `W`.
+    pub width: usize,
+    /// Kernel side `k`.
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub padding: usize,
+    /// Output channels `C_out`.
+    pub out_channels: usize,
+}
+
+impl ConvGeometry {
+    /// Checks that the kernel fits the padded input and the stride is at least 1.
+    pub fn validate(&self) -> Result<()> {
+        let fits = self.kernel >= 1
+            && self.stride >= 1
+            && self.kernel <= self.height + 2 * self.padding
+            && self.kernel <= self.width + 2 * self.padding;
+        if !fits || self.in_channels == 0 || self.out_channels == 0 {
+            return Err(GenomeError::Config(format!(
+                "a {k}x{k} convolution with stride {s} and padding {p} does not fit a {c}x{h}x{w} input \
+                 (or has no channels)",
+                k = self.kernel,
+                s = self.stride,
+                p = self.padding,
+                c = self.in_channels,
+                h = self.height,
+                w = self.width
+            )));
+        }
+        Ok(())
+    }
+
+    /// Output height `H_out = (H + 2p - k) / s + 1`.
+    pub fn out_height(&self) -> usize {
+        (self.height + 2 * self.padding - self.kernel) / self.stride + 1
+    }
+
+    /// Output width.
+    pub fn out_width(&self) -> usize {
+        (self.width + 2 * self.padding - self.kernel) / self.stride + 1
+    }
+
+    /// Receptive fields (output locations) `L = H_out W_out`.
+    pub fn locations(&self) -> usize {
+        self.out_height() * self.out_width()
+    }
+
+    /// Inputs of one receptive field, `K = C_in k²`.
+    pub fn patch_len(&self) -> usize {
+        self.in_channels * self.kernel * self.kernel
+    }
+
+    /// Output neurons `C_out L`.
+    pub fn outputs(&self) -> usize {
+        self.out_channels * self.locations()
+    }
+
+    /// Weights of the classical (shared) convolution, `C_out K`.
+    pub fn shared_weights(&self) -> usize {
+        self.out_channels * self.patch_len()
+    }
+
+    /// Weights of the locally connected layer, `L K C_out`.
+    pub fn local_weights(&self) -> usize {
+        self.locations() * self.shared_weights()
+    }
+
+    /// For every location `l` and patch entry `j = (c, i, j')` (row-major over the channel and the
+    /// kernel's rows and columns), the index of the input it reads in the zero-padded input
+    /// flattened as `(C_in, H + 2p, W + 2p)`: `L K` indices, location-major.
+    pub fn patch_indices(&self) -> Vec<u32> {
+        let (hp, wp) = (self.height + 2 * self.padding, self.width + 2 * self.padding);
+        let mut out = Vec::with_capacity(self.locations() * self.patch_len());
+        for oy in 0..self.out_height() {
+            for ox in 0..self.out_width() {
+                for c in 0..self.in_channels {
+                    for ky in 0..self.kernel {
+                        for kx in 0..self.kernel {
+                            let (y, x) = (oy * self.stride + ky, ox * self.stride + kx);
+                            out.push((c * hp * wp + y * wp + x) as u32);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One layer of a [`ConvNet`].
+#[derive(Debug, Clone)]
+pub enum ConvLayer {
+    /// A classical convolution: `weight` `(C_out, C_in, k, k)` shared by every location, `bias`
+    /// `(C_out,)`.
+    Conv {
+        /// The kernels.
+        weight: Tensor,
+        /// One bias per output channel.
+        bias: Option<Tensor>,
+        /// Stride.
+        stride: usize,
+        /// Zero padding.
+        padding: usize,
+    },
+    /// A locally connected layer: a kernel of its own per location.
+    Local {
+        /// The convolution's shape.
+        geometry: ConvGeometry,
+        /// `(L, K, C_out)`: location `l`'s kernel maps its `K` inputs to `C_out` outputs.
+        weight: Tensor,
+        /// `(L, C_out)`: one bias per output neuron.
+        bias: Option<Tensor>,
+        /// [`ConvGeometry::patch_indices`] on the weights' device, `(L K,)` `u32`.
+        patches: Tensor,
+    },
+    /// Average pooling over `size x size` windows with stride `size`.
+    AvgPool {
+        /// The window's side.
+        size: usize,
+    },
+    /// Rectified linear units.
+    Relu,
+    /// Flattens `(B, C, H, W)` to `(B, C H W)`.
+    Flatten,
+    /// A linear layer.
+    Dense(Dense),
+}
+
+impl ConvLayer {
+    /// A locally connected layer, its patch indices built on `device`.
+    pub fn local(
+        geometry: ConvGeometry,
+        weight: Tensor,
+        bias: Option<Tensor>,
+        device: &Device,
+    ) -> Result<Self> {
+        geometry.validate()?;
+        let idx = geometry.patch_indices();
+        let patches = Tensor::from_vec(idx, geometry.locations() * geometry.patch_len(), device)?;
+        Ok(ConvLayer::Local { geometry, weight, bias, patches })
+    }
+
+    /// The layer's learned tensors, in order: weight, then bias.
+    fn tensors(&self) -> Vec<&Tensor> {
+        match self {
+            ConvLayer::Conv { weight, bias, .. } | ConvLayer::Local { weight, bias, .. } => {
+                std::iter::once(weight).chain(bias).collect()
+            }
+            ConvLayer::Dense(d) => std::iter::once(&d.weight).chain(&d.bias).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The patches of `x` `(B, C_in, H, W)` for `geometry`, as `(L, B, K)`.
+pub fn gather_patches(x: &Tensor, geometry: &ConvGeometry, patches: &Tensor) -> candle_core::Result<Tensor> {
+    let b = x.dim(0)?;
+    let p = geometry.padding;
+    let padded = if p > 0 { x.pad_with_zeros(2, p, p)?.pad_with_zeros(3, p, p)? } else { x.clone() };
+    let flat = padded.flatten_from(1)?; // (B, C (H + 2p) (W + 2p))
+    let (l, k) = (geometry.locations(), geometry.patch_len());
+    flat.index_select(patches, 1)?.reshape((b, l, k))?.transpose(0, 1)?.contiguous()
+}
+
+impl Module for ConvLayer {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            ConvLayer::Conv { weight, bias, stride, padding } => {
+                let y = x.conv2d(weight, *padding, *stride, 1, 1)?;
+                match bias {
+                    Some(b) => y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?),
+                    None => Ok(y),
+                }
+            }
+            ConvLayer::Local { geometry: g, weight, bias, patches } => {
+                let b = x.dim(0)?;
+                let cols = gather_patches(x, g, patches)?; // (L, B, K)
+                let mut y = cols.matmul(weight)?; // (L, B, C_out)
+                if let Some(bias) = bias {
+                    y = y.broadcast_add(&bias.unsqueeze(1)?)?;
+                }
+                // (L, B, C_out) -> (B, C_out, H_out, W_out)
+                y.permute((1, 2, 0))?.reshape((b, g.out_channels, g.out_height(), g.out_width()))
+            }
+            ConvLayer::AvgPool { size } => x.avg_pool2d(*size),
+            ConvLayer::Relu => x.relu(),
+            ConvLayer::Flatten => x.flatten_from(1),
+            ConvLayer::Dense(d) => d.forward(x),
+        }
+    }
+}
+
+/// A developed convolutional network: its layers, run in order.
+#[derive(Debug, Clone)]
+pub struct ConvNet {
+    /// The layers, input side first.
+    pub layers: Vec<ConvLayer>,
+}
+
+impl Module for ConvNet {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.layers.iter().try_fold(x.clone(), |h, layer| layer.forward(&h))
+    }
+}
+
+impl Parameters for ConvNet {
+    /// `layer{i}.weight` and, where present, `layer{i}.bias` for every layer with tensors, `i`
+    /// counting those layers from 0, input side first.
+    fn parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (i, layer) in self.layers.iter().filter(|l| !l.tensors().is_empty()).enumerate() {
+            let t = layer.tensors();
+            out.push((format!("layer{i}.weight"), t[0].clone()));
+            if let Some(b) = t.get(1) {
+                out.push((format!("layer{i}.bias"), (*b).clone()));
+            }
+        }
+        out
+    }
+
+    fn with_parameters(&self, tensors: Vec<Tensor>) -> candle_core::Result<Self> {
+        let mut it = tensors.into_iter();
+        let mut next =
+            || it.next().ok_or_else(|| candle_core::Error::Msg("too few tensors for the network".into()));
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            layers.push(match layer {
+                ConvLayer::Conv { bias, stride, padding, .. } => ConvLayer::Conv {
+                    weight: next()?,
+                    bias: if bias.is_some() { Some(next()?) } else { None },
+                    stride: *stride,
+                    padding: *padding,
+                },
+                ConvLayer::Local { geometry, bias, patches, .. } => ConvLayer::Local {
+                    geometry: *geometry,
+                    weight: next()?,
+                    bias: if bias.is_some() { Some(next()?) } else { None },
+                    patches: patches.clone(),
+                },
+                ConvLayer::Dense(d) => ConvLayer::Dense(Dense {
+                    weight: next()?,
+                    bias: if d.bias.is_some() { Some(next()?) } else { None },
+                }),
+                other => other.clone(),
+            });
+        }
+        if it.next().is_some() {
+            return Err(candle_core::Error::Msg("too many tensors for the network".into()));
+        }
+        Ok(ConvNet { layers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{DType, Var};
+
+    #[test]
+    fn a_local_layer_with_tied_kernels_is_the_convolution_and_backpropagates_into_every_window() -> Result<()>
+    {
+        let d = Device::Cpu;
+        // Candle's conv2d backward mishandles strided inputs whose height and width leave different
+        // remainders (a 6x5 input gets a 6x6 gradient), so this one is 7x5.
+        let g = ConvGeometry {
+            in_channels: 2,
+            height: 7,
+            width: 5,
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+            out_channels: 3,
+        };
+        g.validate()?;
+        assert_eq!((g.out_height(), g.out_width(), g.patch_len()), (4, 3, 18));
+        let kernel = Tensor::randn(0f32, 1.0, (3, 2, 3, 3), &d)?;
+        let bias = Tensor::randn(0f32, 1.0, 3, &d)?;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (4, 2, 7, 5), &d)?)?;
+        let conv =
+            ConvLayer::Conv { weight: kernel.clone(), bias: Some(bias.clone()), stride: 2, padding: 1 };
+        // The shared kernel as every location's (K, C_out) matrix.
+        let w = kernel.reshape((3, 18))?.t()?.unsqueeze(0)?.repeat((12, 1, 1))?;
+        let local = ConvLayer::local(g, w, Some(bias.unsqueeze(0)?.repeat((12, 1))?), &d)?;
+        let (a, b) = (conv.forward(x.as_tensor())?, local.forward(x.as_tensor())?);
+        assert_eq!(a.dims(), b.dims());
+        let diff = (&a - &b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-5, "{diff}");
+        // Gradients with respect to the input agree too: overlapping windows add up.
+        let ga = a.sqr()?.sum_all()?.backward()?.get(&x).cloned().unwrap();
+        let gb = b.sqr()?.sum_all()?.backward()?.get(&x).cloned().unwrap();
+        let diff = (&ga - &gb)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-4, "{diff}");
+        Ok(())
+    }
+
+    #[test]
+    fn networks_list_and_replace_their_tensors() -> Result<()> {
+        let d = Device::Cpu;
+        let g = ConvGeometry {
+            in_channels: 1,
+            height: 4,
+            width: 4,
+            kernel: 3,
+            stride: 1,
+            padding: 0,
+            out_channels: 2,
+        };
+        let net = ConvNet {
+            layers: vec![
+                ConvLayer::local(
+                    g,
+                    Tensor::zeros((4, 9, 2), DType::F32, &d)?,
+                    Some(Tensor::zeros((4, 2), DType::F32, &d)?),
+                    &d,
+                )?,
+                ConvLayer::Relu,
+                ConvLayer::AvgPool { size: 2 },
+                ConvLayer::Flatten,
+                ConvLayer::Dense(Dense { weight: Tensor::zeros((3, 2), DType::F32, &d)?, bias: None }),
+            ],
+        };
+        let names: Vec<String> = net.parameters().into_iter().map(|p| p.0).collect();
+        assert_eq!(names, ["layer0.weight", "layer0.bias", "layer1.weight"]);
+        let ones: Vec<Tensor> =
+            net.parameters().iter().map(|(_, t)| t.ones_like()).collect::<candle_core::Result<_>>()?;
+        let again = net.with_parameters(ones)?;
+        let y = again.forward(&Tensor::ones((5, 1, 4, 4), DType::F32, &d)?)?;
+        // Each location sums 9 ones plus a bias of one: 10; pooled, 10; the dense layer adds two: 20.
+        assert_eq!(y.to_vec2::<f32>()?[0], [20.0, 20.0, 20.0]);
+        assert!(net.with_parameters(vec![]).is_err());
+        let bad = ConvGeometry { kernel: 7, ..g };
+        assert!(bad.validate().is_err());
+        Ok(())
+    }
+}
