@@ -11,7 +11,7 @@ fn root() -> PathBuf {
 /// The crates' layers, bottom first: a crate may depend only on crates of lower layers.
 const LAYERS: &[&[&str]] = &[
     &["innate-datasets", "innate-encodings"],
-    &["innate-gem", "innate-gnet", "innate-evolution"],
+    &["innate-gem", "innate-gnet", "innate-devconv", "innate-evolution"],
     &["innate-run"],
     &["innate-experiments"],
     &["innate-cli"],
