@@ -521,3 +521,54 @@ fn genomic_bottleneck_experiments_on_fixtures() {
     let ef = std::fs::read_to_string(out.join("results/gnet-fig2ef.jsonl")).unwrap();
     assert_eq!(ef.lines().count(), 4);
 }
+
+#[test]
+fn lenet5_trains_in_every_variant_and_its_genomes_load_evaluate_and_draw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    // (encoding arguments, learned genome parameters, developed network's parameters)
+    let cases = [
+        ("--encoding direct", 61_706, 61_706),
+        ("--encoding local", 423_038, 423_038),
+        ("--encoding sgem --genes 150", 28_796, 423_038),
+    ];
+    for (i, (enc, learned, phenotype)) in cases.iter().enumerate() {
+        let run = dir(&tmp, &format!("lenet{i}"));
+        ok(&format!(
+            "train --model lenet5 {enc} --batches 4 --batch-size 32 --eval-every 2 --data-dir {fx} --out {run} --quiet"
+        ));
+        let m = metrics(&run);
+        assert_eq!(
+            (m["genome_params"].as_u64(), m["phenotype_params"].as_u64()),
+            (Some(*learned), Some(*phenotype))
+        );
+        assert_eq!(m["config"]["network"]["kind"], "lenet5");
+        assert_eq!(m["config"]["strategy"]["lr"], 0.001, "LeNet-5 trains at Adam's usual rate");
+        let out = ok(&format!("eval {run}/genome.safetensors --data-dir {fx}"));
+        assert!(out.contains("identical"), "{enc}: {out}");
+        let stem = dir(&tmp, &format!("draw{i}"));
+        let out = ok(&format!("inspect {run}/genome.safetensors --draw {stem}"));
+        assert!(out.contains("drew") && Path::new(&format!("{stem}-kernels.png")).exists(), "{out}");
+        // A one-channel genome on three-channel images is an error naming both shapes.
+        let e = fails(&format!("eval {run}/genome.safetensors --dataset cifar-10 --data-dir {fx}"));
+        assert!(e.contains("takes 1x28x28 images, but cifar-10's are 3x32x32"), "{e}");
+    }
+    // CIFAR-10's three channels go in unpadded: 62,006 parameters for the standard LeNet-5.
+    let run = dir(&tmp, "cifar");
+    ok(&format!(
+        "train --model lenet5 --dataset cifar-10 --batches 2 --batch-size 16 --eval-every 2 --data-dir {fx} --out {run} --quiet"
+    ));
+    assert_eq!(metrics(&run)["genome_params"], 62_006);
+    for (line, needle) in [
+        ("train --model lenet5 --hidden 100", "--hidden applies only to --model mlp"),
+        ("train --model lenet5 --encoding gem --genes 3", "--encoding gem encodes MLPs"),
+        ("train --model mlp --encoding local", "--encoding local is LeNet-5's locally connected variant"),
+        ("train --model lenet5 --encoding sgem --genes 4 --bias learned", "learns its biases"),
+    ] {
+        let e = fails(&format!("{line} --batches 2 --data-dir {fx} --out {}", dir(&tmp, "x")));
+        assert!(e.contains(needle), "{line}: {e}");
+    }
+    let e =
+        fails(&format!("transfer --from {}/lenet0/genome.safetensors --data-dir {fx}", tmp.path().display()));
+    assert!(e.contains("its network is convolutional"), "{e}");
+}

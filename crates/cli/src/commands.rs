@@ -163,7 +163,11 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
     innate_run::load::check_counts(&file, genome.as_ref())?;
     let p = genome.params();
     let net = genome.develop()?;
-    let weights: usize = net.layers.iter().map(|l| l.weight.elem_count()).sum();
+    let weights: usize = innate_encodings::Parameters::parameters(&net)
+        .iter()
+        .filter(|(name, _)| name.ends_with(".weight"))
+        .map(|(_, t)| t.elem_count())
+        .sum();
     let of_weights = weights as f64 / p.learned.max(1) as f64;
     if a.json {
         let v = serde_json::json!({

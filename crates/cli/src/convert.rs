@@ -92,6 +92,9 @@ impl TrainArgs {
                 "--hidden applies only to --model mlp: a single-layer perceptron has no hidden layer; drop it"
             );
         }
+        if self.hidden.is_some() && self.model == Model::Lenet5 {
+            bail!("--hidden applies only to --model mlp: LeNet-5's layers are fixed; drop it");
+        }
         for (flag, value) in [
             ("--batches", Some(self.batches)),
             ("--batch-size", self.batch_size),
@@ -124,8 +127,13 @@ impl TrainArgs {
     pub fn run_config(&self) -> anyhow::Result<RunConfig> {
         let dataset: Dataset = self.dataset.parse()?;
         self.check_ranges()?;
-        let encoding = Encoding::from_flags(self.encoding.name(), &self.encoding_flags())?;
-        let lr = self.lr.unwrap_or(encoding.default_lr());
+        let mut flags = self.encoding_flags();
+        // The S-GEM LeNet-5 learns its output neurons' expression (the paper's Methods for S-GEM
+        // outside Fig. 2).
+        flags.learn_output |= self.model == Model::Lenet5 && self.encoding.name() == "sgem";
+        let encoding = Encoding::from_flags(self.encoding.name(), &flags)?;
+        // LeNet-5 trains at Adam's usual 0.001 whatever its encoding (the paper leaves it unsaid).
+        let lr = self.lr.unwrap_or(if self.model == Model::Lenet5 { 1e-3 } else { encoding.default_lr() });
         let strategy = match self.strategy {
             Strategy::EndToEnd => {
                 let lifetime = LifetimeConfig {
@@ -171,6 +179,7 @@ impl TrainArgs {
         let network = match self.model {
             Model::Slp => Network::Slp,
             Model::Mlp => Network::mlp(self.hidden.unwrap_or(DEFAULT_HIDDEN)),
+            Model::Lenet5 => Network::LeNet5,
         };
         let mut config = RunConfig::new(&dataset.to_string(), network, encoding, strategy, self.seed);
         config.train_limit = self.train_limit;

@@ -103,15 +103,21 @@ impl DevConv {
     }
 }
 
-/// The factor that gives kernels `w` (`(L, K, C_out)`, `K` inputs each) the spread of a
-/// Kaiming-normal layer, `sqrt(2 / K) / std(w)`; 1 for kernels without spread.
+/// The factor that gives kernels `w` (`(L, K, C_out)`, `K` inputs each) the second moment of a
+/// Kaiming-normal layer, `sqrt(2 / K) / rms(w)`; 1 for zero kernels. The root mean square, not
+/// the standard deviation: developed from positive gene identities, kernels can have a mean far
+/// from zero, which a scale by the spread alone would leave to blow the activations up.
 pub fn kaiming_scale(w: &Tensor) -> Result<f64> {
-    let fan_in = w.dims().get(1).copied().unwrap_or(1).max(1) as f64;
+    let fan_in = w.dims().get(1).copied().unwrap_or(1).max(1);
+    rms_scale(w, fan_in)
+}
+
+/// `sqrt(2 / fan_in) / rms(w)`; 1 for a zero tensor.
+pub fn rms_scale(w: &Tensor, fan_in: usize) -> Result<f64> {
     let v: Vec<f32> = w.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
     let n = v.len().max(1) as f64;
-    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
-    Ok(if std > 0.0 && std.is_finite() { (2.0 / fan_in).sqrt() / std } else { 1.0 })
+    let rms = (v.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / n).sqrt();
+    Ok(if rms > 0.0 && rms.is_finite() { (2.0 / fan_in.max(1) as f64).sqrt() / rms } else { 1.0 })
 }
 
 /// A developmental convolutional layer as a [`Module`] (see the module docs).
@@ -227,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn the_layer_starts_with_kaiming_spread_and_backpropagates_into_every_gene_tensor() -> Result<()> {
+    fn the_layer_starts_with_kaiming_second_moment_and_backpropagates_into_every_gene_tensor() -> Result<()> {
         let d = Device::Cpu;
         let g = ConvGeometry {
             in_channels: 3,

@@ -42,12 +42,10 @@ use candle_nn::VarMap;
 use innate_encodings::conv::{ConvGeometry, ConvLayer, ConvNet};
 use innate_encodings::expression::GeneFields;
 use innate_encodings::init::register;
-use innate_encodings::{
-    CentreInit, Dense, Genome, GenomeError, NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
-};
+use innate_encodings::{CentreInit, Dense, Genome, GenomeError, NeuronGrid, ParamCount, Result, SeededInit};
 use serde::{Deserialize, Serialize};
 
-use crate::devconv::{DevConv, kaiming_scale as kernel_scale};
+use crate::devconv::DevConv;
 use crate::fields::{GeneFields3d, Grid3};
 use crate::pool::DualAvgPool;
 
@@ -220,8 +218,8 @@ pub struct LeNet5Config {
     pub variant: Variant,
     /// Seed of the initial tensors.
     pub seed: u64,
-    /// S-GEM: the factors that give each developed layer a Kaiming-normal spread at the start
-    /// (conv1, conv2, fc1, fc2, fc3), computed when the genome is first built.
+    /// S-GEM: the factors that give each developed layer (conv1, conv2, fc1, fc2, fc3) a response
+    /// of spread 1 at the start, measured on random images when the genome is first built.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scales: Option<Vec<f64>>,
 }
@@ -373,15 +371,31 @@ impl LeNet5Genome {
             }
         };
         let mut genome = Self { config: config.clone(), varmap, parts, local };
-        if matches!(config.variant, Variant::Sgem(_)) && config.scales.is_none() {
+        if config.scales.is_none()
+            && let Parts::Sgem(s, _) = &genome.parts
+        {
+            // Developed from smooth gene fields, a kernel's weights are correlated, so a layer's
+            // response is not what its weights' spread alone predicts, and a positive mean carries
+            // from layer to layer. Each layer is scaled instead by its measured response to random
+            // images passed through the layers before it (scaled already), to a spread of 1: a
+            // layer-sequential unit-variance start, the same for every run of the seed.
             let raw = genome.develop_raw()?;
-            let scales = vec![
-                kernel_scale(&raw[0])?,
-                kernel_scale(&raw[1])?,
-                kaiming_scale(&raw[2])?,
-                kaiming_scale(&raw[3])?,
-                kaiming_scale(&raw[4])?,
-            ];
+            let mut probe = SeededInit::new(config.seed ^ 0x5CA1E, device);
+            let mut h = probe.uniform(&[PROBE, spec.channels, spec.size, spec.size], 0.0, 1.0)?;
+            let mut scales = Vec::with_capacity(5);
+            for (i, conv) in s.conv.iter().enumerate() {
+                let y = conv.layer(raw[i].clone(), None).forward(&h)?;
+                let scale = response_scale(&y)?;
+                scales.push(scale);
+                h = (y * scale)?.relu()?.avg_pool2d(2)?;
+            }
+            let mut h = h.flatten_from(1)?;
+            for w in &raw[2..] {
+                let y = h.matmul(&w.t()?)?;
+                let scale = response_scale(&y)?;
+                scales.push(scale);
+                h = (y * scale)?.relu()?;
+            }
             config.scales = Some(scales);
             genome.config = config;
         }
@@ -427,6 +441,19 @@ impl LeNet5Genome {
     }
 }
 
+/// Random images the S-GEM layers' responses are measured on.
+const PROBE: usize = 16;
+
+/// `1 / std(y)`: the factor that gives the response `y` a spread of 1 (1 for a response without
+/// spread).
+fn response_scale(y: &Tensor) -> Result<f64> {
+    let v: Vec<f32> = y.flatten_all()?.to_vec1()?;
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
+    let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+    Ok(if std > 0.0 && std.is_finite() { 1.0 / std } else { 1.0 })
+}
+
 fn to_candle(e: GenomeError) -> candle_core::Error {
     candle_core::Error::Msg(e.to_string())
 }
@@ -447,11 +474,12 @@ fn pair(
 }
 
 /// The network of the layers given: convolution, ReLU, pooling twice, then the linear layers.
-fn network(conv: [ConvLayer; 2], dense: [Dense; 3]) -> ConvNet {
+fn network(spec: &LeNet5Spec, conv: [ConvLayer; 2], dense: [Dense; 3]) -> ConvNet {
     let [c1, c2] = conv;
     let [d1, d2, d3] = dense;
     let pool = || ConvLayer::AvgPool { size: 2 };
     ConvNet {
+        input: [spec.channels, spec.size, spec.size],
         layers: vec![
             c1,
             ConvLayer::Relu,
@@ -531,7 +559,7 @@ impl Genome for LeNet5Genome {
                     }),
                 };
                 let d = [2, 3, 4].map(|i| dense(t[i].0.as_tensor(), t[i].1.as_tensor()));
-                Ok(network(conv, d))
+                Ok(network(&self.config.lenet5, conv, d))
             }
             Parts::Sgem(s, biases) => {
                 let raw = self.develop_raw()?;
@@ -548,7 +576,7 @@ impl Genome for LeNet5Genome {
                     s.conv[1].layer(w[1].clone(), Some(local_bias(1)?)),
                 ];
                 let d = [2, 3, 4].map(|i| dense(&w[i], biases[i].as_tensor()));
-                Ok(network(conv, d))
+                Ok(network(&self.config.lenet5, conv, d))
             }
         }
     }
@@ -628,15 +656,20 @@ mod tests {
     }
 
     #[test]
-    fn the_s_gem_network_starts_with_kaiming_spread() -> Result<()> {
+    fn the_s_gem_network_starts_with_the_responses_of_a_kaiming_network() -> Result<()> {
         let spec = LeNet5Spec::for_input(1, 28, 28, 10)?;
-        let g =
-            genome(Variant::Sgem(SgemLeNet { conv_genes: 12, linear_genes: 6, ..SgemLeNet::mnist() }), spec)?;
+        let g = genome(Variant::Sgem(SgemLeNet::mnist()), spec)?;
         let net = g.develop()?;
-        let p: Vec<(String, Tensor)> = innate_encodings::Parameters::parameters(&net);
-        // conv1 kernels: 25 inputs each; fc1: 400.
-        assert!((kernel_scale(&p[0].1)? - 1.0).abs() < 1e-3);
-        assert!((kaiming_scale(&p[4].1)? - 1.0).abs() < 1e-3);
+        // On random images (other than the ones measured on) the first convolution responds with
+        // a spread near 1, and the logits stay of order one (no blow-up through the layers, whose
+        // kernels are correlated).
+        let z = Tensor::rand(0f32, 1.0, (32, 1, 28, 28), &Device::Cpu)?;
+        let std =
+            |t: &Tensor| -> Result<f64> { Ok(t.flatten_all()?.var(0)?.sqrt()?.to_scalar::<f32>()? as f64) };
+        let s = std(&net.layers[0].forward(&z)?)?;
+        assert!((0.7..1.4).contains(&s), "{s}");
+        let logits = std(&net.forward(&z)?)?;
+        assert!((0.3..3.0).contains(&logits), "{logits}");
         Ok(())
     }
 }

@@ -30,8 +30,8 @@
 //! // The same kernel at every location, unshared: (L, K, C_out).
 //! let local = ConvLayer::local(g, Tensor::ones((4, 9, 1), DType::F32, &d)?, None, &d)?;
 //! let x = Tensor::arange(0f32, 16.0, &d)?.reshape((1, 1, 4, 4))?;
-//! let a = ConvNet { layers: vec![shared] }.forward(&x)?;
-//! let b = ConvNet { layers: vec![local] }.forward(&x)?;
+//! let a = ConvNet { input: [1, 4, 4], layers: vec![shared] }.forward(&x)?;
+//! let b = ConvNet { input: [1, 4, 4], layers: vec![local] }.forward(&x)?;
 //! assert_eq!(a.flatten_all()?.to_vec1::<f32>()?, [45.0, 54.0, 81.0, 90.0]);
 //! assert_eq!(a.flatten_all()?.to_vec1::<f32>()?, b.flatten_all()?.to_vec1::<f32>()?);
 //! # Ok(()) }
@@ -247,8 +247,24 @@ impl Module for ConvLayer {
 /// A developed convolutional network: its layers, run in order.
 #[derive(Debug, Clone)]
 pub struct ConvNet {
+    /// The input's shape, `(channels, height, width)`.
+    pub input: [usize; 3],
     /// The layers, input side first.
     pub layers: Vec<ConvLayer>,
+}
+
+impl ConvNet {
+    /// Classes: the outputs of the last linear layer (0 without one).
+    pub fn classes(&self) -> usize {
+        self.layers
+            .iter()
+            .rev()
+            .find_map(|l| match l {
+                ConvLayer::Dense(d) => d.weight.dims().first().copied(),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
 }
 
 impl Module for ConvNet {
@@ -301,7 +317,7 @@ impl Parameters for ConvNet {
         if it.next().is_some() {
             return Err(candle_core::Error::Msg("too many tensors for the network".into()));
         }
-        Ok(ConvNet { layers })
+        Ok(ConvNet { input: self.input, layers })
     }
 }
 
@@ -360,6 +376,7 @@ mod tests {
             out_channels: 2,
         };
         let net = ConvNet {
+            input: [1, 4, 4],
             layers: vec![
                 ConvLayer::local(
                     g,
@@ -382,6 +399,7 @@ mod tests {
         // Each location sums 9 ones plus a bias of one: 10; pooled, 10; the dense layer adds two: 20.
         assert_eq!(y.to_vec2::<f32>()?[0], [20.0, 20.0, 20.0]);
         assert!(net.with_parameters(vec![]).is_err());
+        assert_eq!(net.classes(), 3);
         let bad = ConvGeometry { kernel: 7, ..g };
         assert!(bad.validate().is_err());
         Ok(())

@@ -2,11 +2,11 @@
 //!
 //! Every model of this project is a genome: a few learned tensors whose `develop()` grows the
 //! weights of an ordinary network (the phenotype). This crate holds what all encodings share:
-//! the [`Genome`] trait, the phenotype networks ([`Mlp`]), seeded initialisation
+//! the [`Genome`] trait, the phenotype networks ([`Mlp`], [`conv::ConvNet`], either as a [`Net`]),
+//! seeded initialisation
 //! ([`SeededInit`]), exact parameter accounting ([`ParamCount`]) and checkpoints (safetensors
 //! files whose metadata is enough to develop the network again, see [`checkpoint`]). The
-//! encodings themselves live in `innate-gem` and `innate-gnet` (the developmental convolution,
-//! `innate-devconv`, is planned).
+//! encodings themselves live in `innate-gem`, `innate-gnet` and `innate-devconv`.
 //!
 //! ```
 //! use candle_core::{Device, Module, Tensor};
@@ -41,6 +41,7 @@ pub mod genome;
 pub mod grid;
 pub mod init;
 pub mod labels;
+pub mod net;
 pub mod params;
 pub mod phenotype;
 
@@ -52,5 +53,6 @@ pub use genome::Genome;
 pub use grid::NeuronGrid;
 pub use init::SeededInit;
 pub use labels::LabelScheme;
+pub use net::{AnyNet, Net};
 pub use params::ParamCount;
 pub use phenotype::{Dense, Mlp, MlpSpec, Parameters};

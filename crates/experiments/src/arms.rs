@@ -55,11 +55,12 @@ pub enum Model {
 }
 
 impl Model {
-    /// The shape of a run's network.
-    pub fn of(m: &Metrics) -> Self {
+    /// The shape of a run's network (none for a convolutional one).
+    pub fn of(m: &Metrics) -> Option<Self> {
         match m.config.network {
-            Network::Slp => Model::Slp,
-            Network::Mlp { .. } => Model::Mlp,
+            Network::Slp => Some(Model::Slp),
+            Network::Mlp { .. } => Some(Model::Mlp),
+            Network::LeNet5 => None,
         }
     }
 }
@@ -329,7 +330,7 @@ fn groups(rows: &[Row], encoding: Enc, model: Model, stopping: Stopping, spiral:
     let mut groups: Vec<Vec<&Row>> = Vec::new();
     let mut mine: Vec<&Row> = rows
         .iter()
-        .filter(|r| encoding.of(&r.metrics) && Model::of(&r.metrics) == model)
+        .filter(|r| encoding.of(&r.metrics) && Model::of(&r.metrics) == Some(model))
         .filter(|r| Stopping::of(&r.metrics) == stopping && is_spiral(&r.metrics) == spiral)
         .collect();
     mine.sort_by_key(|r| (r.metrics.genome_params, r.metrics.seed));

@@ -40,7 +40,7 @@ pub(crate) fn arms_runs(arms: &[Arm], profile: Profile) -> Vec<(String, RunConfi
 pub(crate) fn direct_line(rows: &[Row], model: Model, label: &str, color: usize) -> Option<HLine> {
     let acc: Vec<f64> = rows
         .iter()
-        .filter(|r| Enc::Direct.of(&r.metrics) && Model::of(&r.metrics) == model)
+        .filter(|r| Enc::Direct.of(&r.metrics) && Model::of(&r.metrics) == Some(model))
         .map(|r| r.metrics.report.best_test_accuracy)
         .collect();
     (!acc.is_empty()).then(|| HLine {
@@ -159,7 +159,7 @@ pub(crate) const SPIRAL_COLOR: usize = 6;
 pub(crate) fn direct_claim(rows: &[Row], model: Model, quantity: &str, paper: &str) -> Vec<Claim> {
     let acc: Vec<f64> = rows
         .iter()
-        .filter(|r| Enc::Direct.of(&r.metrics) && Model::of(&r.metrics) == model)
+        .filter(|r| Enc::Direct.of(&r.metrics) && Model::of(&r.metrics) == Some(model))
         .map(|r| r.metrics.report.best_test_accuracy)
         .collect();
     if acc.is_empty() {

@@ -49,15 +49,15 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         train = train.take(n)?;
     }
     let first = test.range(0, 1)?.images.dims().to_vec();
-    let inputs = first[1..].iter().product::<usize>();
+    let shape = [first[1], first.get(2).copied().unwrap_or(1), first.get(3).copied().unwrap_or(1)];
     let image = (first.len() == 4 && first[1] == 1).then(|| (first[2], first[3]));
-    let spec = config.network.spec(inputs, classes);
+    let arch = config.network.arch(shape, classes)?;
     let start = match config.encoding.starts_from() {
         Some(path) => Some(crate::load::load(path, env.device)?.develop()?),
         None => None,
     };
     let genome = config.encoding.build(BuildContext {
-        spec: spec.clone(),
+        arch: arch.clone(),
         image,
         dataset: &config.dataset,
         seed: config.seed,
@@ -65,10 +65,17 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         device: env.device,
     })?;
     let params = genome.params();
+    // The developed network's weights (synapses), its biases left out: the papers' reference for
+    // "% of parameters".
+    let weights: usize = innate_encodings::Parameters::parameters(&genome.develop()?)
+        .iter()
+        .filter(|(name, _)| name.ends_with(".weight"))
+        .map(|(_, t)| t.elem_count())
+        .sum();
     tracing::info!(
         "training {} {} on {} ({} genome parameters, {} phenotype parameters) -> {}",
         genome.encoding(),
-        spec.name(),
+        arch.name(),
         config.dataset,
         params.learned,
         params.phenotype,
@@ -76,7 +83,7 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
     );
     let strategy = config.strategy.with_seed(config.seed);
     let mut progress =
-        RunProgress::new(&format!("{} seed {}", spec.name(), config.seed), strategy.progress(), quiet);
+        RunProgress::new(&format!("{} seed {}", arch.name(), config.seed), strategy.progress(), quiet);
     let mut report = strategy.train(&*genome, &Data { train: &train, test: &test }, &mut progress)?;
     progress.finish();
     // Trained end to end, a genome's best developed network is its ab initio accuracy; the
@@ -89,10 +96,10 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         dataset: config.dataset.clone(),
         encoding: genome.encoding().to_string(),
         model: config.network.kind().to_string(),
-        sizes: spec.sizes.clone(),
+        sizes: arch.sizes(),
         genes: config.encoding.genes(),
         basis: config.encoding.basis(),
-        phenotype_weights: spec.weights(),
+        phenotype_weights: weights,
         seed: config.seed,
         genome_params: params.learned,
         genome_fixed_params: params.fixed,

@@ -49,7 +49,7 @@ pub mod transfer;
 
 pub use config::RunConfig;
 pub use data::{DataCache, LoadedSplit};
-pub use encoding::{BuildContext, Encoding, EncodingFlags, EncodingKind, MlpGenome};
+pub use encoding::{BuildContext, Encoding, EncodingFlags, EncodingKind, NetGenome};
 pub use error::{Result, RunError};
 pub use execute::{RunEnv, execute};
 pub use load::{LoadedGenome, load, rebuild};

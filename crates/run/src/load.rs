@@ -10,10 +10,10 @@ use std::path::Path;
 
 use candle_core::Device;
 use innate_datasets::{DeviceDataset, ImageDataset};
-use innate_encodings::{GenomeFile, Mlp, checkpoint};
+use innate_encodings::{GenomeFile, Net, checkpoint};
 
 use crate::config::RunConfig;
-use crate::encoding::{Encoding, MlpGenome};
+use crate::encoding::{Encoding, NetGenome};
 use crate::error::{Result, RunError};
 
 /// A genome file and the genome it describes, ready to develop.
@@ -21,7 +21,7 @@ pub struct LoadedGenome {
     /// The file as read: metadata and tensors.
     pub file: GenomeFile,
     /// The genome, its tensors those of the file.
-    pub genome: MlpGenome,
+    pub genome: NetGenome,
 }
 
 /// Reads the genome file at `path` and rebuilds its genome on `device`.
@@ -32,7 +32,7 @@ pub struct LoadedGenome {
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/fixtures/genomes/sgem/genome.safetensors");
 /// let g = innate_run::load(std::path::Path::new(path), &Device::Cpu)?;
 /// assert_eq!(g.file.encoding, "sgem");
-/// let net = g.develop()?; // the S-GEM single-layer perceptron's 10 x 784 weights
+/// let net = g.develop()?; // the S-GEM single-layer perceptron (an MLP) with its 10 x 784 weights
 /// let logits = net.forward(&Tensor::zeros((2, 1, 28, 28), candle_core::DType::F32, &Device::Cpu)?)?;
 /// assert_eq!(logits.dims(), &[2, 10]);
 /// # Ok(()) }
@@ -44,7 +44,7 @@ pub fn load(path: &Path, device: &Device) -> Result<LoadedGenome> {
 }
 
 /// The genome that `file` (already read) describes, its tensors those of the file.
-pub fn rebuild(file: &GenomeFile, device: &Device) -> Result<MlpGenome> {
+pub fn rebuild(file: &GenomeFile, device: &Device) -> Result<NetGenome> {
     let genome = match Encoding::rebuild(&file.encoding, &file.genome, device) {
         Some(g) => g.map_err(|source| RunError::Rebuild {
             path: file.path.clone(),
@@ -71,7 +71,7 @@ pub fn rebuild(file: &GenomeFile, device: &Device) -> Result<MlpGenome> {
 /// is stored, which may change between versions.
 pub fn check_counts(
     file: &GenomeFile,
-    genome: &(dyn innate_encodings::Genome<Phenotype = Mlp> + '_),
+    genome: &(dyn innate_encodings::Genome<Phenotype = Net> + '_),
 ) -> Result<()> {
     let p = genome.params();
     if (p.learned, p.phenotype) != (file.params.learned, file.params.phenotype) {
@@ -91,7 +91,7 @@ pub fn check_counts(
 
 impl LoadedGenome {
     /// The network the genome develops.
-    pub fn develop(&self) -> Result<Mlp> {
+    pub fn develop(&self) -> Result<Net> {
         Ok(self.genome.develop()?)
     }
 
@@ -110,20 +110,33 @@ impl LoadedGenome {
         RunConfig::from_json(self.file.run.clone()).ok()
     }
 
-    /// Layer sizes of the network it develops, input first.
+    /// Layer sizes of the MLP it develops, input first; an error for another network.
     pub fn sizes(&self) -> Result<Vec<usize>> {
         let net = self.develop()?;
-        let mut sizes: Vec<usize> = net.layers.iter().map(|l| l.weight.dims()[1]).collect();
-        sizes.extend(net.layers.last().map(|l| l.weight.dims()[0]));
+        let Some(mlp) = net.as_mlp() else {
+            return crate::error::config(format!(
+                "{}: its network is convolutional; this needs a single-layer perceptron or an MLP",
+                self.file.path.display()
+            ));
+        };
+        let mut sizes: Vec<usize> = mlp.layers.iter().map(|l| l.weight.dims()[1]).collect();
+        sizes.extend(mlp.layers.last().map(|l| l.weight.dims()[0]));
         Ok(sizes)
     }
 }
 
 /// Checks that `net` (developed from the genome file at `path`) takes `data`'s images and gives
 /// its classes (`name`: the dataset's name, for the message).
-pub fn check_fits(path: &Path, net: &Mlp, data: &ImageDataset, name: &str) -> Result<()> {
-    let inputs = net.layers.first().map(|l| l.weight.dims()[1]).unwrap_or(0);
-    let outputs = net.layers.last().map(|l| l.weight.dims()[0]).unwrap_or(0);
+pub fn check_fits(path: &Path, net: &Net, data: &ImageDataset, name: &str) -> Result<()> {
+    let (inputs, outputs) = (net.input_len(), net.classes());
+    if let Some([c, h, w]) = net.input_shape().filter(|s| *s != data.shape) {
+        let [dc, dh, dw] = data.shape;
+        return crate::error::config(format!(
+            "{}: the genome's network takes {c}x{h}x{w} images, but {name}'s are {dc}x{dh}x{dw}; evaluate it on \
+             the dataset it was trained on",
+            path.display()
+        ));
+    }
     if inputs != data.image_len() || outputs != data.classes.len() {
         let [c, h, w] = data.shape;
         return crate::error::config(format!(
@@ -138,6 +151,6 @@ pub fn check_fits(path: &Path, net: &Mlp, data: &ImageDataset, name: &str) -> Re
 }
 
 /// Accuracy of `net` on `data` (a fraction), in batches of 1,000 images.
-pub fn accuracy(net: &Mlp, data: &DeviceDataset) -> Result<f64> {
+pub fn accuracy(net: &Net, data: &DeviceDataset) -> Result<f64> {
     Ok(innate_evolution::lifetime::accuracy(net, data, 1000)?)
 }

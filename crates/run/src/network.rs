@@ -1,11 +1,11 @@
 //! The network a genome develops into, as a run's configuration names it.
 //!
 //! [`Network`] is a tagged enum, one variant per architecture, each holding exactly what it needs
-//! (`{"kind": "slp"}`, `{"kind": "mlp", "hidden": [800]}`); the input and class counts come from
-//! the dataset. Convolutional architectures join as variants of their own; what is MLP-specific
-//! today is the phenotype the encodings build (`MlpSpec` in `BuildContext`, `Mlp` developed), which
-//! the first convolutional phenotype generalises without touching these two variants.
+//! (`{"kind": "slp"}`, `{"kind": "mlp", "hidden": [800]}`, `{"kind": "lenet5"}`); the input's
+//! shape and the classes come from the dataset, and [`Network::arch`] combines them into the
+//! [`Arch`] an encoding builds a genome for.
 
+use innate_devconv::LeNet5Spec;
 use innate_encodings::MlpSpec;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,49 @@ pub enum Network {
         /// Neurons of each hidden layer, input side first (at least one).
         hidden: Vec<usize>,
     },
+    /// LeNet-5: two 5x5 convolutions with average pooling, then 120-84-classes
+    /// (`innate_devconv::lenet5`).
+    #[serde(rename = "lenet5")]
+    LeNet5,
+}
+
+/// A network's architecture for a given dataset: what an encoding builds a genome for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arch {
+    /// An MLP (or single-layer perceptron) of these layer sizes.
+    Mlp(MlpSpec),
+    /// LeNet-5 for this input and these classes.
+    LeNet5(LeNet5Spec),
+}
+
+impl Arch {
+    /// A short name: `784-800-10`, `lenet5`.
+    pub fn name(&self) -> String {
+        match self {
+            Arch::Mlp(spec) => spec.name(),
+            Arch::LeNet5(_) => "lenet5".into(),
+        }
+    }
+
+    /// Neurons per layer for the results: an MLP's sizes; for LeNet-5 the input, the two
+    /// convolutions' outputs, the flattened features, the hidden layers and the classes.
+    pub fn sizes(&self) -> Vec<usize> {
+        match self {
+            Arch::Mlp(spec) => spec.sizes.clone(),
+            Arch::LeNet5(l) => {
+                let lin = l.linear();
+                vec![
+                    l.channels * l.size * l.size,
+                    l.conv1().outputs(),
+                    l.conv2().outputs(),
+                    lin[0],
+                    lin[1],
+                    lin[2],
+                    lin[3],
+                ]
+            }
+        }
+    }
 }
 
 impl Network {
@@ -28,24 +71,28 @@ impl Network {
         Network::Mlp { hidden: vec![hidden] }
     }
 
-    /// The layer sizes for `inputs` and `classes`, with biases.
-    pub fn spec(&self, inputs: usize, classes: usize) -> MlpSpec {
-        match self {
-            Network::Slp => MlpSpec::slp(inputs, classes),
+    /// The architecture for a dataset of `(channels, height, width)` images and `classes`
+    /// classes: an error when the images do not fit it (LeNet-5 takes images up to 32x32).
+    pub fn arch(&self, shape: [usize; 3], classes: usize) -> crate::Result<Arch> {
+        let inputs = shape.iter().product();
+        Ok(match self {
+            Network::Slp => Arch::Mlp(MlpSpec::slp(inputs, classes)),
             Network::Mlp { hidden } => {
                 let mut sizes = Vec::with_capacity(hidden.len() + 2);
                 sizes.push(inputs);
                 sizes.extend(hidden);
                 sizes.push(classes);
-                MlpSpec { sizes, bias: true }
+                Arch::Mlp(MlpSpec { sizes, bias: true })
             }
-        }
+            Network::LeNet5 => Arch::LeNet5(innate_devconv::lenet5::spec_for(shape, classes)?),
+        })
     }
 
-    /// A short name for run folders: `slp`, `mlp800`, `mlp784-784`.
+    /// A short name for run folders: `slp`, `mlp800`, `mlp784-784`, `lenet5`.
     pub fn name(&self) -> String {
         match self {
             Network::Slp => "slp".into(),
+            Network::LeNet5 => "lenet5".into(),
             Network::Mlp { hidden } => {
                 format!("mlp{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"))
             }
@@ -62,11 +109,12 @@ impl Network {
         }
     }
 
-    /// The architecture's kind, as its tag in files (`slp`, `mlp`).
+    /// The architecture's kind, as its tag in files (`slp`, `mlp`, `lenet5`).
     pub fn kind(&self) -> &'static str {
         match self {
             Network::Slp => "slp",
             Network::Mlp { .. } => "mlp",
+            Network::LeNet5 => "lenet5",
         }
     }
 
@@ -91,9 +139,20 @@ mod tests {
 
     #[test]
     fn sizes_names_and_json() {
-        assert_eq!(Network::Slp.spec(784, 10).sizes, [784, 10]);
-        assert_eq!(Network::mlp(800).spec(784, 10).params(), 636_010);
-        assert_eq!(Network::Mlp { hidden: vec![784, 784] }.spec(784, 5).sizes, [784, 784, 784, 5]);
+        let mlp = |n: &Network, shape, classes| match n.arch(shape, classes).unwrap() {
+            Arch::Mlp(spec) => spec,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(mlp(&Network::Slp, [1, 28, 28], 10).sizes, [784, 10]);
+        assert_eq!(mlp(&Network::mlp(800), [1, 28, 28], 10).params(), 636_010);
+        assert_eq!(mlp(&Network::Mlp { hidden: vec![784, 784] }, [1, 28, 28], 5).sizes, [784, 784, 784, 5]);
+        let lenet = Network::LeNet5.arch([1, 28, 28], 10).unwrap();
+        assert_eq!(
+            (lenet.name(), lenet.sizes()),
+            ("lenet5".to_string(), vec![784, 4704, 1600, 400, 120, 84, 10])
+        );
+        assert!(Network::LeNet5.arch([1, 64, 64], 10).unwrap_err().to_string().contains("at most 32x32"));
+        assert_eq!(serde_json::to_value(Network::LeNet5).unwrap(), serde_json::json!({"kind": "lenet5"}));
         assert_eq!(Network::mlp(800).name(), "mlp800");
         assert_eq!(Network::Mlp { hidden: vec![784, 784] }.name(), "mlp784-784");
         assert_eq!(

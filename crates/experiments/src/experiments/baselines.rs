@@ -69,7 +69,7 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
 }
 
 fn rows_of(rows: &[Row], model: Model) -> Vec<&Row> {
-    rows.iter().filter(|r| Model::of(&r.metrics) == model).collect()
+    rows.iter().filter(|r| Model::of(&r.metrics) == Some(model)).collect()
 }
 
 fn claims(rows: &[Row], _out: &Path) -> Vec<Claim> {

@@ -122,7 +122,9 @@ fn figure_data(rows: &[Row], sgem: &Row, out: &Path) -> anyhow::Result<((Fields,
                 sgem_fields = Some(fields(&file)?);
             }
             let genome = innate_run::rebuild(&file, &Device::Cpu)?;
-            ws.push((r.run.clone(), genome.develop()?.layers[0].weight.to_device(&Device::Cpu)?));
+            let net = genome.develop()?;
+            let mlp = net.as_mlp().context("sgem-fig2b's runs develop single-layer perceptrons")?;
+            ws.push((r.run.clone(), mlp.layers[0].weight.to_device(&Device::Cpu)?));
         }
         let (start, end) = sgem_fields.context("the S-GEM run is not among the rows")?;
         save_fields(out, &sgem.run, &start, &end)?;

@@ -1,9 +1,11 @@
 //! What `innate inspect --draw STEM` draws of a genome file: the first layer's developed weights
-//! as images, one per neuron, and each spatial layer's gene fields at the start and in the file.
+//! as images, one per neuron (for a convolutional network, its first layer's kernels), and each
+//! spatial layer's gene fields at the start and in the file.
 
 use std::path::{Path, PathBuf};
 
-use innate_encodings::{GenomeFile, Mlp};
+use innate_encodings::conv::{ConvLayer, ConvNet};
+use innate_encodings::{GenomeFile, Mlp, Net};
 
 use super::panels::{FieldMap, Panel, PanelGrid};
 use super::plot::with_suffix;
@@ -13,7 +15,47 @@ const DRAWN_NEURONS: usize = 20;
 
 /// `inspect --draw STEM`: the first layer's developed weights as images and each layer's gene
 /// fields; returns the files written.
-pub fn draw(file: &GenomeFile, net: &Mlp, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn draw(file: &GenomeFile, net: &Net, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    match net {
+        Net::Mlp(mlp) => draw_mlp(file, mlp, stem),
+        Net::Conv(conv) => draw_kernels(file, conv, stem),
+    }
+}
+
+/// The first layer's kernels of a convolutional network, one image per map (of its first input
+/// channel): the shared kernel, or a locally connected layer's kernel at its middle location.
+fn draw_kernels(file: &GenomeFile, net: &ConvNet, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let cpu = candle_core::Device::Cpu;
+    let (title, kernels): (&str, Vec<Vec<f32>>) = match net.layers.first() {
+        Some(ConvLayer::Conv { weight, .. }) => {
+            let (maps, _, k, _) = weight.dims4()?;
+            let w = weight.to_device(&cpu)?.narrow(1, 0, 1)?.reshape((maps, k * k))?;
+            ("kernels (shared)", w.to_vec2::<f32>()?)
+        }
+        Some(ConvLayer::Local { geometry, weight, .. }) => {
+            let middle = geometry.locations() / 2;
+            let k2 = geometry.kernel * geometry.kernel;
+            let w = weight.to_device(&cpu)?.get(middle)?.narrow(0, 0, k2)?.t()?;
+            ("kernels at the middle location (red +, blue -)", w.to_vec2::<f32>()?)
+        }
+        _ => anyhow::bail!("{}: the network's first layer is not a convolution", file.path.display()),
+    };
+    let k = (kernels.first().map_or(0, Vec::len) as f64).sqrt() as usize;
+    let panels = kernels
+        .into_iter()
+        .enumerate()
+        .map(|(i, values)| Panel { title: format!("map {i}"), rows: k, cols: k, values })
+        .collect();
+    let grid = PanelGrid {
+        title: format!("{}: conv1 {title}, channel 0", file.encoding),
+        rows: vec![("maps".into(), panels)],
+    };
+    let path = with_suffix(stem, "-kernels");
+    grid.save(&path)?;
+    Ok(vec![with_suffix(stem, "-kernels.png")])
+}
+
+fn draw_mlp(file: &GenomeFile, net: &Mlp, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let with = |suffix: &str| with_suffix(stem, suffix);
     let mut written = vec![];
     let w = net.layers[0].weight.to_device(&candle_core::Device::Cpu)?.to_vec2::<f32>()?;

@@ -1,15 +1,18 @@
-//! `direct`: every weight and bias learned directly, from random weights or from the network
-//! another genome file develops (the genomic-bottleneck paper's "innate" initialisation).
+//! `direct`: every weight and bias learned directly: an MLP, from random weights or from the
+//! network another genome file develops (the genomic-bottleneck paper's "innate" initialisation),
+//! or the standard (weight-shared) LeNet-5.
 
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, MlpSpec};
+use innate_devconv::{LeNet5Config, LeNet5Genome, Variant};
+use innate_encodings::{AnyNet, BiasMode, MlpSpec, Net};
 use innate_gem::Direct;
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
 use crate::error::{Result, RunError, config};
+use crate::network::Arch;
 
 /// Settings of the direct encoding.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,26 +34,53 @@ impl EncodingKind for DirectSpec {
         Ok(Self { bias: flags.bias, init_from: None })
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         if self.bias == Some(BiasMode::FixedRandom) {
             return config(
                 "--encoding direct learns its biases: --bias fixed is for the encodings (use learned or none)",
             );
         }
-        let spec = MlpSpec { bias: self.bias != Some(BiasMode::None), ..ctx.spec };
-        Ok(match (&ctx.start, &self.init_from) {
+        let spec = match &ctx.arch {
+            Arch::Mlp(spec) => MlpSpec { bias: self.bias != Some(BiasMode::None), ..spec.clone() },
+            Arch::LeNet5(lenet5) => {
+                if self.bias.is_some() || self.init_from.is_some() {
+                    return config(
+                        "--model lenet5 --encoding direct learns its biases and starts from random weights: \
+                         leave out --bias (and starting from another genome's network is for MLPs)",
+                    );
+                }
+                let c = LeNet5Config {
+                    lenet5: *lenet5,
+                    variant: Variant::Standard,
+                    seed: ctx.seed,
+                    scales: None,
+                };
+                return Ok(Box::new(AnyNet(LeNet5Genome::new(c, ctx.device)?)));
+            }
+        };
+        Ok(match (ctx.start.as_ref().and_then(Net::as_mlp), &self.init_from) {
             (Some(net), Some(path)) => {
                 let name = spec.name();
-                Box::new(Direct::from_weights(spec, net, ctx.seed, ctx.device).map_err(|source| {
+                Box::new(AnyNet(Direct::from_weights(spec, net, ctx.seed, ctx.device).map_err(|source| {
                     RunError::StartShape { path: path.clone(), spec: name, source: Box::new(source) }
-                })?)
+                })?))
             }
-            _ => Box::new(Direct::new(spec, ctx.seed, ctx.device)?),
+            (None, Some(path)) => {
+                return config(format!(
+                    "{}: its network is not an MLP; starting from another genome's network is for MLPs",
+                    path.display()
+                ));
+            }
+            _ => Box::new(AnyNet(Direct::new(spec, ctx.seed, ctx.device)?)),
         })
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
-        Ok(Box::new(Direct::from_config(config, device)?))
+    /// A genome file of either network: LeNet-5's records its `lenet5` settings.
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+        if config.get("lenet5").is_some() {
+            return Ok(Box::new(AnyNet(LeNet5Genome::from_config(config, device)?)));
+        }
+        Ok(Box::new(AnyNet(Direct::from_config(config, device)?)))
     }
 
     /// 0.001, as the papers' directly learned networks.

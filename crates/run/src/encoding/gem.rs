@@ -1,14 +1,17 @@
 //! `gem`, `sgem`, `mlsgem`: the developmental-priors paper's genetic neuroevolution model, its
 //! spatial form (expression from Gaussian gene fields on a grid of neurons) and the spatial form
-//! with one interaction matrix shared by all layers. All three build a [`GemNet`].
+//! with one interaction matrix shared by all layers. For MLPs all three build a [`GemNet`]; S-GEM
+//! also encodes LeNet-5 with developmental convolutions (`innate_devconv`).
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid};
+use innate_devconv::{LeNet5Config, LeNet5Genome, LeNet5Spec, SgemLeNet, Variant};
+use innate_encodings::{AnyNet, BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid};
 use innate_gem::{GemConfig, GemNet};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
 use crate::error::{Result, config};
+use crate::network::Arch;
 
 /// Settings of GEM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,16 +65,23 @@ fn with_bias(mut c: GemConfig, bias: Option<BiasMode>) -> GemConfig {
     c
 }
 
-/// The network's spec with the biases `bias` asks for.
-fn spec_of(ctx: &BuildContext<'_>, bias: Option<BiasMode>) -> MlpSpec {
-    MlpSpec { bias: bias != Some(BiasMode::None), ..ctx.spec.clone() }
+/// The MLP's spec with the biases `bias` asks for, or an error for another network.
+fn spec_of(name: &str, ctx: &BuildContext<'_>, bias: Option<BiasMode>) -> Result<MlpSpec> {
+    Ok(MlpSpec { bias: bias != Some(BiasMode::None), ..ctx.mlp(name)? })
 }
+
+/// Genes of the S-GEM LeNet-5's linear layers (the paper's Methods, for MNIST and CIFAR-10).
+pub const LENET5_LINEAR_GENES: usize = 30;
 
 const READS_GEM: &[Flag] = &[Flag::Genes, Flag::LearnOutput];
 const READS_SPATIAL: &[Flag] = &[Flag::Genes, Flag::LearnOutput, Flag::CentreInit];
 
-fn rebuild_gem(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
-    Ok(Box::new(GemNet::from_config(config, device)?))
+/// A GEM-family genome file, or an S-GEM LeNet-5's (whose configuration records its `lenet5`).
+fn rebuild_gem(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+    if config.get("lenet5").is_some() {
+        return Ok(Box::new(AnyNet(LeNet5Genome::from_config(config, device)?)));
+    }
+    Ok(Box::new(AnyNet(GemNet::from_config(config, device)?)))
 }
 
 impl EncodingKind for GemSpec {
@@ -83,13 +93,13 @@ impl EncodingKind for GemSpec {
         Ok(Self { genes: genes("gem", flags.genes)?, learn_output: flags.learn_output, bias: flags.bias })
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let g = genes("gem", Some(self.genes))?;
-        let c = GemConfig::gem(spec_of(&ctx, self.bias), g, self.learn_output, ctx.seed);
-        Ok(Box::new(GemNet::new(with_bias(c, self.bias), ctx.device)?))
+        let c = GemConfig::gem(spec_of("gem", &ctx, self.bias)?, g, self.learn_output, ctx.seed);
+        Ok(Box::new(AnyNet(GemNet::new(with_bias(c, self.bias), ctx.device)?)))
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
         rebuild_gem(config, device)
     }
 
@@ -109,9 +119,12 @@ impl Spatial {
     }
 
     /// A spatial genome (`shared`: ML-S-GEM) whose input gene fields lie on the image's pixels.
-    fn build(&self, name: &str, shared: bool, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, name: &str, shared: bool, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let g = genes(name, Some(self.genes))?;
-        let spec = spec_of(&ctx, self.bias);
+        if let (Arch::LeNet5(lenet5), false) = (&ctx.arch, shared) {
+            return self.lenet5(*lenet5, ctx);
+        }
+        let spec = spec_of(name, &ctx, self.bias)?;
         let inputs = spec.sizes[0];
         let c = if shared {
             GemConfig::mlsgem(spec, g, self.learn_output, ctx.seed)?
@@ -132,7 +145,26 @@ impl Spatial {
                 ));
             }
         };
-        Ok(Box::new(GemNet::new(c, ctx.device)?))
+        Ok(Box::new(AnyNet(GemNet::new(c, ctx.device)?)))
+    }
+
+    /// The S-GEM LeNet-5 (`innate_devconv::lenet5`): `genes` for the convolutions' neurons, 30 for
+    /// the linear layers', biases learned.
+    fn lenet5(&self, lenet5: LeNet5Spec, ctx: BuildContext<'_>) -> Result<NetGenome> {
+        if self.bias.is_some() || self.centres != CentreInit::default() {
+            return config(
+                "--model lenet5 --encoding sgem learns its biases and starts its gene fields as the reference code \
+                 does: leave out --bias and --centre-init",
+            );
+        }
+        let sgem = SgemLeNet {
+            conv_genes: self.genes,
+            linear_genes: LENET5_LINEAR_GENES,
+            share_linear: false,
+            learn_output: self.learn_output,
+        };
+        let c = LeNet5Config { lenet5, variant: Variant::Sgem(sgem), seed: ctx.seed, scales: None };
+        Ok(Box::new(AnyNet(LeNet5Genome::new(c, ctx.device)?)))
     }
 }
 
@@ -146,11 +178,11 @@ impl EncodingKind for Sgem {
         Ok(Self(Spatial::from_flags("sgem", flags)?))
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         self.0.build("sgem", false, ctx)
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
         rebuild_gem(config, device)
     }
 
@@ -169,11 +201,11 @@ impl EncodingKind for Mlsgem {
         Ok(Self(Spatial::from_flags("mlsgem", flags)?))
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         self.0.build("mlsgem", true, ctx)
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
         rebuild_gem(config, device)
     }
 
@@ -192,7 +224,7 @@ pub type LayerFields = (Fields, Fields, NeuronGrid);
 /// they started (the genome rebuilt from the seed in its metadata) and as the file holds them.
 /// `None` for a layer without gene fields; empty for an encoding without any.
 pub fn gene_fields(file: &GenomeFile) -> Result<Vec<Option<LayerFields>>> {
-    if !matches!(file.encoding.as_str(), "gem" | "sgem" | "mlsgem") {
+    if !matches!(file.encoding.as_str(), "gem" | "sgem" | "mlsgem") || file.genome.get("lenet5").is_some() {
         return Ok(vec![]);
     }
     let start = GemNet::from_config(&file.genome, &Device::Cpu)?;

@@ -2,10 +2,11 @@
 //! pre) neuron pair that generate its weight, and over a neuron's label for its bias.
 
 use candle_core::Device;
+use innate_encodings::AnyNet;
 use innate_gnet::{GenomicNet, Preset};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
 use crate::error::{Result, config};
 
 /// Settings of g-networks: the weight g-networks' hidden sizes, from a preset of the paper's
@@ -67,17 +68,18 @@ impl EncodingKind for GnetSpec {
         Ok(spec)
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let (name, hidden) = self.sizes()?;
-        if ctx.spec.layers() < 2 {
+        let spec = ctx.mlp("gnet")?;
+        if spec.layers() < 2 {
             return config("--encoding gnet encodes an MLP with a hidden layer: use --model mlp");
         }
-        let c = innate_gnet::for_mlp(&name, &ctx.spec, ctx.image, &hidden, ctx.seed);
-        Ok(Box::new(GenomicNet::new(c, ctx.device)?))
+        let c = innate_gnet::for_mlp(&name, &spec, ctx.image, &hidden, ctx.seed);
+        Ok(Box::new(AnyNet(GenomicNet::new(c, ctx.device)?)))
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
-        Ok(Box::new(GenomicNet::from_config(config, device)?))
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+        Ok(Box::new(AnyNet(GenomicNet::from_config(config, device)?)))
     }
 
     /// 0.001, as the genomic-bottleneck reference code.

@@ -5,17 +5,19 @@
 use std::path::Path;
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, CentreInit, Genome, Mlp, MlpSpec};
+use innate_encodings::{BiasMode, CentreInit, Genome, MlpSpec, Net};
 
 use crate::error::Result;
+use crate::network::Arch;
 
-/// Any genome that develops into an MLP.
-pub type MlpGenome = Box<dyn Genome<Phenotype = Mlp>>;
+/// Any genome, developing any phenotype (an MLP or a convolutional network, as a [`Net`]).
+pub type NetGenome = Box<dyn Genome<Phenotype = Net>>;
 
 /// What building a fresh genome needs besides the encoding's own settings.
 pub struct BuildContext<'a> {
-    /// The network's layer sizes (with biases; an encoding that can leave them out says so).
-    pub spec: MlpSpec,
+    /// The network to build the genome for (an MLP's layer sizes come with biases; an encoding
+    /// that can leave them out says so).
+    pub arch: Arch,
     /// The input neurons' grid (rows, columns) when the inputs are the pixels of one image
     /// channel, for encodings that label input neurons by their position.
     pub image: Option<(usize, usize)>,
@@ -24,9 +26,23 @@ pub struct BuildContext<'a> {
     /// Seed of the genome's initial values.
     pub seed: u64,
     /// The network developed from the genome file of [`EncodingKind::starts_from`], if any.
-    pub start: Option<Mlp>,
+    pub start: Option<Net>,
     /// Where the genome's tensors live.
     pub device: &'a Device,
+}
+
+impl BuildContext<'_> {
+    /// The MLP to build, or an error for encodings (named `encoding`) that only encode MLPs.
+    pub fn mlp(&self, encoding: &str) -> Result<MlpSpec> {
+        match &self.arch {
+            Arch::Mlp(spec) => Ok(spec.clone()),
+            other => crate::error::config(format!(
+                "--encoding {encoding} encodes MLPs (--model slp or mlp), not {}: for --model lenet5 use \
+                 --encoding direct, local or sgem",
+                other.name()
+            )),
+        }
+    }
 }
 
 /// The encoding options a command line gives, before an encoding reads those it uses.
@@ -114,11 +130,11 @@ pub trait EncodingKind: Sized {
     fn from_flags(flags: &EncodingFlags) -> Result<Self>;
 
     /// A fresh genome for the network of `ctx`, initialised from its seed.
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome>;
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome>;
 
     /// The genome a file's metadata describes (`config`: its [`Genome::config`]), with freshly
     /// drawn tensors, ready for the file's tensors to be restored into it.
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome>;
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome>;
 
     /// Adam's learning rate when none is given (0.01, the developmental-priors reference code's
     /// scaling runs, unless the encoding says otherwise).

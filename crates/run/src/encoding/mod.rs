@@ -15,6 +15,7 @@
 //! | `gem`, `sgem`, `mlsgem` | genes, learned output expression, biases, (centres) | `gem.rs` |
 //! | `rb` | basis vectors, biases | `rb.rs` |
 //! | `gnet` | a preset or the g-networks' hidden sizes | `gnet.rs` |
+//! | `local` | none (LeNet-5 locally connected) | `local.rs` |
 //!
 //! ```
 //! use innate_run::{Encoding, EncodingFlags};
@@ -33,6 +34,7 @@ pub mod direct;
 pub mod gem;
 pub mod gnet;
 pub mod kind;
+pub mod local;
 pub mod rb;
 
 use std::path::Path;
@@ -46,7 +48,8 @@ use crate::error::{Result, RunError};
 pub use direct::DirectSpec;
 pub use gem::{GemSpec, Mlsgem, Sgem, Spatial};
 pub use gnet::GnetSpec;
-pub use kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+pub use kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+pub use local::LocalSpec;
 pub use rb::RbSpec;
 
 /// `a`, `a or b`, `a, b or c`.
@@ -98,7 +101,7 @@ macro_rules! encodings {
                 name: &str,
                 config: &serde_json::Value,
                 device: &Device,
-            ) -> Option<innate_encodings::Result<MlpGenome>> {
+            ) -> Option<innate_encodings::Result<NetGenome>> {
                 $(if name == $name {
                     return Some(<$spec>::rebuild(config, device));
                 })+
@@ -121,7 +124,7 @@ macro_rules! encodings {
             }
 
             /// A fresh genome for the network of `ctx`.
-            pub fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+            pub fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
                 match self { $(Self::$variant(s) => s.build(ctx),)+ }
             }
 
@@ -176,6 +179,8 @@ encodings! {
     Rb(RbSpec) = "rb",
     /// G-networks: small MLPs over neuron labels generate every weight and bias.
     Gnet(GnetSpec) = "gnet",
+    /// LeNet-5 locally connected: every kernel its own, learned directly.
+    Local(LocalSpec) = "local",
 }
 
 impl Encoding {
@@ -248,7 +253,9 @@ mod tests {
         );
         assert_eq!(given(genes.clone(), "mlsgem").unwrap().genes(), Some(4));
         assert!(given(EncodingFlags::default(), "sgem").unwrap_err().contains("needs --genes G"));
-        assert!(given(genes, "nope").unwrap_err().contains("known: direct, gem, sgem, mlsgem, rb, gnet"));
+        assert!(
+            given(genes, "nope").unwrap_err().contains("known: direct, gem, sgem, mlsgem, rb, gnet, local")
+        );
         assert!(Encoding::one_thread("mlsgem") && !Encoding::one_thread("direct"));
         assert_eq!(or_list(&["a", "b", "c"]), "a, b or c");
     }
@@ -258,7 +265,11 @@ mod tests {
         for name in Encoding::NAMES {
             let e = Encoding::from_flags(name, &flags_for(name)).unwrap();
             let ctx = BuildContext {
-                spec: MlpSpec::mlp(16, 4, 2),
+                arch: if *name == "local" {
+                    crate::network::Network::LeNet5.arch([1, 28, 28], 10).unwrap()
+                } else {
+                    crate::network::Arch::Mlp(MlpSpec::mlp(16, 4, 2))
+                },
                 image: Some((4, 4)),
                 dataset: "test",
                 seed: 3,

@@ -2,11 +2,11 @@
 //! random (Fastfood) basis `R`.
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, MlpSpec};
+use innate_encodings::{AnyNet, BiasMode, MlpSpec};
 use innate_gem::{RandomBasis, RandomBasisConfig};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, MlpGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
 use crate::error::{Result, config};
 
 /// Settings of the random basis.
@@ -35,9 +35,9 @@ impl EncodingKind for RbSpec {
         Ok(Self { basis: basis(flags.basis)?, bias: flags.bias })
     }
 
-    fn build(&self, ctx: BuildContext<'_>) -> Result<MlpGenome> {
+    fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let b = basis(Some(self.basis))?;
-        let spec = MlpSpec { bias: self.bias != Some(BiasMode::None), ..ctx.spec };
+        let spec = MlpSpec { bias: self.bias != Some(BiasMode::None), ..ctx.mlp("rb")? };
         // The basis encodes the weights; biases are fixed, learned directly, or absent.
         if b >= spec.weights() {
             tracing::warn!(
@@ -51,11 +51,11 @@ impl EncodingKind for RbSpec {
         if let Some(bias) = self.bias {
             c.bias = bias;
         }
-        Ok(Box::new(RandomBasis::new(c, ctx.device)?))
+        Ok(Box::new(AnyNet(RandomBasis::new(c, ctx.device)?)))
     }
 
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<MlpGenome> {
-        Ok(Box::new(RandomBasis::from_config(config, device)?))
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+        Ok(Box::new(AnyNet(RandomBasis::from_config(config, device)?)))
     }
 
     fn size_label(&self) -> String {
