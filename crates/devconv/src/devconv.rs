@@ -12,9 +12,10 @@
 //!
 //! computed for all `r` at once: one product `(L C_out, G) x (G, G)` and one batched product
 //! `(L, K, G) x (L, G, C_out)`, giving the locally connected layer's `(L, K, C_out)` weights
-//! ([`innate_encodings::conv::ConvLayer::Local`]). The identities' gather uses the same patch
-//! indices as the activations' and is differentiable in the identities (and so in the gene
-//! fields that produced them).
+//! ([`innate_encodings::conv::ConvLayer::Local`]). The identities are gathered as the
+//! activations are, each gene a channel-image of the input grid
+//! ([`innate_encodings::conv::gather_patches`]), differentiably in the identities (and so in the
+//! gene fields that produced them).
 //!
 //! [`DevConvLayer`] is the layer as a Candle [`Module`]: gene fields for its input and output
 //! neurons, `O`, per-map biases, developing its kernels on every call.
@@ -39,7 +40,7 @@
 
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::VarMap;
-use innate_encodings::conv::{ConvGeometry, ConvLayer};
+use innate_encodings::conv::{ConvGeometry, ConvLayer, gather_patches};
 use innate_encodings::init::register;
 use innate_encodings::{Result, SeededInit};
 
@@ -49,7 +50,7 @@ use crate::fields::{GeneFields3d, Grid3};
 #[derive(Debug, Clone)]
 pub struct DevConv {
     geometry: ConvGeometry,
-    /// Patch indices into the zero-padded input grid, `(L K,)` `u32`.
+    /// Patch indices into the zero-padded input grid, `(L K,)` `u32` (used off the CPU).
     patches: Tensor,
 }
 
@@ -81,13 +82,11 @@ impl DevConv {
     pub fn weights(&self, input: &Tensor, output: &Tensor, o: &Tensor) -> candle_core::Result<Tensor> {
         let g = &self.geometry;
         let genes = o.dim(0)?;
-        let (l, k, c_out) = (g.locations(), g.patch_len(), g.out_channels);
-        // X_r: the padded input grid's identities, gathered per receptive field: (L, K, G).
-        let p = g.padding;
-        let grid = input.reshape((g.in_channels, g.height, g.width, genes))?;
-        let padded = if p > 0 { grid.pad_with_zeros(1, p, p)?.pad_with_zeros(2, p, p)? } else { grid };
-        let flat = padded.reshape(((), genes))?;
-        let x = flat.index_select(&self.patches, 0)?.reshape((l, k, genes))?;
+        let (l, c_out) = (g.locations(), g.out_channels);
+        // X_r: the input grid's identities gathered per receptive field as the activations are,
+        // each gene a channel-image of the grid: (G, C_in, H, W) -> (L, G, K) -> (L, K, G).
+        let as_images = input.t()?.reshape((genes, g.in_channels, g.height, g.width))?;
+        let x = gather_patches(&as_images, g, &self.patches)?.transpose(1, 2)?;
         // Y_r O: (C_out, L, G) -> (L C_out, G) x (G, G) -> (L, G, C_out).
         let y =
             output.reshape((c_out, l, genes))?.transpose(0, 1)?.contiguous()?.reshape((l * c_out, genes))?;
