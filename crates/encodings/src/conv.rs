@@ -246,9 +246,10 @@ pub struct Col2Im {
     pub batch: usize,
 }
 
-/// Calls `f(index in the (L, B, K) patches, index in the (B, C_in, H, W) input)` for every patch
-/// entry that reads an input (entries in the padding are skipped).
-fn for_each_patch(g: &ConvGeometry, batch: usize, mut f: impl FnMut(usize, usize)) {
+/// Calls `f(patches offset, input offset, n)` for every run of `n` patch entries that read `n`
+/// consecutive inputs (one kernel row inside the input; entries in the padding are skipped and
+/// stay zero), with offsets into the `(L, B, K)` patches and the `(B, C_in, H, W)` input.
+fn for_each_run(g: &ConvGeometry, batch: usize, mut f: impl FnMut(usize, usize, usize)) {
     let (k, p, s) = (g.kernel, g.padding as isize, g.stride);
     let (h, w) = (g.height as isize, g.width as isize);
     let (ho, wo) = (g.out_height(), g.out_width());
@@ -257,23 +258,23 @@ fn for_each_patch(g: &ConvGeometry, batch: usize, mut f: impl FnMut(usize, usize
     for oy in 0..ho {
         for ox in 0..wo {
             let l = oy * wo + ox;
+            let x0 = (ox * s) as isize - p;
+            // The kernel columns inside the input.
+            let lo = (-x0).clamp(0, k as isize) as usize;
+            let hi = (w - x0).clamp(0, k as isize) as usize;
+            if lo >= hi {
+                continue;
+            }
             for b in 0..batch {
-                let out = (l * batch + b) * kk;
-                let inp = b * image;
+                let (out, inp) = ((l * batch + b) * kk, b * image);
                 for c in 0..g.in_channels {
                     for ky in 0..k {
                         let y = (oy * s + ky) as isize - p;
                         if y < 0 || y >= h {
                             continue;
                         }
-                        for kx in 0..k {
-                            let x = (ox * s + kx) as isize - p;
-                            if x < 0 || x >= w {
-                                continue;
-                            }
-                            let j = (c * k + ky) * k + kx;
-                            f(out + j, inp + (c * g.height + y as usize) * g.width + x as usize);
-                        }
+                        let src = inp + (c * g.height + y as usize) * g.width + (x0 + lo as isize) as usize;
+                        f(out + (c * k + ky) * k + lo, src, hi - lo);
                     }
                 }
             }
@@ -305,7 +306,7 @@ impl candle_core::CustomOp1 for Im2Col {
         let g = &self.geometry;
         let x = contiguous_f32(s, l, self.batch * g.in_channels * g.height * g.width)?;
         let mut out = vec![0f32; g.locations() * self.batch * g.patch_len()];
-        for_each_patch(g, self.batch, |o, i| out[o] = x[i]);
+        for_each_run(g, self.batch, |o, i, n| out[o..o + n].copy_from_slice(&x[i..i + n]));
         let shape = candle_core::Shape::from((g.locations(), self.batch, g.patch_len()));
         Ok((candle_core::CpuStorage::F32(out), shape))
     }
@@ -329,7 +330,11 @@ impl candle_core::CustomOp1 for Col2Im {
         let g = &self.geometry;
         let cols = contiguous_f32(s, l, g.locations() * self.batch * g.patch_len())?;
         let mut out = vec![0f32; self.batch * g.in_channels * g.height * g.width];
-        for_each_patch(g, self.batch, |o, i| out[i] += cols[o]);
+        for_each_run(g, self.batch, |o, i, n| {
+            for (dst, src) in out[i..i + n].iter_mut().zip(&cols[o..o + n]) {
+                *dst += src;
+            }
+        });
         let shape = candle_core::Shape::from((self.batch, g.in_channels, g.height, g.width));
         Ok((candle_core::CpuStorage::F32(out), shape))
     }
