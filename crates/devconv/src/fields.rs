@@ -147,10 +147,10 @@ impl GeneFields3d {
 
     /// The gene identities `X[n, g]`, `(N, G)`.
     ///
-    /// The exponent is expanded, `sum_a (p_a - mu_a)² / sigma_a² = p² · (1/sigma²) - 2 p · (mu/sigma²)
-    /// + sum_a mu_a² / sigma_a²`, so that it takes two `(N, 3) x (3, G)` products instead of
-    /// `(N, G, 3)` temporaries (the first convolution's 6x28x28 outputs with 150 genes would be
-    /// 2 million entries each, per batch).
+    /// The exponent is expanded,
+    /// `sum_a (p_a - mu_a)² / sigma_a² = p² · (1/sigma²) - 2 p · (mu/sigma²) + sum_a mu_a² / sigma_a²`,
+    /// so that it takes two `(N, 3) x (3, G)` products instead of `(N, G, 3)` temporaries (the first
+    /// convolution's 6x28x28 outputs with 150 genes would be 2 million entries each, per batch).
     pub fn expression(&self) -> candle_core::Result<Tensor> {
         let mu = self.centres()?; // (G, 3)
         let inv = self.widths()?.sqr()?.recip()?; // (G, 3): 1 / sigma²
