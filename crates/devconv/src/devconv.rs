@@ -107,12 +107,7 @@ impl DevConv {
 /// the standard deviation: developed from positive gene identities, kernels can have a mean far
 /// from zero, which a scale by the spread alone would leave to blow the activations up.
 pub fn kaiming_scale(w: &Tensor) -> Result<f64> {
-    let fan_in = w.dims().get(1).copied().unwrap_or(1).max(1);
-    rms_scale(w, fan_in)
-}
-
-/// `sqrt(2 / fan_in) / rms(w)`; 1 for a zero tensor.
-pub fn rms_scale(w: &Tensor, fan_in: usize) -> Result<f64> {
+    let fan_in = w.dims().get(1).copied().unwrap_or(1);
     let v: Vec<f32> = w.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
     let n = v.len().max(1) as f64;
     let rms = (v.iter().map(|&x| (x as f64).powi(2)).sum::<f64>() / n).sqrt();

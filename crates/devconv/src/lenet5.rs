@@ -137,22 +137,6 @@ impl LeNet5Spec {
         [self.conv1(), self.conv2()].iter().map(|g| g.local_weights() + g.outputs()).sum::<usize>()
             + self.linear_params()
     }
-
-    /// Weights (synapses) of the standard network, biases excluded.
-    pub fn standard_weights(&self) -> usize {
-        let l = self.linear();
-        self.conv1().shared_weights()
-            + self.conv2().shared_weights()
-            + l.windows(2).map(|w| w[0] * w[1]).sum::<usize>()
-    }
-
-    /// Weights of the locally connected network, biases excluded.
-    pub fn local_weights(&self) -> usize {
-        let l = self.linear();
-        self.conv1().local_weights()
-            + self.conv2().local_weights()
-            + l.windows(2).map(|w| w[0] * w[1]).sum::<usize>()
-    }
 }
 
 /// Settings of the S-GEM variant (see the module docs for the count they give).
