@@ -549,16 +549,28 @@ fn lenet5_trains_in_every_variant_and_its_genomes_load_evaluate_and_draw() {
         let stem = dir(&tmp, &format!("draw{i}"));
         let out = ok(&format!("inspect {run}/genome.safetensors --draw {stem}"));
         assert!(out.contains("drew") && Path::new(&format!("{stem}-kernels.png")).exists(), "{out}");
+        // The S-GEM genome's 3-D gene fields: the image's, both convolutions' maps, the features'.
+        for layer in ["conv-input", "conv1-maps", "conv2-maps", "fc-features"] {
+            let drawn = Path::new(&format!("{stem}-fields-{layer}.png")).exists();
+            assert_eq!(drawn, enc.contains("sgem"), "{enc} {layer}: {out}");
+        }
         // A one-channel genome on three-channel images is an error naming both shapes.
         let e = fails(&format!("eval {run}/genome.safetensors --dataset cifar-10 --data-dir {fx}"));
         assert!(e.contains("takes 1x28x28 images, but cifar-10's are 3x32x32"), "{e}");
     }
     // CIFAR-10's three channels go in unpadded: 62,006 parameters for the standard LeNet-5.
+    // Trained by epochs: an evaluation after each pass over the training images.
     let run = dir(&tmp, "cifar");
-    ok(&format!(
-        "train --model lenet5 --dataset cifar-10 --batches 2 --batch-size 16 --eval-every 2 --data-dir {fx} --out {run} --quiet"
+    let out = ok(&format!(
+        "train --model lenet5 --dataset cifar-10 --epochs 2 --batch-size 16 --data-dir {fx} --out {run}"
     ));
-    assert_eq!(metrics(&run)["genome_params"], 62_006);
+    let m = metrics(&run);
+    assert_eq!(m["genome_params"], 62_006);
+    let per_epoch = m["train_images"].as_u64().unwrap().div_ceil(16);
+    let evals: Vec<u64> =
+        m["curve"].as_array().unwrap().iter().map(|p| p["batches"].as_u64().unwrap()).collect();
+    assert_eq!(evals, [0, per_epoch, 2 * per_epoch]);
+    assert!(out.contains(&format!("s of training per epoch ({per_epoch} batches of 16)")), "{out}");
     for (line, needle) in [
         ("train --model lenet5 --hidden 100", "--hidden applies only to --model mlp"),
         ("train --model lenet5 --encoding gem --genes 3", "--encoding gem encodes MLPs"),

@@ -54,7 +54,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a genome (or a directly learned baseline) on a dataset and save it with its metrics
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Train a network initialised from a genome beside a randomly initialised one (learning curves)
     Transfer(TransferArgs),
     /// Recompute a genome's accuracy from its file alone
@@ -250,23 +250,31 @@ pub struct TrainArgs {
     #[arg(long)]
     pub develop_first: bool,
 
-    /// Most training batches (training stops earlier when the test accuracy stalls; end-to-end only)
-    #[arg(long, default_value_t = 30_000)]
-    pub batches: usize,
+    /// Most training batches (training stops earlier when the test accuracy stalls; end-to-end
+    /// only) [default: 30,000; --model lenet5 counts --epochs instead]
+    #[arg(long, conflicts_with = "epochs")]
+    pub batches: Option<usize>,
 
-    /// Images per training batch [default: 64; 100 for --strategy intermittent, as the
-    /// genomic-bottleneck reference code]
+    /// Train for N passes over the training set, evaluating after each, in place of --batches
+    /// and --eval-every (end-to-end only) [default: 200 for --model lenet5, the paper's protocol;
+    /// other models count --batches]
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+
+    /// Images per training batch [default: 64; 128 for --model lenet5; 100 for --strategy
+    /// intermittent, as the genomic-bottleneck reference code]
     #[arg(long)]
     pub batch_size: Option<usize>,
 
-    /// Evaluate on the whole test set every N batches
-    #[arg(long, default_value_t = 1_000, value_name = "N")]
-    pub eval_every: usize,
+    /// Evaluate on the whole test set every N batches [default: 1,000; with --epochs, every epoch]
+    #[arg(long, value_name = "N", conflicts_with = "epochs")]
+    pub eval_every: Option<usize>,
 
     /// Stop after this many evaluations without an improvement of more than --min-delta (0: never;
-    /// end-to-end only)
-    #[arg(long, default_value_t = 2)]
-    pub patience: usize,
+    /// end-to-end only) [default: 2; 0 for --model lenet5, whose protocol runs every epoch and
+    /// reports the best]
+    #[arg(long)]
+    pub patience: Option<usize>,
 
     /// Improvement of the test accuracy (a fraction) that counts for early stopping
     #[arg(long, default_value_t = 0.005)]

@@ -81,7 +81,16 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
         r.seconds_per_1000_batches
     );
     println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
-    if let Some(life) = config.strategy.lifetime()
+    let life = config.strategy.lifetime().map(|l| l.in_batches(m.train_images));
+    if let Some(life) = config.strategy.lifetime().filter(|l| l.epochs > 0) {
+        println!(
+            "{:.1} s of training per epoch ({} batches of {})",
+            r.seconds_per_1000_batches * life.batches_per_epoch(m.train_images) as f64 / 1000.0,
+            life.batches_per_epoch(m.train_images),
+            life.batch_size
+        );
+    }
+    if let Some(life) = life
         && still_rising(r.stopped_early, r.best_batches, r.batches, life.patience, life.eval_every)
     {
         tracing::info!(

@@ -96,9 +96,10 @@ impl TrainArgs {
             bail!("--hidden applies only to --model mlp: LeNet-5's layers are fixed; drop it");
         }
         for (flag, value) in [
-            ("--batches", Some(self.batches)),
+            ("--batches", self.batches),
+            ("--epochs", self.epochs),
             ("--batch-size", self.batch_size),
-            ("--eval-every", Some(self.eval_every)),
+            ("--eval-every", self.eval_every),
         ] {
             if value == Some(0) {
                 bail!("{flag} 0: must be at least 1");
@@ -134,22 +135,32 @@ impl TrainArgs {
         let encoding = Encoding::from_flags(self.encoding.name(), &flags)?;
         // LeNet-5 trains at Adam's usual 0.001 whatever its encoding (the paper leaves it unsaid).
         let lr = self.lr.unwrap_or(if self.model == Model::Lenet5 { 1e-3 } else { encoding.default_lr() });
+        let network = match self.model {
+            Model::Slp => Network::Slp,
+            Model::Mlp => Network::mlp(self.hidden.unwrap_or(DEFAULT_HIDDEN)),
+            Model::Lenet5 => Network::LeNet5,
+        };
         let strategy = match self.strategy {
             Strategy::EndToEnd => {
+                // The architecture's protocol, with what the flags say in place of its settings;
+                // --batches or --eval-every count batches where the protocol counts epochs.
+                let d = network.protocol();
+                let by_batches = self.batches.is_some() || self.eval_every.is_some();
                 let lifetime = LifetimeConfig {
-                    batch_size: self.batch_size.unwrap_or(64),
-                    max_batches: self.batches,
-                    eval_every: self.eval_every,
-                    patience: self.patience,
+                    batch_size: self.batch_size.unwrap_or(d.batch_size),
+                    max_batches: self.batches.unwrap_or(LifetimeConfig::default().max_batches),
+                    eval_every: self.eval_every.unwrap_or(LifetimeConfig::default().eval_every),
+                    epochs: self.epochs.unwrap_or(if by_batches { 0 } else { d.epochs }),
+                    patience: self.patience.unwrap_or(d.patience),
                     min_delta: self.min_delta,
                     lr,
                     seed: self.seed,
                     stop_sample: self.stop_sample.unwrap_or(0),
-                    ..LifetimeConfig::default()
+                    ..d
                 };
                 lifetime
                     .validate()
-                    .context("--batches / --batch-size / --eval-every / --min-delta / --lr")?;
+                    .context("--batches / --epochs / --batch-size / --eval-every / --min-delta / --lr")?;
                 StrategyConfig::EndToEnd(lifetime)
             }
             Strategy::Intermittent => {
@@ -175,11 +186,6 @@ impl TrainArgs {
                 c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
                 StrategyConfig::Intermittent(c)
             }
-        };
-        let network = match self.model {
-            Model::Slp => Network::Slp,
-            Model::Mlp => Network::mlp(self.hidden.unwrap_or(DEFAULT_HIDDEN)),
-            Model::Lenet5 => Network::LeNet5,
         };
         let mut config = RunConfig::new(&dataset.to_string(), network, encoding, strategy, self.seed);
         config.train_limit = self.train_limit;
@@ -224,5 +230,45 @@ impl ReproduceArgs {
             data_root: innate_datasets::data_root(g.data_dir.as_deref()),
             quiet: g.quiet,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    fn lifetime(line: &str) -> anyhow::Result<LifetimeConfig> {
+        let Command::Train(args) = Cli::parse_from(line.split_whitespace()).command else {
+            unreachable!("a train command line")
+        };
+        Ok(args.run_config()?.strategy.lifetime().expect("end to end").clone())
+    }
+
+    use super::*;
+
+    #[test]
+    fn each_model_defaults_to_its_papers_protocol_and_flags_override_it() -> anyhow::Result<()> {
+        // LeNet-5: batches of 128, 200 epochs evaluated every epoch, no early stopping.
+        let l = lifetime("innate train --model lenet5")?;
+        assert_eq!((l.batch_size, l.epochs, l.patience, l.lr), (128, 200, 0, 1e-3));
+        assert_eq!(l.in_batches(60_000).eval_every, 469);
+        // The MLP protocol counts batches.
+        let m = lifetime("innate train --model mlp --encoding direct")?;
+        assert_eq!(
+            (m.batch_size, m.epochs, m.max_batches, m.eval_every, m.patience),
+            (64, 0, 30_000, 1_000, 2)
+        );
+        // --batches or --eval-every count batches for LeNet-5 too; --epochs counts epochs for an MLP.
+        let b = lifetime("innate train --model lenet5 --batches 100")?;
+        assert_eq!((b.epochs, b.max_batches, b.eval_every), (0, 100, 1_000));
+        assert_eq!(lifetime("innate train --model lenet5 --eval-every 50")?.epochs, 0);
+        assert_eq!(lifetime("innate train --model mlp --encoding direct --epochs 3")?.epochs, 3);
+        assert_eq!(lifetime("innate train --model lenet5 --patience 2 --batch-size 64")?.patience, 2);
+        let e = lifetime("innate train --model lenet5 --epochs 0").unwrap_err();
+        assert!(e.to_string().contains("--epochs 0: must be at least 1"), "{e}");
+        assert!(Cli::try_parse_from("innate train --epochs 2 --batches 5".split_whitespace()).is_err());
+        Ok(())
     }
 }

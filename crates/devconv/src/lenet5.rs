@@ -399,6 +399,21 @@ impl LeNet5Genome {
         &self.config
     }
 
+    /// S-GEM: the 3-D gene fields of each layer of neurons, by the prefix of their tensors:
+    /// `conv.input` (the image), `conv1.maps`, `conv2.maps` and `fc.features` (the pooled maps
+    /// the first linear layer reads); empty for the other variants.
+    pub fn fields_3d(&self) -> Vec<(&'static str, &GeneFields3d)> {
+        match &self.parts {
+            Parts::Sgem(s, _) => vec![
+                ("conv.input", &s.input),
+                ("conv1.maps", &s.maps1),
+                ("conv2.maps", &s.maps2),
+                ("fc.features", &s.features),
+            ],
+            Parts::Direct(_) => Vec::new(),
+        }
+    }
+
     /// S-GEM: the developed weights before scaling: conv1 and conv2 kernels `(L, K, C_out)`,
     /// then the three linear layers' `(out, in)`.
     fn develop_raw(&self) -> candle_core::Result<Vec<Tensor>> {

@@ -202,7 +202,7 @@ impl Strategy for IntermittentConfig {
         IntermittentConfig::validate(self)
     }
 
-    fn progress(&self) -> Progress {
+    fn progress(&self, _train_images: usize) -> Progress {
         Progress { total: self.generations, unit: "generations" }
     }
 

@@ -54,6 +54,13 @@ pub struct LifetimeConfig {
     /// see the module docs).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub stop_sample: usize,
+    /// Train for this many passes over the training set, evaluating after each one, in place of
+    /// `max_batches` and `eval_every` (0: count batches). An epoch is every training image once,
+    /// in batches of `batch_size`, the last one holding what is left, as PyTorch's `DataLoader`
+    /// does; the LeNet-5 protocol counts epochs ("a maximum of 200 epochs ... tested the accuracy
+    /// every epoch").
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub epochs: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -72,6 +79,7 @@ impl Default for LifetimeConfig {
             seed: 0,
             eval_batch_size: 1_000,
             stop_sample: 0,
+            epochs: 0,
         }
     }
 }
@@ -96,6 +104,21 @@ impl LifetimeConfig {
             return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
         }
         Ok(())
+    }
+
+    /// Batches in one pass over `train_images` images.
+    pub fn batches_per_epoch(&self, train_images: usize) -> usize {
+        train_images.div_ceil(self.batch_size.max(1)).max(1)
+    }
+
+    /// The settings in batches for a training set of `train_images` images: with `epochs` set,
+    /// `max_batches` is that many epochs and `eval_every` one epoch; otherwise unchanged.
+    pub fn in_batches(&self, train_images: usize) -> Self {
+        if self.epochs == 0 {
+            return self.clone();
+        }
+        let per_epoch = self.batches_per_epoch(train_images);
+        Self { max_batches: self.epochs * per_epoch, eval_every: per_epoch, ..self.clone() }
     }
 }
 
@@ -138,8 +161,8 @@ impl Strategy for LifetimeConfig {
         LifetimeConfig::validate(self)
     }
 
-    fn progress(&self) -> Progress {
-        Progress { total: self.max_batches, unit: "batches" }
+    fn progress(&self, train_images: usize) -> Progress {
+        Progress { total: self.in_batches(train_images).max_batches, unit: "batches" }
     }
 
     fn with_seed(&self, seed: u64) -> Self {
@@ -218,6 +241,7 @@ pub fn train<G: Genome + ?Sized>(
             test.len()
         )));
     }
+    let config = &config.in_batches(train.len());
     let vars = genome.varmap().all_vars();
     let mut opt = Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
     let start = Instant::now();
@@ -465,6 +489,25 @@ pub(crate) mod tests {
         let a = run(1)?;
         assert_eq!(a[1..], run(1)?[1..]);
         assert_ne!(a[1..], run(2)?[1..]);
+        Ok(())
+    }
+
+    #[test]
+    fn epochs_count_passes_over_the_training_set() -> Result<()> {
+        // 64 images in batches of 10: epochs of 7 batches, the last one of 4 images.
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        let cfg = LifetimeConfig { batch_size: 10, epochs: 3, ..config() };
+        assert_eq!(cfg.batches_per_epoch(64), 7);
+        assert_eq!(cfg.progress(64), Progress { total: 21, unit: "batches" });
+        let r = train(&g, &data, &data, &cfg, &mut ())?;
+        assert_eq!(r.batches, 21);
+        assert_eq!(r.curve.iter().map(|p| p.batches).collect::<Vec<_>>(), vec![0, 7, 14, 21]);
+        // Without epochs the batch counts rule, as before.
+        assert_eq!(
+            LifetimeConfig { epochs: 0, ..cfg.clone() }.in_batches(64),
+            LifetimeConfig { epochs: 0, ..cfg }
+        );
         Ok(())
     }
 

@@ -35,8 +35,8 @@ macro_rules! strategies {
             fn validate(&self) -> Result<()> {
                 match self { $(Self::$variant(c) => c.validate(),)+ }
             }
-            fn progress(&self) -> Progress {
-                match self { $(Self::$variant(c) => c.progress(),)+ }
+            fn progress(&self, train_images: usize) -> Progress {
+                match self { $(Self::$variant(c) => c.progress(train_images),)+ }
             }
             fn with_seed(&self, seed: u64) -> Self {
                 match self { $(Self::$variant(c) => Self::$variant(c.with_seed(seed)),)+ }
@@ -95,7 +95,7 @@ mod tests {
         let int = StrategyConfig::Intermittent(IntermittentConfig::default());
         assert_eq!(serde_json::to_value(&int).unwrap()["kind"], "intermittent");
         assert_eq!(StrategyConfig::NAMES, ["end-to-end", "intermittent"]);
-        assert_eq!(int.progress(), Progress { total: 500, unit: "generations" });
+        assert_eq!(int.progress(0), Progress { total: 500, unit: "generations" });
         assert_eq!(int.with_seed(7).intermittent().map(|c| c.seed), Some(7));
         assert_eq!(e2e.with_seed(7).lifetime().map(|c| c.seed), Some(7));
     }

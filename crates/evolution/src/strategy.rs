@@ -21,7 +21,7 @@
 //! let strategy = StrategyConfig::EndToEnd(LifetimeConfig {
 //!     batch_size: 2, max_batches: 200, eval_every: 100, lr: 0.1, ..Default::default()
 //! });
-//! assert_eq!((strategy.name(), strategy.progress().total), ("end-to-end", 200));
+//! assert_eq!((strategy.name(), strategy.progress(60_000).total), ("end-to-end", 200));
 //! let genome = Direct::new(MlpSpec::slp(1, 2), 0, &Device::Cpu)?;
 //! let report = strategy.train(&genome, &Data { train: &data, test: &data }, &mut ())?;
 //! assert_eq!(report.best_test_accuracy, 1.0);
@@ -63,7 +63,7 @@ pub trait Strategy {
     fn validate(&self) -> Result<()>;
 
     /// What a progress display counts while it trains.
-    fn progress(&self) -> Progress;
+    fn progress(&self, train_images: usize) -> Progress;
 
     /// The same settings with the seed of the batch order (and of whatever else the strategy
     /// draws at random) set to `seed`: a run sets it from its own seed.

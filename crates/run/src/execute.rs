@@ -82,8 +82,11 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         out.display()
     );
     let strategy = config.strategy.with_seed(config.seed);
-    let mut progress =
-        RunProgress::new(&format!("{} seed {}", arch.name(), config.seed), strategy.progress(), quiet);
+    let mut progress = RunProgress::new(
+        &format!("{} seed {}", arch.name(), config.seed),
+        strategy.progress(train.len()),
+        quiet,
+    );
     let mut report = strategy.train(&*genome, &Data { train: &train, test: &test }, &mut progress)?;
     progress.finish();
     // Trained end to end, a genome's best developed network is its ab initio accuracy; the

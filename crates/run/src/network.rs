@@ -7,6 +7,7 @@
 
 use innate_devconv::LeNet5Spec;
 use innate_encodings::MlpSpec;
+use innate_evolution::LifetimeConfig;
 use serde::{Deserialize, Serialize};
 
 /// A network architecture.
@@ -106,6 +107,20 @@ impl Network {
             [] | [_] => None,
             [_, _] => Some(Network::Slp),
             [_, hidden @ .., _] => Some(Network::Mlp { hidden: hidden.to_vec() }),
+        }
+    }
+
+    /// The lifetime protocol the papers train this architecture with: the defaults of
+    /// [`LifetimeConfig`] (developmental priors, "Learning on MNIST": Adam, batches of 64, up to
+    /// 30,000 batches, the test set every 1,000, early stopping), and for LeNet-5 the Methods'
+    /// "Training LeNet-5": Adam, batches of 128, up to 200 epochs, the test set every epoch, the
+    /// best accuracy reported (no early stopping is stated, so none is used).
+    pub fn protocol(&self) -> LifetimeConfig {
+        match self {
+            Network::Slp | Network::Mlp { .. } => LifetimeConfig::default(),
+            Network::LeNet5 => {
+                LifetimeConfig { batch_size: 128, epochs: 200, patience: 0, ..LifetimeConfig::default() }
+            }
         }
     }
 

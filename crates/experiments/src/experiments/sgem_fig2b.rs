@@ -186,7 +186,13 @@ fn figure(rows: &[Row], out: &Path, stem: &Path) -> anyhow::Result<()> {
         let panels = w
             .into_iter()
             .enumerate()
-            .map(|(digit, values)| Panel { title: digit.to_string(), rows: 28, cols: 28, values })
+            .map(|(digit, values)| Panel {
+                title: digit.to_string(),
+                rows: 28,
+                cols: 28,
+                values,
+                scale: None,
+            })
             .collect();
         grid.rows.push((label, panels));
     }

@@ -18,8 +18,56 @@ const DRAWN_NEURONS: usize = 20;
 pub fn draw(file: &GenomeFile, net: &Net, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
     match net {
         Net::Mlp(mlp) => draw_mlp(file, mlp, stem),
-        Net::Conv(conv) => draw_kernels(file, conv, stem),
+        Net::Conv(conv) => {
+            let mut written = draw_kernels(file, conv, stem)?;
+            written.extend(draw_fields_3d(file, stem)?);
+            Ok(written)
+        }
     }
+}
+
+/// Genes drawn per layer of 3-D gene fields: the most strongly expressed ones.
+const DRAWN_GENES: usize = 6;
+
+/// Channels (depth slices) drawn per layer of 3-D gene fields.
+const DRAWN_CHANNELS: usize = 16;
+
+/// An S-GEM LeNet-5's 3-D gene fields, one figure per layer of neurons: a row per gene (the
+/// [`DRAWN_GENES`] with the highest peak), a panel per channel, each the gene's expression over
+/// that channel's rows and columns on the gene's own scale, so a field's extent in depth shows as
+/// it fades along the row.
+fn draw_fields_3d(file: &GenomeFile, stem: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = vec![];
+    for (name, grid, x, genes) in innate_run::encoding::gem::gene_fields_3d(file)? {
+        let plane = grid.height * grid.width;
+        let peak = |g: usize| (0..grid.len()).map(|n| x[n * genes + g]).fold(0f32, f32::max);
+        let mut order: Vec<usize> = (0..genes).collect();
+        order.sort_by(|&a, &b| peak(b).total_cmp(&peak(a)));
+        let rows = order
+            .into_iter()
+            .take(DRAWN_GENES)
+            .map(|g| {
+                let panels = (0..grid.channels.min(DRAWN_CHANNELS))
+                    .map(|c| Panel {
+                        title: format!("depth {c}"),
+                        rows: grid.height,
+                        cols: grid.width,
+                        values: (0..plane).map(|i| x[(c * plane + i) * genes + g]).collect(),
+                        scale: Some(peak(g)),
+                    })
+                    .collect();
+                (format!("gene {g}"), panels)
+            })
+            .collect();
+        let grid_title = format!(
+            "{} {name}: {DRAWN_GENES} of {genes} genes over {}x{}x{} neurons",
+            file.encoding, grid.channels, grid.height, grid.width
+        );
+        let path = with_suffix(stem, &format!("-fields-{}", name.replace('.', "-")));
+        PanelGrid { title: grid_title, rows }.save(&path)?;
+        written.push(with_suffix(stem, &format!("-fields-{}.png", name.replace('.', "-"))));
+    }
+    Ok(written)
 }
 
 /// The first layer's kernels of a convolutional network, one image per map (of its first input
@@ -44,7 +92,7 @@ fn draw_kernels(file: &GenomeFile, net: &ConvNet, stem: &Path) -> anyhow::Result
     let panels = kernels
         .into_iter()
         .enumerate()
-        .map(|(i, values)| Panel { title: format!("map {i}"), rows: k, cols: k, values })
+        .map(|(i, values)| Panel { title: format!("map {i}"), rows: k, cols: k, values, scale: None })
         .collect();
     let grid = PanelGrid {
         title: format!("{}: conv1 {title}, channel 0", file.encoding),
@@ -87,6 +135,7 @@ fn draw_mlp(file: &GenomeFile, net: &Mlp, stem: &Path) -> anyhow::Result<Vec<Pat
                     rows,
                     cols,
                     values: values.clone(),
+                    scale: None,
                 })
                 .collect();
             grid.rows.push((format!("neurons {first}-{}", first + chunk.len() - 1), panels));

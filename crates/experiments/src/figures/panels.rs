@@ -19,6 +19,9 @@ pub struct Panel {
     pub cols: usize,
     /// Values, row-major.
     pub values: Vec<f32>,
+    /// The magnitude drawn at full colour [default: the panel's largest]; panels that share one
+    /// compare by colour.
+    pub scale: Option<f32>,
 }
 
 /// A grid of heat maps with row labels: `rows[i]` is a label and its panels.
@@ -69,7 +72,8 @@ impl PanelGrid {
                 root.draw(&Text::new(p.title.clone(), (x0 + 2, y0 + 2), ("sans-serif", 12).into_font()))
                     .map_err(err)?;
                 let top = y0 + PANEL_TITLE_H as i32;
-                let scale = p.values.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
+                let scale =
+                    p.scale.unwrap_or_else(|| p.values.iter().fold(0f32, |m, v| m.max(v.abs()))).max(1e-12);
                 let (cw, ch) = (CELL as f64 / p.cols as f64, CELL as f64 / p.rows as f64);
                 for i in 0..p.rows {
                     for j in 0..p.cols {
@@ -216,8 +220,13 @@ mod tests {
     #[test]
     fn draws_panels_and_fields() {
         let dir = tempfile::tempdir().unwrap();
-        let panel =
-            Panel { title: "0".into(), rows: 2, cols: 3, values: vec![-1.0, 0.0, 1.0, 0.5, -0.5, 0.0] };
+        let panel = Panel {
+            title: "0".into(),
+            rows: 2,
+            cols: 3,
+            values: vec![-1.0, 0.0, 1.0, 0.5, -0.5, 0.0],
+            scale: None,
+        };
         let grid =
             PanelGrid { title: "weights".into(), rows: vec![("direct".into(), vec![panel.clone(), panel])] };
         grid.save(&dir.path().join("w")).unwrap();

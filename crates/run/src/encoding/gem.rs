@@ -242,3 +242,31 @@ pub fn gene_fields(file: &GenomeFile) -> Result<Vec<Option<LayerFields>>> {
         })
         .collect()
 }
+
+/// One layer's 3-D gene fields from a genome file: the prefix of its tensors, its grid, and the
+/// expression of every gene at every neuron as the file holds it, `(channels, height, width, G)`
+/// row-major.
+pub type LayerFields3d = (&'static str, innate_devconv::Grid3, Vec<f32>, usize);
+
+/// The 3-D gene fields of an S-GEM LeNet-5 genome file, each layer's expression computed from
+/// the file's tensors; empty for other genomes.
+pub fn gene_fields_3d(file: &GenomeFile) -> Result<Vec<LayerFields3d>> {
+    if file.encoding != "sgem" || file.genome.get("lenet5").is_none() {
+        return Ok(vec![]);
+    }
+    let genome = LeNet5Genome::from_config(&file.genome, &Device::Cpu)?;
+    innate_encodings::checkpoint::restore(
+        innate_encodings::Genome::varmap(&genome),
+        &file.tensors,
+        &file.path,
+    )?;
+    genome
+        .fields_3d()
+        .into_iter()
+        .map(|(name, f)| {
+            let x = f.expression()?;
+            let genes = x.dim(1)?;
+            Ok((name, f.grid(), x.flatten_all()?.to_vec1::<f32>()?, genes))
+        })
+        .collect()
+}
