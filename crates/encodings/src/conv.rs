@@ -349,15 +349,7 @@ impl Module for ConvLayer {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             ConvLayer::Conv { weight, bias, stride, padding } => {
-                let y = if x.device().is_cpu() && x.dtype() == candle_core::DType::F32 {
-                    shared_by_im2col(x, weight, *stride, *padding)?
-                } else {
-                    x.conv2d(weight, *padding, *stride, 1, 1)?
-                };
-                match bias {
-                    Some(b) => y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?),
-                    None => Ok(y),
-                }
+                crate::shared_conv::conv2d(x, weight, bias.as_ref(), *stride, *padding)
             }
             ConvLayer::Local { geometry: g, weight, bias, patches } => {
                 let b = x.dim(0)?;
@@ -369,30 +361,12 @@ impl Module for ConvLayer {
                 // (L, B, C_out) -> (B, C_out, H_out, W_out)
                 y.permute((1, 2, 0))?.reshape((b, g.out_channels, g.out_height(), g.out_width()))
             }
-            ConvLayer::AvgPool { size } => x.avg_pool2d(*size),
-            ConvLayer::Relu => x.relu(),
+            ConvLayer::AvgPool { size } => crate::cpu_kernels::avg_pool2d(x, *size),
+            ConvLayer::Relu => crate::cpu_kernels::relu(x),
             ConvLayer::Flatten => x.flatten_from(1),
             ConvLayer::Dense(d) => d.forward(x),
         }
     }
-}
-
-/// A classical convolution on the CPU as [`Im2Col`] and one matrix product with the kernels
-/// (about twice as fast as Candle's `conv2d` forward and backward for LeNet-5's layers).
-fn shared_by_im2col(
-    x: &Tensor,
-    weight: &Tensor,
-    stride: usize,
-    padding: usize,
-) -> candle_core::Result<Tensor> {
-    let (b, c, h, w) = x.dims4()?;
-    let (c_out, _, k, _) = weight.dims4()?;
-    let g =
-        ConvGeometry { in_channels: c, height: h, width: w, kernel: k, stride, padding, out_channels: c_out };
-    let (l, kk) = (g.locations(), g.patch_len());
-    let cols = x.contiguous()?.apply_op1(Im2Col { geometry: g, batch: b })?.reshape((l * b, kk))?;
-    let y = cols.matmul(&weight.reshape((c_out, kk))?.t()?)?; // (L B, C_out)
-    y.reshape((l, b, c_out))?.permute((1, 2, 0))?.reshape((b, c_out, g.out_height(), g.out_width()))
 }
 
 /// A developed convolutional network: its layers, run in order.

@@ -35,6 +35,7 @@
 pub mod bias;
 pub mod checkpoint;
 pub mod conv;
+pub mod cpu_kernels;
 pub mod error;
 pub mod expression;
 pub mod genome;
@@ -44,6 +45,7 @@ pub mod labels;
 pub mod net;
 pub mod params;
 pub mod phenotype;
+pub mod shared_conv;
 
 pub use bias::{BiasMode, Biases, kaiming_scale};
 pub use checkpoint::GenomeFile;
