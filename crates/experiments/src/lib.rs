@@ -32,6 +32,7 @@ pub mod experiment;
 pub mod experiments;
 pub mod figures;
 pub mod gnet;
+pub mod lenet;
 pub mod profile;
 pub mod registry;
 pub mod report;

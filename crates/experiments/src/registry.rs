@@ -17,6 +17,8 @@ pub fn registry() -> Vec<Experiment> {
         gnet_fig2d::experiment(),
         gnet_fig2ef::experiment(),
         gnet_fig2h::experiment(),
+        devconv_lenet5_mnist::experiment(),
+        devconv_lenet5_cifar::experiment(),
     ]
 }
 

@@ -2,6 +2,8 @@
 //! lists them.
 
 pub mod baselines;
+pub mod devconv_lenet5_cifar;
+pub mod devconv_lenet5_mnist;
 pub mod gem_fig1c;
 pub mod gnet_fig2c;
 pub mod gnet_fig2d;
