@@ -47,7 +47,8 @@ python3 - "$out" "$stamp" <<'EOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rows = [r for r in rows if r.get("at") == sys.argv[2]]
-print(f"| LeNet-5 variant | innate (s / 1,000 batches) | PyTorch {rows[0].get('torch', '') if rows else ''} | innate / PyTorch |")
+torch = next((r["torch"] for r in rows if r["impl"] == "torch"), "")
+print(f"| LeNet-5 variant | innate (s / 1,000 batches) | PyTorch {torch} | innate / PyTorch |")
 print("| --- | ---: | ---: | ---: |")
 for v in ["standard", "local", "sgem"]:
     ours = [r["seconds_per_1000_batches"] for r in rows if r["variant"] == v and r["impl"] == "innate"]

@@ -232,7 +232,7 @@ pub fn figure(arm: &Arm, rows: &[Row], stem: &Path) -> anyhow::Result<()> {
         chart.series.push(s);
         if let Some((_, y)) = arm.paper.iter().find(|(v, _)| v == variant) {
             chart.hlines.push(HLine {
-                name: format!("paper: {} {:.1}%", variant.label(), 100.0 * y),
+                name: format!("paper: {} {:.2}%", variant.label(), 100.0 * y),
                 y: 100.0 * y,
                 color: i,
             });
