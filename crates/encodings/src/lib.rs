@@ -39,6 +39,7 @@ pub mod cpu_kernels;
 pub mod error;
 pub mod expression;
 pub mod genome;
+pub mod geometry;
 pub mod grid;
 pub mod init;
 pub mod labels;

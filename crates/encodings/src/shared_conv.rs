@@ -13,7 +13,7 @@
 //! ```
 //!
 //! one small matrix product per image, images in parallel on Rayon's threads. Against
-//! [`super::conv::Im2Col`] with one product over the whole batch, this skips the `(L B, K)`
+//! [`crate::conv::Im2Col`] with one product over the whole batch, this skips the `(L B, K)`
 //! patch matrix of the whole batch, the transposition of the output to `(B, C_out, H, W)` and
 //! back in the backward pass, the broadcast bias and its reduction, and the input gradient when
 //! the input is data. Sums over images run in fixed blocks of [`IMAGES_PER_BLOCK`], added in
@@ -37,7 +37,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::conv::ConvGeometry;
+use crate::geometry::ConvGeometry;
 
 /// Images whose weight and bias gradients are summed together before the blocks' sums are
 /// added, in order.
