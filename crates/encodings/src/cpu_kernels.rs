@@ -1,5 +1,5 @@
 //! ReLU and average pooling for convolutional networks on the CPU, each one pass forward and one
-//! backward on Rayon's threads.
+//! backward on Candle's CPU threads ([`crate::parallel`]).
 //!
 //! Candle's generic versions cost several passes and allocations each: its ReLU's backward is a
 //! comparison, a conversion and a product, and its average pooling runs on one thread, with a
@@ -18,7 +18,8 @@
 //! ```
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
-use rayon::prelude::*;
+
+use crate::parallel::for_each_chunk_mut;
 
 /// Elements per parallel task of an element-wise pass.
 const CHUNK: usize = 1 << 14;
@@ -68,11 +69,16 @@ impl CustomOp1 for Relu {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let x = values(s, l)?;
         let mut y = vec![0f32; x.len()];
-        y.par_chunks_mut(CHUNK).zip(x.par_chunks(CHUNK)).for_each(|(y, x)| {
-            for (y, x) in y.iter_mut().zip(x) {
-                *y = x.max(0.0);
-            }
-        });
+        for_each_chunk_mut(
+            &mut y,
+            CHUNK,
+            || (),
+            |_, i, y| {
+                for (y, x) in y.iter_mut().zip(&x[i * CHUNK..]) {
+                    *y = x.max(0.0);
+                }
+            },
+        );
         Ok((CpuStorage::F32(y), l.shape().clone()))
     }
 
@@ -80,9 +86,12 @@ impl CustomOp1 for Relu {
         let dx = with_values(res, |y| {
             with_values(grad, |g| {
                 let mut dx = vec![0f32; g.len()];
-                dx.par_chunks_mut(CHUNK).zip(y.par_chunks(CHUNK).zip(g.par_chunks(CHUNK))).for_each(
-                    |(dx, (y, g))| {
-                        for ((d, y), g) in dx.iter_mut().zip(y).zip(g) {
+                for_each_chunk_mut(
+                    &mut dx,
+                    CHUNK,
+                    || (),
+                    |_, i, dx| {
+                        for ((d, y), g) in dx.iter_mut().zip(&y[i * CHUNK..]).zip(&g[i * CHUNK..]) {
                             *d = if *y > 0.0 { *g } else { 0.0 };
                         }
                     },
@@ -123,18 +132,24 @@ impl CustomOp1 for AvgPool {
         let scale = 1.0 / (k * k) as f32;
         let mut y = vec![0f32; planes * ho * wo];
         if ho * wo > 0 {
-            y.par_chunks_mut(ho * wo).zip(x.par_chunks(h * w)).for_each(|(y, x)| {
-                for oy in 0..ho {
-                    let out = &mut y[oy * wo..][..wo];
-                    for ky in 0..k {
-                        let row = &x[(oy * k + ky) * w..][..wo * k];
-                        for (o, win) in out.iter_mut().zip(row.chunks_exact(k)) {
-                            *o += win.iter().sum::<f32>();
+            for_each_chunk_mut(
+                &mut y,
+                ho * wo,
+                || (),
+                |_, plane, y| {
+                    let x = &x[plane * h * w..][..h * w];
+                    for oy in 0..ho {
+                        let out = &mut y[oy * wo..][..wo];
+                        for ky in 0..k {
+                            let row = &x[(oy * k + ky) * w..][..wo * k];
+                            for (o, win) in out.iter_mut().zip(row.chunks_exact(k)) {
+                                *o += win.iter().sum::<f32>();
+                            }
                         }
+                        out.iter_mut().for_each(|o| *o *= scale);
                     }
-                    out.iter_mut().for_each(|o| *o *= scale);
-                }
-            });
+                },
+            );
         }
         let d = l.dims();
         Ok((CpuStorage::F32(y), Shape::from((d[0], d[1], ho, wo))))
@@ -147,17 +162,23 @@ impl CustomOp1 for AvgPool {
         let dx = with_values(grad, |g| {
             let mut dx = vec![0f32; planes * h * w];
             if ho * wo > 0 {
-                dx.par_chunks_mut(h * w).zip(g.par_chunks(ho * wo)).for_each(|(dx, g)| {
-                    for oy in 0..ho {
-                        let grads = &g[oy * wo..][..wo];
-                        for ky in 0..k {
-                            let row = &mut dx[(oy * k + ky) * w..][..wo * k];
-                            for (win, g) in row.chunks_exact_mut(k).zip(grads) {
-                                win.fill(g * scale);
+                for_each_chunk_mut(
+                    &mut dx,
+                    h * w,
+                    || (),
+                    |_, plane, dx| {
+                        let g = &g[plane * ho * wo..][..ho * wo];
+                        for oy in 0..ho {
+                            let grads = &g[oy * wo..][..wo];
+                            for ky in 0..k {
+                                let row = &mut dx[(oy * k + ky) * w..][..wo * k];
+                                for (win, g) in row.chunks_exact_mut(k).zip(grads) {
+                                    win.fill(g * scale);
+                                }
                             }
                         }
-                    }
-                });
+                    },
+                );
             }
             Ok(dx)
         })?;

@@ -44,6 +44,7 @@ pub mod grid;
 pub mod init;
 pub mod labels;
 pub mod net;
+pub mod parallel;
 pub mod params;
 pub mod phenotype;
 pub mod shared_conv;

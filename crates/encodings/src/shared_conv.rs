@@ -12,7 +12,8 @@
 //! dx_b = col2im(Wᵀ dy_b)         (C_in, H, W), adding overlapping windows back up
 //! ```
 //!
-//! one small matrix product per image, images in parallel on Rayon's threads. Against
+//! one small matrix product per image, images in parallel on Candle's CPU threads
+//! ([`crate::parallel`]). Against
 //! [`crate::conv::Im2Col`] with one product over the whole batch, this skips the `(L B, K)`
 //! patch matrix of the whole batch, the transposition of the output to `(B, C_out, H, W)` and
 //! back in the backward pass, the broadcast bias and its reduction, and the input gradient when
@@ -35,9 +36,9 @@
 //! ```
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
-use rayon::prelude::*;
 
 use crate::geometry::ConvGeometry;
+use crate::parallel::for_each_chunk_mut;
 
 /// Images whose weight and bias gradients are summed together before the blocks' sums are
 /// added, in order.
@@ -102,6 +103,20 @@ fn inside(kx: usize, p: isize, w: isize, wo: usize) -> (usize, usize) {
     (lo, hi)
 }
 
+/// `dst.copy_from_slice(src)` for the short runs of a kernel row (5 to 30 values here), eight at a
+/// time in registers rather than through a `memcpy` call each.
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        let v: [f32; 8] = s.try_into().unwrap_or([0.0; 8]);
+        d.copy_from_slice(&v);
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
+    }
+}
+
 /// Fills `cols (K, L)` with image `x (C_in, H, W)`'s patches.
 fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
     let (k, s, p) = (g.kernel, g.stride, g.padding as isize);
@@ -126,7 +141,7 @@ fn im2col(g: &ConvGeometry, x: &[f32], cols: &mut [f32]) {
                         out[..lo].fill(0.0);
                         out[hi..].fill(0.0);
                         let start = (lo + kx) as isize - p;
-                        out[lo..hi].copy_from_slice(&input[start as usize..][..hi - lo]);
+                        copy_short(&mut out[lo..hi], &input[start as usize..][..hi - lo]);
                         continue;
                     }
                     for (ox, v) in out.iter_mut().enumerate() {
@@ -230,10 +245,12 @@ impl SharedConv {
     fn grad_input(&self, w: &[f32], dy: &[f32]) -> Vec<f32> {
         let (image, kk, l, c_out) = self.sizes();
         let mut dx = vec![0f32; self.batch * image];
-        dx.par_chunks_mut(image).zip(dy.par_chunks(c_out * l)).for_each_init(
+        for_each_chunk_mut(
+            &mut dx,
+            image,
             || vec![0f32; kk * l],
-            |cols, (dx, dy)| {
-                matmul(kk, l, c_out, cols, false, w, true, dy, false);
+            |cols, b, dx| {
+                matmul(kk, l, c_out, cols, false, w, true, &dy[b * c_out * l..][..c_out * l], false);
                 col2im(&self.geometry, cols, dx);
             },
         );
@@ -243,24 +260,26 @@ impl SharedConv {
     /// The kernel and bias gradients, summed over blocks of images and then over blocks in order.
     fn grad_params(&self, x: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
         let (image, kk, l, c_out) = self.sizes();
-        let blocks: Vec<(Vec<f32>, Vec<f32>)> = x
-            .par_chunks(image * IMAGES_PER_BLOCK)
-            .zip(dy.par_chunks(c_out * l * IMAGES_PER_BLOCK))
-            .map_init(
-                || vec![0f32; kk * l],
-                |cols, (xs, dys)| {
-                    let (mut dw, mut db) = (vec![0f32; c_out * kk], vec![0f32; c_out]);
-                    for (i, (x, dy)) in xs.chunks(image).zip(dys.chunks(c_out * l)).enumerate() {
-                        im2col(&self.geometry, x, cols);
-                        matmul(c_out, kk, l, &mut dw, i > 0, dy, false, cols, true);
-                        for (b, row) in db.iter_mut().zip(dy.chunks(l)) {
-                            *b += row.iter().sum::<f32>();
-                        }
+        let mut blocks: Vec<(Vec<f32>, Vec<f32>)> =
+            vec![(Vec::new(), Vec::new()); self.batch.div_ceil(IMAGES_PER_BLOCK)];
+        for_each_chunk_mut(
+            &mut blocks,
+            1,
+            || vec![0f32; kk * l],
+            |cols, block, out| {
+                let (mut dw, mut db) = (vec![0f32; c_out * kk], vec![0f32; c_out]);
+                let first = block * IMAGES_PER_BLOCK;
+                for (i, b) in (first..self.batch.min(first + IMAGES_PER_BLOCK)).enumerate() {
+                    let dy = &dy[b * c_out * l..][..c_out * l];
+                    im2col(&self.geometry, &x[b * image..][..image], cols);
+                    matmul(c_out, kk, l, &mut dw, i > 0, dy, false, cols, true);
+                    for (b, row) in db.iter_mut().zip(dy.chunks(l)) {
+                        *b += row.iter().sum::<f32>();
                     }
-                    (dw, db)
-                },
-            )
-            .collect();
+                }
+                out[0] = (dw, db);
+            },
+        );
         let mut it = blocks.into_iter();
         let (mut dw, mut db) = it.next().unwrap_or_else(|| (vec![0f32; c_out * kk], vec![0f32; c_out]));
         for (w, b) in it {
@@ -290,10 +309,12 @@ impl CustomOp3 for SharedConv {
         let (image, kk, l, c_out) = self.sizes();
         let g = &self.geometry;
         let mut y = vec![0f32; self.batch * c_out * l];
-        y.par_chunks_mut(c_out * l).zip(x.par_chunks(image)).for_each_init(
+        for_each_chunk_mut(
+            &mut y,
+            c_out * l,
             || vec![0f32; kk * l],
-            |cols, (y, x)| {
-                im2col(g, x, cols);
+            |cols, b, y| {
+                im2col(g, &x[b * image..][..image], cols);
                 for (row, b) in y.chunks_mut(l).zip(bias) {
                     row.fill(*b);
                 }
