@@ -40,6 +40,7 @@
 use candle_core::{Device, Module, Tensor};
 
 use crate::error::Result;
+use crate::parallel::for_each_chunk_mut;
 use crate::phenotype::{Dense, Parameters};
 
 pub use crate::geometry::ConvGeometry;
@@ -152,33 +153,37 @@ pub struct Col2Im {
 /// Calls `f(patches offset, input offset, n)` for every run of `n` patch entries that read `n`
 /// consecutive inputs (one kernel row inside the input; entries in the padding are skipped and
 /// stay zero), with offsets into the `(L, B, K)` patches and the `(B, C_in, H, W)` input.
-fn for_each_run(g: &ConvGeometry, batch: usize, mut f: impl FnMut(usize, usize, usize)) {
+fn for_each_run(
+    g: &ConvGeometry,
+    batch: usize,
+    locations: std::ops::Range<usize>,
+    images: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, usize, usize),
+) {
     let (k, p, s) = (g.kernel, g.padding as isize, g.stride);
     let (h, w) = (g.height as isize, g.width as isize);
-    let (ho, wo) = (g.out_height(), g.out_width());
+    let wo = g.out_width();
     let kk = g.patch_len();
     let image = g.in_channels * g.height * g.width;
-    for oy in 0..ho {
-        for ox in 0..wo {
-            let l = oy * wo + ox;
-            let x0 = (ox * s) as isize - p;
-            // The kernel columns inside the input.
-            let lo = (-x0).clamp(0, k as isize) as usize;
-            let hi = (w - x0).clamp(0, k as isize) as usize;
-            if lo >= hi {
-                continue;
-            }
-            for b in 0..batch {
-                let (out, inp) = ((l * batch + b) * kk, b * image);
-                for c in 0..g.in_channels {
-                    for ky in 0..k {
-                        let y = (oy * s + ky) as isize - p;
-                        if y < 0 || y >= h {
-                            continue;
-                        }
-                        let src = inp + (c * g.height + y as usize) * g.width + (x0 + lo as isize) as usize;
-                        f(out + (c * k + ky) * k + lo, src, hi - lo);
+    for l in locations {
+        let (oy, ox) = (l / wo, l % wo);
+        let x0 = (ox * s) as isize - p;
+        // The kernel columns inside the input.
+        let lo = (-x0).clamp(0, k as isize) as usize;
+        let hi = (w - x0).clamp(0, k as isize) as usize;
+        if lo >= hi {
+            continue;
+        }
+        for b in images.clone() {
+            let (out, inp) = ((l * batch + b) * kk, b * image);
+            for c in 0..g.in_channels {
+                for ky in 0..k {
+                    let y = (oy * s + ky) as isize - p;
+                    if y < 0 || y >= h {
+                        continue;
                     }
+                    let src = inp + (c * g.height + y as usize) * g.width + (x0 + lo as isize) as usize;
+                    f(out + (c * k + ky) * k + lo, src, hi - lo);
                 }
             }
         }
@@ -208,8 +213,20 @@ impl candle_core::CustomOp1 for Im2Col {
     ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
         let g = &self.geometry;
         let x = contiguous_f32(s, l, self.batch * g.in_channels * g.height * g.width)?;
-        let mut out = vec![0f32; g.locations() * self.batch * g.patch_len()];
-        for_each_run(g, self.batch, |o, i, n| out[o..o + n].copy_from_slice(&x[i..i + n]));
+        let (batch, kk) = (self.batch, g.patch_len());
+        let mut out = vec![0f32; g.locations() * batch * kk];
+        // Locations in parallel: each writes its own (B, K) block.
+        for_each_chunk_mut(
+            &mut out,
+            batch * kk,
+            || (),
+            |_, l, block| {
+                let at = l * batch * kk;
+                for_each_run(g, batch, l..l + 1, 0..batch, |o, i, n| {
+                    block[o - at..][..n].copy_from_slice(&x[i..i + n]);
+                });
+            },
+        );
         let shape = candle_core::Shape::from((g.locations(), self.batch, g.patch_len()));
         Ok((candle_core::CpuStorage::F32(out), shape))
     }
@@ -232,12 +249,21 @@ impl candle_core::CustomOp1 for Col2Im {
     ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
         let g = &self.geometry;
         let cols = contiguous_f32(s, l, g.locations() * self.batch * g.patch_len())?;
-        let mut out = vec![0f32; self.batch * g.in_channels * g.height * g.width];
-        for_each_run(g, self.batch, |o, i, n| {
-            for (dst, src) in out[i..i + n].iter_mut().zip(&cols[o..o + n]) {
-                *dst += src;
-            }
-        });
+        let image = g.in_channels * g.height * g.width;
+        let mut out = vec![0f32; self.batch * image];
+        // Images in parallel: each sums its own windows, in the same order as one thread would.
+        for_each_chunk_mut(
+            &mut out,
+            image,
+            || (),
+            |_, b, img| {
+                for_each_run(g, self.batch, 0..g.locations(), b..b + 1, |o, i, n| {
+                    for (dst, src) in img[i - b * image..][..n].iter_mut().zip(&cols[o..o + n]) {
+                        *dst += src;
+                    }
+                });
+            },
+        );
         let shape = candle_core::Shape::from((self.batch, g.in_channels, g.height, g.width));
         Ok((candle_core::CpuStorage::F32(out), shape))
     }
