@@ -124,17 +124,22 @@ fn rows_of<'a>(rows: &'a [Row], dataset: &str, variant: Variant) -> Vec<&'a Row>
         .collect()
 }
 
+/// Batches in one epoch of a run (its strategy's count for its training set).
+fn batches_per_epoch(r: &Row) -> usize {
+    let lifetime =
+        r.metrics.config.strategy.lifetime().cloned().unwrap_or_else(|| Network::LeNet5.protocol());
+    lifetime.batches_per_epoch(r.metrics.train_images)
+}
+
 /// Seconds of training per epoch of a run.
 fn seconds_per_epoch(r: &Row) -> f64 {
-    let batch = r.metrics.config.strategy.lifetime().map_or(128, |l| l.batch_size);
-    let per_epoch = r.metrics.train_images.div_ceil(batch.max(1)) as f64;
+    let per_epoch = batches_per_epoch(r) as f64;
     r.metrics.report.seconds_per_1000_batches * per_epoch / 1000.0
 }
 
 /// Epochs a run trained.
 fn epochs(r: &Row) -> usize {
-    let batch = r.metrics.config.strategy.lifetime().map_or(128, |l| l.batch_size);
-    r.metrics.report.batches / r.metrics.train_images.div_ceil(batch.max(1)).max(1)
+    r.metrics.report.batches / batches_per_epoch(r)
 }
 
 /// The report lines of `arms`: per dataset and variant, the best test accuracy, the learned and
@@ -210,8 +215,7 @@ pub fn figure(arm: &Arm, rows: &[Row], stem: &Path) -> anyhow::Result<()> {
         if rs.is_empty() {
             continue;
         }
-        let batch = rs[0].metrics.config.strategy.lifetime().map_or(128, |l| l.batch_size);
-        let per_epoch = rs[0].metrics.train_images.div_ceil(batch.max(1)).max(1);
+        let per_epoch = batches_per_epoch(rs[0]);
         let mut s =
             Series { name: format!("{} (n = {})", variant.label(), rs.len()), color: i, ..Series::default() };
         let longest = rs.iter().map(|r| r.metrics.report.curve.len()).max().unwrap_or(0);
