@@ -584,3 +584,85 @@ fn lenet5_trains_in_every_variant_and_its_genomes_load_evaluate_and_draw() {
         fails(&format!("transfer --from {}/lenet0/genome.safetensors --data-dir {fx}", tmp.path().display()));
     assert!(e.contains("its network is convolutional"), "{e}");
 }
+
+/// `innate meta` on the Omniglot fixture: each of the paper's encodings meta-trains with its
+/// exact counts, the genome file keeps the learned inner rates, `eval` reproduces the recorded
+/// held-out accuracy, and bad task shapes or datasets get clear errors.
+#[test]
+fn meta_learning_trains_evaluates_and_checks_its_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    let schedule = "--meta-batch 2 --meta-batches 4 --eval-every 2 --eval-batches 1 --eval-tasks 3";
+    let small = format!("--ways 3 --queries 2 {schedule}");
+    // (encoding arguments, learned genome parameters; the network is 784-784-784-3)
+    let cases = [
+        ("--encoding direct", 784 * 784 * 2 + 784 * 3 + 784 * 2 + 3),
+        ("--encoding gem --genes 50", 784 * 50 * 3 + 3 * 50 + 50 * 50),
+        ("--encoding sgem --genes 28", 3 * 3 * 28 + 3 * 28 + 28 * 28),
+    ];
+    for (i, (enc, learned)) in cases.iter().enumerate() {
+        let run = dir(&tmp, &format!("meta{i}"));
+        let out = ok(&format!("meta {enc} {small} --data-dir {fx} --out {run} --quiet"));
+        assert!(out.contains("best held-out accuracy"), "{out}");
+        let m = metrics(&run);
+        assert_eq!(m["genome_params"].as_u64(), Some(*learned as u64), "{enc}");
+        assert_eq!(m["config"]["strategy"]["kind"], "meta");
+        assert_eq!(m["curve"].as_array().map(Vec::len), Some(3));
+        assert!(m["curve"][1]["test_ci95"].is_number());
+        let out = ok(&format!("eval {run}/genome.safetensors --data-dir {fx}"));
+        assert!(out.contains("learned inner rates") && out.contains("identical"), "{enc}: {out}");
+        let out = ok(&format!("inspect {run}/genome.safetensors --json"));
+        assert!(out.contains("strategy.inner_lr"), "{out}");
+    }
+    // Resume: a run of 4 meta-batches taken on to 6 ends as the run of 6 that never stopped.
+    let whole = dir(&tmp, "whole");
+    let part = dir(&tmp, "part");
+    let six =
+        "--ways 3 --queries 2 --meta-batch 2 --meta-batches 6 --eval-every 2 --eval-batches 1 --eval-tasks 3";
+    ok(&format!("meta --encoding gem --genes 5 {six} --data-dir {fx} --out {whole} --quiet"));
+    ok(&format!("meta --encoding gem --genes 5 {small} --data-dir {fx} --out {part} --quiet"));
+    ok(&format!("meta --resume {part} --meta-batches 6 --data-dir {fx} --quiet"));
+    let (a, b) = (metrics(&whole), metrics(&part));
+    let curve = |m: &serde_json::Value| -> Vec<(u64, f64, Option<f64>)> {
+        m["curve"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["batches"].as_u64().unwrap(),
+                    p["test_accuracy"].as_f64().unwrap(),
+                    p["train_loss"].as_f64(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(curve(&a), curve(&b));
+    assert_eq!(a["config"], b["config"]);
+    let bytes = |d: &str| {
+        let f = innate_encodings::checkpoint::load_tensors(
+            Path::new(&format!("{d}/checkpoint.safetensors")),
+            &candle_core::Device::Cpu,
+        )
+        .unwrap()
+        .0;
+        let mut v: Vec<(String, Vec<f32>)> =
+            f.into_iter().map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1::<f32>().unwrap())).collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v
+    };
+    assert_eq!(bytes(&whole), bytes(&part), "the genome, rates and Adam's moments after 6 meta-batches");
+    let err = fails(&format!("meta --resume {} --data-dir {fx}", dir(&tmp, "nothing")));
+    assert!(err.contains("no checkpoint to resume from"), "{err}");
+
+    for (args, says) in [
+        ("--ways 3 --shots 15 --queries 10", "--shots 15 plus --queries 10"),
+        ("--ways 9 --queries 2", "--ways 9 is more than the 3 classes of the held-out split"),
+        ("--ways 3 --queries 2 --inner-steps 0", "--inner-steps must be at least 1"),
+        ("--ways 3 --queries 2 --dataset mnist", "meta-learning needs --dataset omniglot"),
+        ("--ways 3 --queries 2 --per-layer-o", "--per-layer-o applies only to --encoding gem or sgem"),
+    ] {
+        let err = fails(&format!("meta {schedule} {args} --data-dir {fx} --out {}", dir(&tmp, "bad")));
+        assert!(err.contains(says), "{args}: {err}");
+    }
+}

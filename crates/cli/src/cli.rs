@@ -16,6 +16,7 @@ Examples:
   innate data info mnist
   innate train --dataset mnist --model mlp --hidden 800 --encoding direct --seed 0 --out runs/mlp
   innate eval runs/mlp/genome.safetensors
+  innate meta --encoding gem --genes 50 --meta-batches 2000 --out runs/meta-gem50
   innate reproduce --profile quick";
 
 /// `innate`: grow neural networks from compact genomes.
@@ -55,6 +56,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Train a genome (or a directly learned baseline) on a dataset and save it with its metrics
     Train(Box<TrainArgs>),
+    /// Meta-learn a genome on few-shot tasks (first-order MAML with learned inner rates, Omniglot)
+    Meta(Box<MetaArgs>),
     /// Train a network initialised from a genome beside a randomly initialised one (learning curves)
     Transfer(TransferArgs),
     /// Recompute a genome's accuracy from its file alone
@@ -305,6 +308,119 @@ pub struct TrainArgs {
     pub out: Option<PathBuf>,
 
     /// Replace the genome and metrics of a finished run in RUN_DIR (otherwise that is an error)
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `innate meta`: the developmental-priors paper's Fig. 3 protocol by default.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+The network is 784-H1-H2-WAYS with ReLUs (the paper: 784-784-784-5). GEM and S-GEM share one
+interaction matrix O between all layers and learn the output neurons' expression, as in the paper's
+meta-learning networks (S-GEM with a shared O is the encoding mlsgem). The paper's models:
+  direct; gem --genes 50 (10x); gem --genes 20 (25x); sgem --genes 43 (500x); sgem --genes 28 (1000x)
+Per meta-batch the genome develops the network once; each task adapts its developed weights and
+biases by --inner-steps steps of SGD, each named tensor with its own learned rate per step; the
+first-order meta-gradient goes back through development into the genome. Every --eval-every
+meta-batches the adapted networks are tested on --eval-batches x --eval-tasks held-out tasks (the
+same tasks each time); the genome file keeps the genome at its best test and its inner rates.")]
+pub struct MetaArgs {
+    /// Few-shot dataset (only omniglot has the structure: 1,200 training characters, the rest held out)
+    #[arg(long, default_value = "omniglot")]
+    pub dataset: String,
+
+    /// Encoding: direct, gem, sgem (or mlsgem, the same), or any other encoding of an MLP
+    #[arg(long, value_enum, default_value_t = Encoding::DIRECT)]
+    pub encoding: Encoding,
+
+    /// Genes per neuron (gem: 50 for 10x, 20 for 25x; sgem: 43 for 500x, 28 for 1000x)
+    #[arg(long, value_name = "G", allow_negative_numbers = true)]
+    pub genes: Option<usize>,
+
+    /// Hidden layer sizes
+    #[arg(long, value_delimiter = ',', value_name = "H1,H2", default_value = "784,784")]
+    pub hidden: Vec<usize>,
+
+    /// GEM: one interaction matrix per layer instead of one shared by all (not the paper's)
+    #[arg(long)]
+    pub per_layer_o: bool,
+
+    /// The layers' biases [default: learned for direct, fixed random (randn x 0.5) for the GEM
+    /// family]; the inner loop adapts the developed biases in every case but none
+    #[arg(long, value_enum)]
+    pub bias: Option<BiasArg>,
+
+    /// Classes per task
+    #[arg(long, default_value_t = 5)]
+    pub ways: usize,
+
+    /// Support images per class
+    #[arg(long, default_value_t = 1)]
+    pub shots: usize,
+
+    /// Query images per class
+    #[arg(long, default_value_t = 10)]
+    pub queries: usize,
+
+    /// Do not count characters rotated by 90, 180 and 270 degrees as new training classes
+    #[arg(long)]
+    pub no_rotations: bool,
+
+    /// SGD steps of the inner loop
+    #[arg(long, default_value_t = 2)]
+    pub inner_steps: usize,
+
+    /// Initial inner-loop rate of every tensor and step (MAML's Omniglot step size)
+    #[arg(long, default_value_t = 0.4, value_name = "LR")]
+    pub inner_lr: f64,
+
+    /// Keep the inner rates fixed at --inner-lr instead of learning them (plain first-order MAML)
+    #[arg(long)]
+    pub fixed_inner_lr: bool,
+
+    /// Tasks per meta-batch
+    #[arg(long, default_value_t = 32, value_name = "T")]
+    pub meta_batch: usize,
+
+    /// Meta-batches (outer steps) [default: 50,000]
+    #[arg(long, value_name = "N")]
+    pub meta_batches: Option<usize>,
+
+    /// Go on with the run in RUN_DIR from its last checkpoint (written after every test), with
+    /// the run's own settings: the same genome and curve as a run that never stopped. Only
+    /// --meta-batches may be given with it, to train longer
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
+
+    /// Test on held-out tasks every N meta-batches
+    #[arg(long, default_value_t = 250, value_name = "N")]
+    pub eval_every: usize,
+
+    /// Held-out batches per test
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub eval_batches: usize,
+
+    /// Tasks per held-out batch
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub eval_tasks: usize,
+
+    /// Adam's learning rate in the outer loop
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+
+    /// Seed of the initial genome and of the tasks drawn
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Seed of the split of characters into training and held-out ones
+    #[arg(long, default_value_t = 1)]
+    pub split_seed: u64,
+
+    /// Run folder [default: runs/omniglot-<network>-<encoding>[-<size>]-meta-seed<S>]
+    #[arg(long, value_name = "RUN_DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Replace the genome and metrics of a finished run in RUN_DIR
     #[arg(long)]
     pub overwrite: bool,
 }

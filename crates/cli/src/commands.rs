@@ -9,7 +9,8 @@ use innate_datasets::{Dataset, ImageDataset, Split, data_root, files::group};
 use innate_run::{DataCache, RunEnv};
 
 use crate::cli::{
-    Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, ReproduceArgs, TrainArgs, TransferArgs,
+    Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, MetaArgs, ReproduceArgs, SplitArg,
+    TrainArgs, TransferArgs,
 };
 
 /// Runs the parsed command.
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Train(a) => train(g, &a),
+        Command::Meta(a) => meta(g, &a),
         Command::Transfer(a) => transfer(g, &a),
         Command::Eval(a) => eval(g, &a),
         Command::Inspect(a) => inspect(&a),
@@ -119,6 +121,15 @@ fn still_rising(
 pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     let device = innate_run::device::parse(&g.device)?;
     let genome = innate_run::load(&a.genome, &device)?;
+    if let Some(meta) = genome.run().and_then(|c| c.strategy.meta().cloned()) {
+        if a.dataset.is_some() || a.split != SplitArg::Test {
+            bail!(
+                "{}: a meta-trained genome is evaluated on its run's held-out few-shot tasks; drop --dataset and --split",
+                a.genome.display()
+            );
+        }
+        return eval_meta(g, a, &genome, &meta);
+    }
     let trained_on = genome.dataset().map(String::from);
     let name = match (&a.dataset, &trained_on) {
         (Some(d), _) => d.clone(),
@@ -150,6 +161,88 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
         && let Some(recorded) = genome.recorded_accuracy()
     {
         let agrees = (recorded - acc).abs() < 1e-9;
+        println!(
+            "recorded at training time: {:.2}% ({})",
+            100.0 * recorded,
+            if agrees { "identical" } else { "differs: other data files or another device?" }
+        );
+    }
+    Ok(())
+}
+
+/// `innate meta`.
+pub fn meta(g: &GlobalArgs, a: &MetaArgs) -> anyhow::Result<()> {
+    let device = innate_run::device::parse(&g.device)?;
+    let root = data_root(g.data_dir.as_deref());
+    let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
+    let (m, out) = if let Some(dir) = &a.resume {
+        if a.out.as_ref().is_some_and(|o| o != dir) {
+            bail!("--resume {} goes on in that folder: drop --out", dir.display());
+        }
+        (innate_run::meta::resume(dir, a.meta_batches, &env, g.quiet)?, dir.clone())
+    } else {
+        let config = a.run_config()?;
+        let out = a.out.clone().unwrap_or_else(|| config.default_dir());
+        if !a.overwrite && out.join("genome.safetensors").exists() {
+            bail!(
+                "{} already holds a trained genome: pass --overwrite to replace it, --resume {} to go on \
+                 with it, or choose another --out",
+                out.display(),
+                out.display()
+            );
+        }
+        (innate_run::execute(&config, &env, &out, g.quiet)?, out)
+    };
+    let r = &m.report;
+    let ci = r.curve.iter().find(|p| p.batches == r.best_batches).and_then(|p| p.test_ci95).unwrap_or(0.0);
+    println!(
+        "{} {} meta-trained on {}: best held-out accuracy {:.2} ± {:.2}% after {} of {} meta-batches (final \
+         {:.2}%); {} genome parameters, {:.1}x fewer than the network's {} weights; {:.1} s ({:.1} s per 1,000 \
+         meta-batches)",
+        m.encoding,
+        m.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-"),
+        m.dataset,
+        100.0 * r.best_test_accuracy,
+        100.0 * ci,
+        r.best_batches,
+        r.batches,
+        100.0 * r.final_test_accuracy,
+        group(m.genome_params as u64),
+        m.phenotype_weights as f64 / m.genome_params.max(1) as f64,
+        group(m.phenotype_weights as u64),
+        r.seconds,
+        r.seconds_per_1000_batches
+    );
+    println!("wrote {} and {}", out.join("genome.safetensors").display(), out.join("metrics.json").display());
+    Ok(())
+}
+
+/// `innate eval` of a meta-trained genome: few-shot accuracy on the run's held-out tasks.
+fn eval_meta(
+    g: &GlobalArgs,
+    a: &EvalArgs,
+    genome: &innate_run::LoadedGenome,
+    meta: &innate_evolution::MetaConfig,
+) -> anyhow::Result<()> {
+    let device = innate_run::device::parse(&g.device)?;
+    let root = data_root(g.data_dir.as_deref());
+    let t = Instant::now();
+    let r = innate_run::meta::evaluate(genome, meta, &root, &DataCache::default(), &device)?;
+    println!(
+        "{}: {} few-shot accuracy on {} held-out {}-way {}-shot tasks: {:.2} ± {:.2}% (95% interval; {} inner \
+         rates; {:.2} s)",
+        a.genome.display(),
+        genome.file.encoding,
+        r.tasks,
+        meta.ways,
+        meta.shots,
+        100.0 * r.accuracy,
+        100.0 * r.ci95,
+        if r.learned_rates { "learned" } else { "initial" },
+        t.elapsed().as_secs_f64()
+    );
+    if let Some(recorded) = genome.recorded_accuracy() {
+        let agrees = (recorded - r.accuracy).abs() < 1e-9;
         println!(
             "recorded at training time: {:.2}% ({})",
             100.0 * recorded,

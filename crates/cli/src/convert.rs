@@ -10,13 +10,13 @@
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, Split};
 use innate_encodings::{BiasMode, CentreInit};
-use innate_evolution::{FitConfig, IntermittentConfig, LifetimeConfig, StrategyConfig};
+use innate_evolution::{FitConfig, IntermittentConfig, LifetimeConfig, MetaConfig, StrategyConfig};
 use innate_experiments::ReproduceOptions;
 use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
 
 use crate::cli::{
-    BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, Model, PresetArg, Profile, ReproduceArgs, SplitArg,
-    Strategy, TrainArgs, TransferArgs,
+    BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, MetaArgs, Model, PresetArg, Profile, ReproduceArgs,
+    SplitArg, Strategy, TrainArgs, TransferArgs,
 };
 
 impl From<BiasArg> for BiasMode {
@@ -230,6 +230,41 @@ impl ReproduceArgs {
             data_root: innate_datasets::data_root(g.data_dir.as_deref()),
             quiet: g.quiet,
         }
+    }
+}
+
+impl MetaArgs {
+    /// The run configuration these arguments describe.
+    pub fn run_config(&self) -> anyhow::Result<RunConfig> {
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
+            bail!("--hidden {:?}: every hidden layer needs at least one unit", self.hidden);
+        }
+        let encoding = innate_run::meta::encoding(
+            self.encoding.name(),
+            self.genes,
+            self.per_layer_o,
+            self.bias.map(Into::into),
+        )?;
+        let meta = MetaConfig {
+            ways: self.ways,
+            shots: self.shots,
+            queries: self.queries,
+            rotations: !self.no_rotations,
+            inner_steps: self.inner_steps,
+            inner_lr: self.inner_lr,
+            learn_inner_lr: !self.fixed_inner_lr,
+            meta_batch: self.meta_batch,
+            max_meta_batches: self.meta_batches.unwrap_or(MetaConfig::default().max_meta_batches),
+            eval_every: self.eval_every,
+            eval_batches: self.eval_batches,
+            eval_tasks: self.eval_tasks,
+            lr: self.lr,
+            seed: self.seed,
+            split_seed: self.split_seed,
+        };
+        meta.validate()?;
+        let network = Network::Mlp { hidden: self.hidden.clone() };
+        Ok(RunConfig::new(&self.dataset, network, encoding, StrategyConfig::Meta(meta), self.seed))
     }
 }
 

@@ -13,6 +13,11 @@
 //! | `run` | the run's configuration (dataset, seed, training settings) |
 //! | `metrics` | the run's results |
 //!
+//! Besides the genome's own tensors a file may hold tensors that the strategy learned alongside
+//! it and that belong to no encoding, named with the prefix [`STRATEGY_PREFIX`] (meta-learning's
+//! learned inner-loop rates: `strategy.inner_lr`). Loading ignores them when it rebuilds the
+//! genome; the strategy that wrote them reads them back ([`GenomeFile::strategy_tensor`]).
+//!
 //! Files are written atomically: to a temporary file beside the target, then renamed over it,
 //! so an interrupted write never leaves a damaged checkpoint behind.
 
@@ -29,6 +34,9 @@ use crate::params::ParamCount;
 
 /// The value of the `format` metadata key.
 pub const FORMAT: &str = "innate-genome/1";
+
+/// The name prefix of tensors a strategy stores beside the genome's (see the module docs).
+pub const STRATEGY_PREFIX: &str = "strategy.";
 
 /// A genome checkpoint as read from disk.
 #[derive(Debug, Clone)]
@@ -51,6 +59,13 @@ pub struct GenomeFile {
     pub tensors: HashMap<String, Tensor>,
 }
 
+impl GenomeFile {
+    /// The tensor `strategy.NAME` that a strategy stored beside the genome, if the file has it.
+    pub fn strategy_tensor(&self, name: &str) -> Option<&Tensor> {
+        self.tensors.get(&format!("{STRATEGY_PREFIX}{name}"))
+    }
+}
+
 /// Writes `tensors` (by default the genome's current learned and fixed tensors) with metadata
 /// describing `genome`, the run and its metrics, atomically.
 pub fn save<G: Genome + ?Sized>(
@@ -68,10 +83,6 @@ pub fn save<G: Genome + ?Sized>(
             &owned
         }
     };
-    let on_cpu: Vec<(String, Tensor)> = tensors
-        .iter()
-        .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?)))
-        .collect::<candle_core::Result<_>>()?;
     let json = |v: &serde_json::Value| v.to_string();
     let meta: HashMap<String, String> = [
         ("format", FORMAT.to_string()),
@@ -85,9 +96,35 @@ pub fn save<G: Genome + ?Sized>(
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
+    save_tensors(path, tensors, meta)
+}
+
+/// Writes `tensors` with string metadata `meta` as one safetensors file, atomically: the
+/// container of genome files, and of other files a run keeps (meta-learning's resumable
+/// checkpoints).
+pub fn save_tensors(path: &Path, tensors: &[(String, Tensor)], meta: HashMap<String, String>) -> Result<()> {
+    let on_cpu: Vec<(String, Tensor)> = tensors
+        .iter()
+        .map(|(n, t)| Ok((n.clone(), t.to_device(&Device::Cpu)?)))
+        .collect::<candle_core::Result<_>>()?;
     let bytes = safetensors::serialize(on_cpu.iter().map(|(n, t)| (n.as_str(), t)), Some(meta))
-        .map_err(|e| GenomeError::Config(format!("cannot serialise the genome: {e}")))?;
+        .map_err(|e| GenomeError::Config(format!("cannot serialise {}: {e}", path.display())))?;
     write_atomic(path, &bytes)
+}
+
+/// Reads a safetensors file written by [`save_tensors`]: its tensors on `device` and its metadata.
+pub fn load_tensors(
+    path: &Path,
+    device: &Device,
+) -> Result<(HashMap<String, Tensor>, HashMap<String, String>)> {
+    let not = |problem: String| GenomeError::NotAGenome { path: path.to_path_buf(), problem };
+    let bytes = std::fs::read(path).map_err(|e| GenomeError::Io { path: path.to_path_buf(), source: e })?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| not(format!("not a readable safetensors file ({e})")))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        .map_err(|e| not(format!("tensors cannot be read ({e})")))?;
+    Ok((tensors, meta))
 }
 
 /// The genome's learned and fixed tensors, by name (deep copies, so later training does not
@@ -224,9 +261,9 @@ pub fn verify_fixed<G: Genome + ?Sized>(
         .collect();
     let mut names: Vec<&String> = tensors.keys().collect();
     names.sort();
-    if let Some(extra) =
-        names.into_iter().find(|n| !learned.contains(n) && !fixed.iter().any(|(f, _)| f == *n))
-    {
+    if let Some(extra) = names.into_iter().find(|n| {
+        !n.starts_with(STRATEGY_PREFIX) && !learned.contains(n) && !fixed.iter().any(|(f, _)| f == *n)
+    }) {
         return Err(not(format!(
             "tensor {extra:?} is not part of the {} genome its metadata describes",
             genome.encoding()

@@ -98,6 +98,10 @@ impl Module for Net {
 }
 
 impl Parameters for Net {
+    fn mlp(&self) -> Option<&Mlp> {
+        self.as_mlp()
+    }
+
     fn parameters(&self) -> Vec<(String, Tensor)> {
         match self {
             Net::Mlp(m) => m.parameters(),

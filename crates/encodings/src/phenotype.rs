@@ -98,6 +98,12 @@ pub trait Parameters: Sized {
 
     /// The same network with `tensors` (in the order of [`Parameters::parameters`]) instead.
     fn with_parameters(&self, tensors: Vec<Tensor>) -> candle_core::Result<Self>;
+
+    /// The network as an [`Mlp`], when it is one: strategies that have a faster path for MLPs
+    /// (meta-learning's inner loop batched over tasks) use it; `None` by default.
+    fn mlp(&self) -> Option<&Mlp> {
+        None
+    }
 }
 
 /// A developed multilayer perceptron: linear layers with ReLU between them.
@@ -122,6 +128,10 @@ impl Module for Mlp {
 }
 
 impl Parameters for Mlp {
+    fn mlp(&self) -> Option<&Mlp> {
+        Some(self)
+    }
+
     /// `layer{i}.weight` and, where present, `layer{i}.bias`, input side first.
     fn parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();

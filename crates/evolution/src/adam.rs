@@ -83,6 +83,50 @@ impl Adam {
         self.config.lr = lr;
     }
 
+    /// The optimiser's state, for a checkpoint: the steps taken and, per variable (in the order
+    /// given to [`Adam::new`]), its moments as one `[m; v]` vector (copies).
+    pub fn state(&self) -> candle_core::Result<(i32, Vec<Tensor>)> {
+        let moments = self
+            .params
+            .iter()
+            .map(|p| match &p.moments {
+                Moments::Fused(mv) => mv.copy(),
+                Moments::Tensors { m, v } => {
+                    Tensor::cat(&[m.as_tensor().flatten_all()?, v.as_tensor().flatten_all()?], 0)
+                }
+            })
+            .collect::<candle_core::Result<_>>()?;
+        Ok((self.step, moments))
+    }
+
+    /// Restores a state [`Adam::state`] returned for the same variables, so that training goes on
+    /// exactly as if it had not stopped.
+    pub fn restore(&mut self, step: i32, moments: &[Tensor]) -> candle_core::Result<()> {
+        if moments.len() != self.params.len() {
+            bail!(
+                "the checkpoint has moments for {} tensors, the optimiser has {}",
+                moments.len(),
+                self.params.len()
+            );
+        }
+        for (p, mv) in self.params.iter_mut().zip(moments) {
+            let n = p.var.elem_count();
+            if mv.elem_count() != 2 * n {
+                bail!("the checkpoint's moments have {} values for a tensor of {n}", mv.elem_count());
+            }
+            let mv = mv.to_dtype(DType::F32)?.to_device(p.var.device())?.flatten_all()?;
+            match &mut p.moments {
+                Moments::Fused(t) => *t = mv.copy()?,
+                Moments::Tensors { m, v } => {
+                    m.set(&mv.narrow(0, 0, n)?.reshape(p.var.shape())?)?;
+                    v.set(&mv.narrow(0, n, n)?.reshape(p.var.shape())?)?;
+                }
+            }
+        }
+        self.step = step;
+        Ok(())
+    }
+
     /// Backpropagates `loss` and applies one update.
     pub fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
         let grads = loss.backward()?;

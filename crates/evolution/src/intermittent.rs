@@ -230,6 +230,7 @@ impl Strategy for IntermittentConfig {
                 test_accuracy: gens.get(i).map_or(r.final_ab_initio, |g| g.ab_initio_accuracy),
                 train_loss: i.checked_sub(1).map(|j| gens[j].train_loss),
                 stop_accuracy: None,
+                test_ci95: None,
                 seconds: i.checked_sub(1).map_or(0.0, |j| gens[j].seconds),
             })
             .collect();

@@ -8,9 +8,10 @@
 //! ([`lifetime`]: the papers' per-batch loop with Adam, cross-entropy, periodic evaluation on
 //! the full test set and early stopping; trains any genome end to end through `develop()`) and
 //! intermittent training ([`intermittent`]: train the developed p-network, fit the genome to it,
-//! regenerate, with annealing). [`survival`] holds the genomic-bottleneck paper's survival and
-//! population model, fed with measured learning curves. First-order MAML and gradient-free
-//! evolution join them later.
+//! regenerate, with annealing) and meta-learning ([`meta`]: first-order MAML with learned
+//! inner rates on few-shot tasks). [`survival`] holds the genomic-bottleneck paper's survival and
+//! population model, fed with measured learning curves. Gradient-free evolution joins them
+//! later.
 //!
 //! ```
 //! use candle_core::Device;
@@ -36,6 +37,7 @@ pub mod adam;
 pub mod error;
 pub mod intermittent;
 pub mod lifetime;
+pub mod meta;
 pub mod observer;
 pub mod report;
 pub mod strategies;
@@ -46,6 +48,7 @@ pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};
 pub use intermittent::{FitConfig, IntermittentConfig, IntermittentReport};
 pub use lifetime::{LifetimeConfig, LifetimeReport};
+pub use meta::MetaConfig;
 pub use observer::Observer;
 pub use report::{EvalPoint, GenerationPoint, Report};
 pub use strategies::StrategyConfig;

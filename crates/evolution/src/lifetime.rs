@@ -263,6 +263,7 @@ pub fn train<G: Genome + ?Sized>(
             test_accuracy: acc,
             train_loss: loss,
             stop_accuracy,
+            test_ci95: None,
             seconds: start.elapsed().as_secs_f64(),
         })
     };

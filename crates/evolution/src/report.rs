@@ -21,6 +21,10 @@ pub struct EvalPoint {
     /// Accuracy on the random test sample that early stopping looked at, when not the whole set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_accuracy: Option<f64>,
+    /// Half-width of the 95% interval of `test_accuracy`, when it is a mean over tasks
+    /// (meta-learning's held-out tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_ci95: Option<f64>,
     /// Seconds since training started.
     pub seconds: f64,
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::intermittent::IntermittentConfig;
 use crate::lifetime::LifetimeConfig;
+use crate::meta::MetaConfig;
 use crate::observer::Observer;
 use crate::report::Report;
 use crate::strategy::{Data, Progress, Strategy};
@@ -60,6 +61,9 @@ strategies! {
     /// Per generation: train the developed p-network, fit the genome to it, regenerate
     /// ([`crate::intermittent`]).
     Intermittent(IntermittentConfig) = "intermittent",
+    /// Per meta-batch of few-shot tasks: develop once, adapt to each task by a few SGD steps,
+    /// update the genome and the inner rates by the first-order meta-gradient ([`crate::meta`]).
+    Meta(MetaConfig) = "meta",
 }
 
 impl StrategyConfig {
@@ -67,6 +71,14 @@ impl StrategyConfig {
     pub fn lifetime(&self) -> Option<&LifetimeConfig> {
         match self {
             Self::EndToEnd(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The meta-learning settings, if this is that strategy.
+    pub fn meta(&self) -> Option<&MetaConfig> {
+        match self {
+            Self::Meta(c) => Some(c),
             _ => None,
         }
     }
@@ -94,7 +106,7 @@ mod tests {
         assert_eq!(back, e2e);
         let int = StrategyConfig::Intermittent(IntermittentConfig::default());
         assert_eq!(serde_json::to_value(&int).unwrap()["kind"], "intermittent");
-        assert_eq!(StrategyConfig::NAMES, ["end-to-end", "intermittent"]);
+        assert_eq!(StrategyConfig::NAMES, ["end-to-end", "intermittent", "meta"]);
         assert_eq!(int.progress(0), Progress { total: 500, unit: "generations" });
         assert_eq!(int.with_seed(7).intermittent().map(|c| c.seed), Some(7));
         assert_eq!(e2e.with_seed(7).lifetime().map(|c| c.seed), Some(7));

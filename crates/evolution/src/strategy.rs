@@ -23,13 +23,13 @@
 //! });
 //! assert_eq!((strategy.name(), strategy.progress(60_000).total), ("end-to-end", 200));
 //! let genome = Direct::new(MlpSpec::slp(1, 2), 0, &Device::Cpu)?;
-//! let report = strategy.train(&genome, &Data { train: &data, test: &data }, &mut ())?;
+//! let report = strategy.train(&genome, &Data { train: &data, test: &data, tasks: None }, &mut ())?;
 //! assert_eq!(report.best_test_accuracy, 1.0);
 //! assert_eq!(report.curve.len(), 3); // before training, after 100 and after 200 batches
 //! # Ok(()) }
 //! ```
 
-use innate_datasets::DeviceDataset;
+use innate_datasets::{DeviceDataset, TaskSampler};
 use innate_encodings::Genome;
 
 use crate::error::Result;
@@ -43,6 +43,9 @@ pub struct Data<'a> {
     pub train: &'a DeviceDataset,
     /// Test images (the reported accuracies are measured on all of them).
     pub test: &'a DeviceDataset,
+    /// Few-shot tasks, for strategies that learn from tasks (meta-learning); they ignore
+    /// `train` and `test`.
+    pub tasks: Option<&'a TaskSampler<'a>>,
 }
 
 /// What a progress display of a strategy counts.

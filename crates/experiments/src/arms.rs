@@ -278,7 +278,9 @@ impl Arm {
         let spatial = Spatial { genes, learn_output: self.learn_output, bias: None, centres };
         match self.encoding {
             Enc::Direct => Encoding::direct(),
-            Enc::Gem => Encoding::Gem(GemSpec { genes, learn_output: self.learn_output, bias: None }),
+            Enc::Gem => {
+                Encoding::Gem(GemSpec { genes, learn_output: self.learn_output, bias: None, shared_o: false })
+            }
             Enc::Sgem => Encoding::Sgem(Sgem(spatial)),
             Enc::Mlsgem => Encoding::Mlsgem(Mlsgem(spatial)),
             Enc::Rb => Encoding::Rb(RbSpec { basis: self.basis.unwrap_or(0), bias: None }),

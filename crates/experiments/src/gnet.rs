@@ -303,6 +303,7 @@ pub(crate) mod tests {
                     test_accuracy,
                     train_loss: None,
                     stop_accuracy: None,
+                    test_ci95: None,
                     seconds: 0.0,
                 })
                 .collect(),

@@ -263,6 +263,7 @@ mod tests {
                 test_accuracy: a,
                 train_loss: None,
                 stop_accuracy: None,
+                test_ci95: None,
                 seconds: 0.0,
             })
             .collect();

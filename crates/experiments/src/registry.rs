@@ -19,6 +19,7 @@ pub fn registry() -> Vec<Experiment> {
         gnet_fig2h::experiment(),
         devconv_lenet5_mnist::experiment(),
         devconv_lenet5_cifar::experiment(),
+        meta_omniglot::experiment(),
     ]
 }
 

@@ -6,7 +6,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use candle_core::Device;
-use innate_datasets::{Dataset, DeviceDataset, Split};
+use std::sync::Arc;
+
+use innate_datasets::{Dataset, DeviceDataset, Omniglot, Split};
 
 use crate::error::Result;
 
@@ -25,6 +27,7 @@ pub struct LoadedSplit {
 #[derive(Default)]
 pub struct DataCache {
     loaded: Mutex<HashMap<(String, Split, String), LoadedSplit>>,
+    omniglot: Mutex<HashMap<std::path::PathBuf, (Arc<Omniglot>, f64)>>,
 }
 
 impl DataCache {
@@ -53,5 +56,24 @@ impl DataCache {
             LoadedSplit { data: data.to_device(device)?, classes: data.classes.clone(), load_seconds };
         loaded.insert(key, value.clone());
         Ok(value)
+    }
+
+    /// Omniglot's characters as few-shot tasks draw them (28 x 28, ink 255), read from `root`
+    /// once per process, and the seconds the first read took.
+    pub fn omniglot(&self, root: &Path) -> Result<(Arc<Omniglot>, f64)> {
+        let mut loaded = self.omniglot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(hit) = loaded.get(root) {
+            return Ok(hit.clone());
+        }
+        let t = Instant::now();
+        let o = Arc::new(innate_datasets::omniglot::load(root, 28)?);
+        let secs = t.elapsed().as_secs_f64();
+        tracing::info!(
+            "loaded omniglot ({} characters, {} images) in {secs:.2} s",
+            o.characters.len(),
+            o.len()
+        );
+        loaded.insert(root.to_path_buf(), (o.clone(), secs));
+        Ok((o, secs))
     }
 }

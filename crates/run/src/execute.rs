@@ -7,32 +7,24 @@
 
 use std::path::Path;
 
-use candle_core::Device;
 use innate_datasets::Split;
 use innate_evolution::{Data, Strategy};
 
 use crate::config::RunConfig;
-use crate::data::DataCache;
 use crate::encoding::BuildContext;
-use crate::error::{Result, RunError};
+pub use crate::env::RunEnv;
+use crate::error::Result;
+use crate::finish::{DataFacts, finish, log_start};
 use crate::metrics::Metrics;
 use crate::progress::RunProgress;
-
-/// Where a run reads its data and computes.
-#[derive(Clone, Copy)]
-pub struct RunEnv<'a> {
-    /// The data root (`<root>/<dataset>/<official files>`).
-    pub root: &'a Path,
-    /// Where tensors live and compute.
-    pub device: &'a Device,
-    /// Datasets already loaded, shared by the runs of one process.
-    pub cache: &'a DataCache,
-}
 
 /// Trains as `config` says, writes `out/genome.safetensors` and `out/metrics.json`, and returns
 /// the metrics. A progress bar shows the strategy's steps unless `quiet`.
 pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) -> Result<Metrics> {
     config.network.validate()?;
+    if let Some(meta) = config.strategy.meta() {
+        return crate::meta::execute(config, meta, env, out, quiet);
+    }
     let train_split = env.cache.get(env.root, &config.dataset, Split::Train, env.device)?;
     let test_split = env.cache.get(env.root, &config.dataset, Split::Test, env.device)?;
     if train_split.classes != test_split.classes {
@@ -64,78 +56,25 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         start,
         device: env.device,
     })?;
-    let params = genome.params();
-    // The developed network's weights (synapses), its biases left out: the papers' reference for
-    // "% of parameters".
-    let weights: usize = innate_encodings::Parameters::parameters(&genome.develop()?)
-        .iter()
-        .filter(|(name, _)| name.ends_with(".weight"))
-        .map(|(_, t)| t.elem_count())
-        .sum();
-    tracing::info!(
-        "training {} {} on {} ({} genome parameters, {} phenotype parameters) -> {}",
-        genome.encoding(),
-        arch.name(),
-        config.dataset,
-        params.learned,
-        params.phenotype,
-        out.display()
-    );
+    log_start(&*genome, &arch, config, out);
     let strategy = config.strategy.with_seed(config.seed);
     let mut progress = RunProgress::new(
         &format!("{} seed {}", arch.name(), config.seed),
         strategy.progress(train.len()),
         quiet,
     );
-    let mut report = strategy.train(&*genome, &Data { train: &train, test: &test }, &mut progress)?;
+    let mut report =
+        strategy.train(&*genome, &Data { train: &train, test: &test, tasks: None }, &mut progress)?;
     progress.finish();
     // Trained end to end, a genome's best developed network is its ab initio accuracy; the
     // direct encoding has no genome apart from the network that learns.
     if report.ab_initio_test_accuracy.is_none() && !config.encoding.is_direct() {
         report.ab_initio_test_accuracy = Some(report.best_test_accuracy);
     }
-    let best_tensors = std::mem::take(&mut report.best_tensors);
-    let metrics = Metrics {
-        dataset: config.dataset.clone(),
-        encoding: genome.encoding().to_string(),
-        model: config.network.kind().to_string(),
-        sizes: arch.sizes(),
-        genes: config.encoding.genes(),
-        basis: config.encoding.basis(),
-        phenotype_weights: weights,
-        seed: config.seed,
-        genome_params: params.learned,
-        genome_fixed_params: params.fixed,
-        phenotype_params: params.phenotype,
-        compression: params.compression(),
-        data_load_seconds: train_split.load_seconds + test_split.load_seconds,
+    let data = DataFacts {
+        load_seconds: train_split.load_seconds + test_split.load_seconds,
         train_images: train.len(),
         test_images: test.len(),
-        device: crate::device::describe_for_run(env.device),
-        innate_version: env!("CARGO_PKG_VERSION").to_string(),
-        report,
-        config: config.clone(),
     };
-    innate_encodings::checkpoint::save(
-        &out.join("genome.safetensors"),
-        &*genome,
-        Some(&best_tensors),
-        &serde_json::to_value(config)?,
-        &metrics.summary()?,
-    )
-    .map_err(|source| RunError::Save { dir: out.to_path_buf(), source: Box::new(source) })?;
-    innate_encodings::checkpoint::write_atomic(
-        &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics)?.as_bytes(),
-    )?;
-    let r = &metrics.report;
-    tracing::info!(
-        "best test accuracy {:.2}% after {} batches ({} batches, {:.1} s, {:.2} s per 1,000 batches)",
-        100.0 * r.best_test_accuracy,
-        r.best_batches,
-        r.batches,
-        r.seconds,
-        r.seconds_per_1000_batches
-    );
-    Ok(metrics)
+    finish(config, env, out, &*genome, &arch, report, data)
 }

@@ -86,6 +86,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
                 genes: needs(c.genes, "genes")?,
                 learn_output: c.learn_output,
                 bias: c.bias,
+                shared_o: false,
             }),
             "sgem" => Encoding::Sgem(Sgem(spatial()?)),
             "mlsgem" => Encoding::Mlsgem(Mlsgem(spatial()?)),

@@ -24,6 +24,10 @@ pub struct GemSpec {
     /// The layers' biases, when not fixed random (`randn x 0.5`, the reference code).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bias: Option<BiasMode>,
+    /// One interaction matrix O for all layers (the meta-learning networks of the paper's Fig. 3),
+    /// else one per layer of weights.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared_o: bool,
 }
 
 /// Settings of the spatial encodings, S-GEM and ML-S-GEM.
@@ -90,12 +94,18 @@ impl EncodingKind for GemSpec {
     const ONE_THREAD: bool = true;
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {
-        Ok(Self { genes: genes("gem", flags.genes)?, learn_output: flags.learn_output, bias: flags.bias })
+        Ok(Self {
+            genes: genes("gem", flags.genes)?,
+            learn_output: flags.learn_output,
+            bias: flags.bias,
+            shared_o: false,
+        })
     }
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let g = genes("gem", Some(self.genes))?;
-        let c = GemConfig::gem(spec_of("gem", &ctx, self.bias)?, g, self.learn_output, ctx.seed);
+        let mut c = GemConfig::gem(spec_of("gem", &ctx, self.bias)?, g, self.learn_output, ctx.seed);
+        c.shared_interaction = self.shared_o;
         Ok(Box::new(AnyNet(GemNet::new(with_bias(c, self.bias), ctx.device)?)))
     }
 
@@ -104,7 +114,7 @@ impl EncodingKind for GemSpec {
     }
 
     fn size_label(&self) -> String {
-        format!("-g{}", self.genes)
+        format!("-g{}{}", self.genes, if self.shared_o { "-shared-o" } else { "" })
     }
 }
 
