@@ -35,7 +35,8 @@ class Gem(torch.nn.Module):
             [torch.nn.Parameter(torch.randn(n, genes, generator=gen)) for n in sizes]
         )
         self.o = torch.nn.Parameter(torch.randn(genes, genes, generator=gen))
-        self.biases = [torch.randn(n, generator=gen) * 0.5 for n in sizes[1:]]
+        # Fixed (not learned), but the inner loop adapts them, so autograd must see them.
+        self.biases = [(torch.randn(n, generator=gen) * 0.5).requires_grad_() for n in sizes[1:]]
         with torch.no_grad():
             self.scales = [
                 (2.0 / sizes[i]) ** 0.5 / self.raw(i).std().item() for i in range(len(sizes) - 1)

@@ -329,7 +329,8 @@ pub struct MetaArgs {
     #[arg(long, default_value = "omniglot")]
     pub dataset: String,
 
-    /// Encoding: direct, gem, sgem (or mlsgem, the same), or any other encoding of an MLP
+    /// Encoding: direct, gem or sgem (mlsgem is the same as sgem here). rb and gnet need flags
+    /// (--basis, --preset) that `innate meta` does not take yet
     #[arg(long, value_enum, default_value_t = Encoding::DIRECT)]
     pub encoding: Encoding,
 

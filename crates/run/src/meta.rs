@@ -1,4 +1,4 @@
-//! Meta-learning runs on a few-shot dataset: [`execute`] (what [`crate::execute`] does for a run
+//! Meta-learning runs on a few-shot dataset: [`execute`] (what [`crate::execute()`] does for a run
 //! whose strategy is `meta`) and [`evaluate`], few-shot accuracy of a genome file on held-out
 //! tasks.
 //!
