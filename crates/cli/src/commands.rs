@@ -128,7 +128,7 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
                 a.genome.display()
             );
         }
-        return eval_meta(g, a, &genome, &meta);
+        return eval_meta(g, a, &device, &genome, &meta);
     }
     let trained_on = genome.dataset().map(String::from);
     let name = match (&a.dataset, &trained_on) {
@@ -221,13 +221,13 @@ pub fn meta(g: &GlobalArgs, a: &MetaArgs) -> anyhow::Result<()> {
 fn eval_meta(
     g: &GlobalArgs,
     a: &EvalArgs,
+    device: &candle_core::Device,
     genome: &innate_run::LoadedGenome,
     meta: &innate_evolution::MetaConfig,
 ) -> anyhow::Result<()> {
-    let device = innate_run::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
     let t = Instant::now();
-    let r = innate_run::meta::evaluate(genome, meta, &root, &DataCache::default(), &device)?;
+    let r = innate_run::meta::evaluate(genome, meta, &root, &DataCache::default(), device)?;
     println!(
         "{}: {} few-shot accuracy on {} held-out {}-way {}-shot tasks: {:.2} ± {:.2}% (95% interval; {} inner \
          rates; {:.2} s)",

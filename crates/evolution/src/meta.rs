@@ -427,13 +427,15 @@ pub fn train_resumable<G: Genome + ?Sized>(
             }
             let point = evaluate(done, Some(mean_loss), &rates, offset)?;
             observer.eval(&point);
+            // One copy of the tensors serves the best snapshot and the checkpoint.
+            let now = snapshot(&rates)?;
             if point.test_accuracy > best.0 {
-                best = (point.test_accuracy, done, snapshot(&rates)?);
+                best = (point.test_accuracy, done, now.clone());
             }
             curve.push(point);
             checkpoint(&MetaState {
                 done,
-                tensors: snapshot(&rates)?,
+                tensors: now,
                 adam: opt.state()?,
                 best: (best.0, best.1),
                 best_tensors: best.2.clone(),

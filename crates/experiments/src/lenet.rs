@@ -218,18 +218,7 @@ pub fn figure(arm: &Arm, rows: &[Row], stem: &Path) -> anyhow::Result<()> {
         let per_epoch = batches_per_epoch(rs[0]);
         let mut s =
             Series { name: format!("{} (n = {})", variant.label(), rs.len()), color: i, ..Series::default() };
-        let longest = rs.iter().map(|r| r.metrics.report.curve.len()).max().unwrap_or(0);
-        for k in 1..longest {
-            let ys: Vec<f64> = rs
-                .iter()
-                .filter_map(|r| r.metrics.report.curve.get(k))
-                .map(|p| 100.0 * p.test_accuracy)
-                .collect();
-            let x = rs.iter().find_map(|r| r.metrics.report.curve.get(k)).map_or(0, |p| p.batches) as f64
-                / per_epoch as f64;
-            let (m, _) = mean_sd(&ys);
-            let lo = ys.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        for (x, m, lo, hi) in crate::rows::curve_band(&rs, 1, per_epoch as f64) {
             s.points.push((x, m));
             s.band.push((x, lo, hi));
         }

@@ -92,6 +92,28 @@ pub fn rows_of_profile(out: &Path, name: &str, profile: Profile) -> anyhow::Resu
     Ok(rows)
 }
 
+/// The runs' learning curves as one line with a band: for each test from the `from`-th on, the
+/// tests' batches divided by `per_x` (the x value), the mean accuracy over the runs and its
+/// range, in percent.
+pub fn curve_band(rows: &[&Row], from: usize, per_x: f64) -> Vec<(f64, f64, f64, f64)> {
+    let longest = rows.iter().map(|r| r.metrics.report.curve.len()).max().unwrap_or(0);
+    (from..longest)
+        .map(|k| {
+            let ys: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.metrics.report.curve.get(k))
+                .map(|p| 100.0 * p.test_accuracy)
+                .collect();
+            let x = rows.iter().find_map(|r| r.metrics.report.curve.get(k)).map_or(0, |p| p.batches) as f64
+                / per_x;
+            let (m, _) = crate::stats::mean_sd(&ys);
+            let lo = ys.iter().cloned().fold(f64::INFINITY, f64::min);
+            let hi = ys.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            (x, m, lo, hi)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
