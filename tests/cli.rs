@@ -470,6 +470,60 @@ fn gnet_intermittent_training_and_transfer() {
     assert!(e.contains("nope.safetensors"), "{e}");
 }
 
+/// `innate transfer --learn interaction|expression`: the genome itself goes on learning on
+/// Fashion-MNIST with part of it frozen as the MNIST genome left it, beside a random genome of the
+/// same seed learning the same tensors.
+#[test]
+fn transfer_with_frozen_genes_learns_only_o_or_only_the_expression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    let from = format!("{fx}/genomes/mlsgem/genome.safetensors");
+    let source = innate_run::load(Path::new(&from), &candle_core::Device::Cpu).unwrap();
+    let tensor = |g: &innate_run::LoadedGenome, name: &str| -> Vec<f32> {
+        g.genome.varmap().data().lock().unwrap()[name].as_tensor().flatten_all().unwrap().to_vec1().unwrap()
+    };
+    let mut starts = Vec::new();
+    for (learn, trained) in [("interaction", 16), ("expression", source.file.params.learned - 16)] {
+        let t = dir(&tmp, learn);
+        let out = ok(&format!(
+            "transfer --from {from} --learn {learn} --dataset fashion-mnist --batches 20 --eval-every 10 \
+             --data-dir {fx} --out {t} --quiet"
+        ));
+        assert!(out.contains(&format!("{trained} parameters trained on each side")), "{out}");
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&t).join("transfer.json")).unwrap())
+                .unwrap();
+        assert_eq!((r["learn"].as_str(), r["trained_params"].as_u64()), (Some(learn), Some(trained as u64)));
+        starts.push((
+            r["innate_curve"][0]["test_accuracy"].as_f64(),
+            r["naive_curve"][0]["test_accuracy"].as_f64(),
+        ));
+        for side in ["innate", "naive"] {
+            let m = metrics(&format!("{t}/{side}"));
+            assert_eq!(m["config"]["encoding"]["kind"], "mlsgem", "{side}");
+            assert_eq!(
+                m["report"]["trained_params"].as_u64().or(m["trained_params"].as_u64()),
+                Some(trained as u64),
+                "{m}"
+            );
+        }
+        // The frozen tensors keep the MNIST genome's values, the free ones moved.
+        let after =
+            innate_run::load(&PathBuf::from(&t).join("innate/genome.safetensors"), &candle_core::Device::Cpu)
+                .unwrap();
+        let (frozen, free) = if learn == "interaction" { ("neurons0.mu", "o") } else { ("o", "neurons0.mu") };
+        assert_eq!(tensor(&after, frozen), tensor(&source, frozen), "{learn}: {frozen}");
+        assert_ne!(tensor(&after, free), tensor(&source, free), "{learn}: {free}");
+    }
+    // Both innate sides start as the MNIST genome's network, both naive sides as the same random one.
+    assert_eq!(starts[0], starts[1]);
+    let e = fails(&format!(
+        "transfer --from {fx}/genomes/direct/genome.safetensors --learn interaction --data-dir {fx} --out {}",
+        dir(&tmp, "x")
+    ));
+    assert!(e.contains("splits a GEM-family genome") && e.contains("--learn genome"), "{e}");
+}
+
 #[test]
 fn genomic_bottleneck_experiments_on_fixtures() {
     let tmp = tempfile::tempdir().unwrap();

@@ -155,6 +155,21 @@ pub enum BiasArg {
     None,
 }
 
+/// What the innate side of `innate transfer` learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LearnArg {
+    /// The developed network's weights, directly, against a direct network from random weights
+    /// (the genomic-bottleneck paper's transfer test)
+    Weights,
+    /// The genome goes on learning, every tensor, against the same genome drawn at random
+    Genome,
+    /// Only the interaction matrix O learns, the expression (gene fields) frozen as the genome
+    /// file left it, against a random genome learning only its O (gem, sgem, mlsgem)
+    Interaction,
+    /// Only the expression learns (gene fields or X, learned biases), O frozen (gem, sgem, mlsgem)
+    Expression,
+}
+
 /// How the centres of Gaussian gene fields start (S-GEM, ML-S-GEM).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CentreInitArg {
@@ -429,9 +444,16 @@ pub struct MetaArgs {
 /// `innate transfer`.
 #[derive(Debug, Clone, Args)]
 pub struct TransferArgs {
-    /// The genome whose developed network initialises the "innate" network (RUN_DIR/genome.safetensors)
+    /// The genome the "innate" side starts from (RUN_DIR/genome.safetensors)
     #[arg(long, value_name = "GENOME")]
     pub from: PathBuf,
+
+    /// What the innate side learns: the developed network's weights, or the genome itself (all of
+    /// it, only O, or only the expression); the naive side learns the same from random weights or a
+    /// random genome of the same seed. With the genome's own tensors learning, the genome's
+    /// encoding, network and seed are the file's, and --seed is not used
+    #[arg(long, value_enum, default_value_t = LearnArg::Weights)]
+    pub learn: LearnArg,
 
     /// Dataset to learn (fashion-mnist for the paper's transfer test; mnist for learning after birth)
     #[arg(long, default_value = "fashion-mnist")]
@@ -449,16 +471,17 @@ pub struct TransferArgs {
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
 
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
+    /// Adam's learning rate [default: 0.001 with --learn weights, else the encoding's own, 0.01
+    /// for the GEM family]
+    #[arg(long)]
+    pub lr: Option<f64>,
 
     /// Seed of the batch order and of the naive network's initial weights
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
     /// Folder for innate/ and naive/ runs and transfer.json [default: next to the genome,
-    /// transfer-<dataset>-seed<S>]
+    /// transfer-<dataset>-seed<S>, or transfer-<dataset>-<learn> when the genome itself learns]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 

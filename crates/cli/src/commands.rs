@@ -447,10 +447,18 @@ fn print_split(data: &ImageDataset, split: Split, secs: f64) {
 pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     let dataset: Dataset = a.dataset.parse()?;
     let device = innate_run::device::parse(&g.device)?;
-    let sizes = innate_run::load(&a.from, &device)?.sizes()?;
-    let lifetime = a.lifetime()?;
+    let learn = a.learn();
+    let default_lr = match learn {
+        innate_run::Learn::Weights => 1e-3,
+        _ => innate_run::load(&a.from, &device)?.run().map_or(1e-3, |r| r.encoding.default_lr()),
+    };
+    let lifetime = a.lifetime(default_lr)?;
     let out = a.out.clone().unwrap_or_else(|| {
-        a.from.parent().unwrap_or(Path::new(".")).join(format!("transfer-{}-seed{}", dataset, a.seed))
+        let name = match learn {
+            innate_run::Learn::Weights => format!("transfer-{}-seed{}", dataset, a.seed),
+            other => format!("transfer-{}-{}", dataset, other.name()),
+        };
+        a.from.parent().unwrap_or(Path::new(".")).join(name)
     });
     if !a.overwrite && out.join("transfer.json").exists() {
         bail!(
@@ -460,8 +468,10 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     }
     let root = data_root(g.data_dir.as_deref());
     let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
-    let report = innate_run::transfer(&a.from, &sizes, &dataset.to_string(), lifetime, &env, &out, g.quiet)?;
-    println!("{dataset}, {} batches of {}, seed {}:", a.batches, a.batch_size, a.seed);
+    let report = innate_run::transfer(&a.from, &dataset.to_string(), lifetime, learn, &env, &out, g.quiet)?;
+    let trained =
+        report.trained_params.map_or(String::new(), |n| format!(", {n} parameters trained on each side"));
+    println!("{dataset}, {} batches of {}, learning {}{trained}:", a.batches, a.batch_size, learn.name());
     println!("  batches   innate   naive");
     for (i, n) in report.innate_curve.iter().zip(&report.naive_curve) {
         println!(

@@ -15,8 +15,8 @@ use innate_experiments::ReproduceOptions;
 use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
 
 use crate::cli::{
-    BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, MetaArgs, Model, PresetArg, Profile, ReproduceArgs,
-    SplitArg, Strategy, TrainArgs, TransferArgs,
+    BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, LearnArg, MetaArgs, Model, PresetArg, Profile,
+    ReproduceArgs, SplitArg, Strategy, TrainArgs, TransferArgs,
 };
 
 impl From<BiasArg> for BiasMode {
@@ -196,13 +196,24 @@ impl TrainArgs {
 impl TransferArgs {
     /// The settings both networks learn with: no early stopping, so both curves have the same
     /// length.
-    pub fn lifetime(&self) -> anyhow::Result<LifetimeConfig> {
+    /// What the innate side learns.
+    pub fn learn(&self) -> innate_run::Learn {
+        match self.learn {
+            LearnArg::Weights => innate_run::Learn::Weights,
+            LearnArg::Genome => innate_run::Learn::Genome,
+            LearnArg::Interaction => innate_run::Learn::Interaction,
+            LearnArg::Expression => innate_run::Learn::Expression,
+        }
+    }
+
+    /// The runs' training settings; `default_lr` when --lr is not given.
+    pub fn lifetime(&self, default_lr: f64) -> anyhow::Result<LifetimeConfig> {
         let lifetime = LifetimeConfig {
             batch_size: self.batch_size,
             max_batches: self.batches,
             eval_every: self.eval_every,
             patience: 0,
-            lr: self.lr,
+            lr: self.lr.unwrap_or(default_lr),
             seed: self.seed,
             ..LifetimeConfig::default()
         };

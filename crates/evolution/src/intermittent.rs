@@ -250,6 +250,7 @@ impl Strategy for IntermittentConfig {
             curve,
             generations: r.generations,
             best_tensors: r.best_tensors,
+            trained_params: None,
         })
     }
 }

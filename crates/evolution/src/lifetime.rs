@@ -61,6 +61,13 @@ pub struct LifetimeConfig {
     /// every epoch").
     #[serde(default, skip_serializing_if = "is_zero")]
     pub epochs: usize,
+    /// Genome tensors left as they are: names, or patterns where `*` stands for any run of
+    /// characters (`o*`, `*.mu`). Empty (the default): every learned tensor trains. Transfer with
+    /// frozen genes uses it: learn only a GEM's interaction matrix `o` on a new task, or only its
+    /// expression. Each pattern must name at least one of the genome's tensors, and at least one
+    /// tensor must stay free.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frozen: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -80,6 +87,7 @@ impl Default for LifetimeConfig {
             eval_batch_size: 1_000,
             stop_sample: 0,
             epochs: 0,
+            frozen: Vec::new(),
         }
     }
 }
@@ -102,6 +110,11 @@ impl LifetimeConfig {
         }
         if self.min_delta.is_nan() || self.min_delta < 0.0 {
             return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
+        }
+        if let Some(p) = self.frozen.iter().find(|p| p.trim().is_empty()) {
+            return bad(format!(
+                "a frozen-tensor pattern is empty ({p:?}): name a genome tensor, e.g. o or *.mu"
+            ));
         }
         Ok(())
     }
@@ -176,7 +189,13 @@ impl Strategy for LifetimeConfig {
         observer: &mut dyn Observer,
     ) -> Result<Report> {
         let r = train(genome, data.train, data.test, self, observer)?;
+        let trained_params = if self.frozen.is_empty() {
+            None
+        } else {
+            Some(free_vars(genome, &self.frozen)?.iter().map(|v| v.elem_count()).sum())
+        };
         Ok(Report {
+            trained_params,
             seconds_per_1000_batches: r.seconds_per_1000_batches(),
             best_test_accuracy: r.best_test_accuracy,
             final_test_accuracy: r.final_test_accuracy,
@@ -242,7 +261,7 @@ pub fn train<G: Genome + ?Sized>(
         )));
     }
     let config = &config.in_batches(train.len());
-    let vars = genome.varmap().all_vars();
+    let vars = free_vars(genome, &config.frozen)?;
     let mut opt = Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
     let start = Instant::now();
     let mut train_seconds = 0.0;
@@ -344,6 +363,57 @@ pub fn train<G: Genome + ?Sized>(
     })
 }
 
+/// Whether `name` matches `pattern`, where `*` stands for any run of characters (none included).
+pub fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = name.strip_prefix(first) else { return false };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// The genome's learned tensors that no pattern of `frozen` names, in name order; an error when
+/// a pattern names none of them or when every tensor would be frozen.
+pub fn free_vars<G: Genome + ?Sized>(genome: &G, frozen: &[String]) -> Result<Vec<candle_core::Var>> {
+    let data = genome
+        .varmap()
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Config("the genome's tensors are poisoned".into()))?;
+    let mut named: Vec<(&String, &candle_core::Var)> = data.iter().collect();
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    let names = || named.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
+    for p in frozen {
+        if !named.iter().any(|(n, _)| matches_pattern(p, n)) {
+            return Err(TrainError::Config(format!(
+                "frozen-tensor pattern {p:?} names none of the {} genome's tensors ({})",
+                genome.encoding(),
+                names()
+            )));
+        }
+    }
+    let free: Vec<candle_core::Var> = named
+        .iter()
+        .filter(|(n, _)| !frozen.iter().any(|p| matches_pattern(p, n)))
+        .map(|(_, v)| (*v).clone())
+        .collect();
+    if free.is_empty() && !frozen.is_empty() {
+        return Err(TrainError::Config(format!(
+            "the frozen-tensor patterns {frozen:?} freeze every tensor of the {} genome ({}): leave at least one free",
+            genome.encoding(),
+            names()
+        )));
+    }
+    Ok(free)
+}
+
 /// The best tensors of a report as a map, for [`innate_encodings::checkpoint::restore`].
 pub fn tensor_map(tensors: &[(String, Tensor)]) -> HashMap<String, Tensor> {
     tensors.iter().cloned().collect()
@@ -402,6 +472,43 @@ pub(crate) mod tests {
             patience: 0,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn patterns_match_names_with_stars_for_any_run_of_characters() {
+        for (p, n) in
+            [("o", "o"), ("o*", "o1"), ("o*", "o"), ("*.mu", "neurons0.mu"), ("n*s*.mu", "neurons1.mu")]
+        {
+            assert!(matches_pattern(p, n), "{p} should match {n}");
+        }
+        for (p, n) in [("o", "o1"), ("o*", "neurons0.x"), ("*.mu", "neurons0.log_sigma"), ("a*a", "a")] {
+            assert!(!matches_pattern(p, n), "{p} should not match {n}");
+        }
+    }
+
+    #[test]
+    fn frozen_tensors_stay_as_they_are_and_the_rest_train() -> Result<()> {
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        let get = |g: &Direct, n: &str| -> Vec<f32> {
+            g.varmap().data().lock().unwrap()[n].as_tensor().flatten_all().unwrap().to_vec1().unwrap()
+        };
+        let (w0, b0) = (get(&g, "layer0.weight"), get(&g, "layer0.bias"));
+        let cfg = LifetimeConfig { frozen: vec!["*.weight".into()], max_batches: 20, ..config() };
+        let report = Strategy::train(&cfg, &g, &Data { train: &data, test: &data, tasks: None }, &mut ())?;
+        assert_eq!(get(&g, "layer0.weight"), w0);
+        assert_ne!(get(&g, "layer0.bias"), b0);
+        assert_eq!(report.trained_params, Some(2));
+
+        let err = |frozen: &[&str]| {
+            let cfg = LifetimeConfig { frozen: frozen.iter().map(|s| s.to_string()).collect(), ..config() };
+            train(&g, &data, &data, &cfg, &mut ()).unwrap_err().to_string()
+        };
+        let none = err(&["o"]);
+        assert!(none.contains("\"o\" names none") && none.contains("layer0.bias, layer0.weight"), "{none}");
+        assert!(err(&["layer0.*"]).contains("freeze every tensor"));
+        assert!(err(&[" "]).contains("pattern is empty"));
+        Ok(())
     }
 
     #[test]

@@ -65,6 +65,10 @@ pub struct Report {
     /// Strategies that work in generations: seconds per generation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_per_generation: Option<f64>,
+    /// Genome parameters this run trained, when some of the genome's learned tensors were frozen
+    /// (transfer with frozen genes); none when every learned tensor trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_params: Option<usize>,
     /// Best accuracy on the full test set (a fraction); the papers' reported number.
     pub best_test_accuracy: f64,
     /// Test accuracy at the end of training.

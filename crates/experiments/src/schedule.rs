@@ -2,8 +2,8 @@
 //! folders, each run that starts from another run's genome waiting for it.
 //!
 //! A run's configuration may start from another run of the same profile by naming it instead of
-//! a file: a direct encoding whose `init_from` is `run:EXPERIMENT/RUN` ([`run_ref`]) starts from
-//! `OUT/runs/EXPERIMENT/PROFILE/RUN/genome.safetensors`.
+//! a file: a run whose `genome_from`, or whose direct encoding's `init_from`, is
+//! `run:EXPERIMENT/RUN` ([`run_ref`]) starts from `OUT/runs/EXPERIMENT/PROFILE/RUN/genome.safetensors`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,7 +27,7 @@ pub fn run_ref(experiment: &str, id: &str) -> PathBuf {
 
 /// The `EXPERIMENT/RUN` that `config` starts from, if its `init_from` is a `run:` reference.
 fn run_reference(config: &RunConfig) -> Option<&str> {
-    config.encoding.starts_from().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
+    config.starts_from().and_then(|p| p.to_str()).and_then(|p| p.strip_prefix(RUN_REF))
 }
 
 /// The genome file a `run:EXPERIMENT/RUN` reference names under `out` for `profile`, and the
@@ -55,7 +55,9 @@ pub(crate) fn with_refs_resolved(
     };
     let (path, _, _) = referenced_file(from, out, profile)?;
     let mut resolved = config.clone();
-    if let Encoding::Direct(d) = &mut resolved.encoding {
+    if resolved.genome_from.is_some() {
+        resolved.genome_from = Some(path);
+    } else if let Encoding::Direct(d) = &mut resolved.encoding {
         d.init_from = Some(path);
     }
     Ok(resolved)
@@ -286,7 +288,7 @@ fn one_run(
 /// Whether the genome a run started from was written after the run finished (it was trained
 /// again since), so that the run must be redone.
 fn source_is_newer(config: &RunConfig, dir: &Path) -> bool {
-    let Some(from) = config.encoding.starts_from() else { return false };
+    let Some(from) = config.starts_from() else { return false };
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     match (modified(from), modified(&dir.join("metrics.json"))) {
         (Some(source), Some(run)) => source > run,

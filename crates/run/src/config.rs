@@ -41,6 +41,12 @@ pub struct RunConfig {
     /// Use only the first N training images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_limit: Option<usize>,
+    /// Start from the learned tensors of this genome file (a genome of the same encoding,
+    /// settings and seed, trained on another dataset, say) instead of the seed's random draw:
+    /// transfer of a genome itself, where the direct encoding's `init_from` transfers the network
+    /// it develops. The strategy's frozen tensors (`frozen`) keep the file's values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genome_from: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -52,7 +58,22 @@ impl RunConfig {
         strategy: StrategyConfig,
         seed: u64,
     ) -> Self {
-        Self { dataset: dataset.to_string(), network, encoding, strategy, seed, train_limit: None }
+        Self {
+            dataset: dataset.to_string(),
+            network,
+            encoding,
+            strategy,
+            seed,
+            train_limit: None,
+            genome_from: None,
+        }
+    }
+
+    /// The genome file this run starts from, if any: the genome's own tensors
+    /// ([`RunConfig::genome_from`]) or the network it develops (the direct encoding's
+    /// `init_from`).
+    pub fn starts_from(&self) -> Option<&std::path::Path> {
+        self.genome_from.as_deref().or_else(|| self.encoding.starts_from())
     }
 
     /// A default run-folder name:

@@ -56,6 +56,9 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         start,
         device: env.device,
     })?;
+    if let Some(path) = &config.genome_from {
+        start_from_genome(&*genome, path, env)?;
+    }
     log_start(&*genome, &arch, config, out);
     let strategy = config.strategy.with_seed(config.seed);
     let mut progress = RunProgress::new(
@@ -77,4 +80,31 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         test_images: test.len(),
     };
     finish(config, env, out, &*genome, &arch, report, data)
+}
+
+/// Sets `genome`'s learned tensors to those of the genome file at `path`, which must hold a
+/// genome of the same encoding, settings and fixed tensors (the same seed).
+fn start_from_genome(
+    genome: &dyn innate_encodings::Genome<Phenotype = innate_encodings::Net>,
+    path: &Path,
+    env: &RunEnv<'_>,
+) -> Result<()> {
+    use innate_encodings::checkpoint;
+    let file = checkpoint::load(path, env.device)?;
+    let ours = genome.config()?;
+    if file.encoding != genome.encoding() || file.genome != ours {
+        return crate::error::config(format!(
+            "{}: a {} genome with settings {}, but this run builds a {} genome with settings {}; a run \
+             that starts from a genome file needs the file's own encoding, network, settings and seed \
+             (innate transfer --learn takes them from the file)",
+            path.display(),
+            file.encoding,
+            file.genome,
+            genome.encoding(),
+            ours
+        ));
+    }
+    checkpoint::verify_fixed(genome, &file.tensors, path)?;
+    checkpoint::restore(genome.varmap(), &file.tensors, path)?;
+    Ok(())
 }

@@ -110,6 +110,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
             strategy,
             seed: c.seed,
             train_limit: c.train_limit,
+            genome_from: None,
         })
     }
 }

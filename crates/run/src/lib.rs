@@ -58,4 +58,4 @@ pub use execute::{RunEnv, execute};
 pub use load::{LoadedGenome, load, rebuild};
 pub use metrics::{Metrics, read_metrics};
 pub use network::Network;
-pub use transfer::{TransferReport, transfer, transfer_runs};
+pub use transfer::{Learn, TransferReport, is_interaction, transfer, transfer_runs};

@@ -1,5 +1,13 @@
-//! The transfer test: a network that starts as a genome's developed network learns a dataset
-//! beside one that starts from random weights, with the same seed and batch order.
+//! The transfer test: a network that starts from a genome learns a dataset beside one that
+//! starts from random weights, with the same seed and batch order.
+//!
+//! What the "innate" side takes from the genome file is [`Learn`]: the network it develops, as a
+//! directly learned network's starting weights (the genomic-bottleneck paper's transfer test,
+//! `weights`), or the genome itself, which goes on learning with all its tensors (`genome`), only
+//! its interaction matrix O (`interaction`: the expression, gene fields and all, frozen as the
+//! first task left it) or only its expression (`expression`: O frozen), as the developmental-priors
+//! authors' code transfers S-GEM genomes with frozen genes. The "naive" side is the same genome
+//! drawn at random from the same seed, learning the same tensors: the same parameter count.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +18,41 @@ use crate::config::RunConfig;
 use crate::encoding::Encoding;
 use crate::error::Result;
 use crate::execute::{RunEnv, execute};
+use crate::load::LoadedGenome;
 use crate::network::Network;
+
+/// What the innate side of a transfer test learns, starting from the genome file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Learn {
+    /// Every weight of the network the genome develops, directly (the naive side: a direct
+    /// network from random weights).
+    #[default]
+    Weights,
+    /// The genome's own learned tensors, all of them.
+    Genome,
+    /// Only the GEM family's interaction matrices (`o`, `o0`, ...); the expression stays frozen.
+    Interaction,
+    /// Everything but the interaction matrices (gene fields or X, learned biases); O stays frozen.
+    Expression,
+}
+
+impl Learn {
+    /// The name used on the command line and in run ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Learn::Weights => "weights",
+            Learn::Genome => "genome",
+            Learn::Interaction => "interaction",
+            Learn::Expression => "expression",
+        }
+    }
+}
+
+/// Whether a GEM-family tensor name is an interaction matrix (`o`, or `o` and a layer number).
+pub fn is_interaction(name: &str) -> bool {
+    name.strip_prefix('o').is_some_and(|d| d.chars().all(|c| c.is_ascii_digit()))
+}
 
 /// What the transfer test writes as `transfer.json`: both learning curves side by side.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,6 +61,12 @@ pub struct TransferReport {
     pub from: PathBuf,
     /// The dataset both networks learned.
     pub dataset: String,
+    /// What the innate side learned.
+    #[serde(default)]
+    pub learn: Learn,
+    /// Parameters each side trained, when only part of a genome learned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trained_params: Option<usize>,
     /// Test accuracy of the innate network before training.
     pub innate_start: f64,
     /// Test accuracy of the randomly initialised network before training.
@@ -33,55 +81,100 @@ pub struct TransferReport {
     pub naive_curve: Vec<EvalPoint>,
 }
 
-/// The two runs of a transfer test: `innate`, a directly learned network initialised from the
-/// genome at `from` (whose network has layer sizes `sizes`), and `naive`, one initialised at
-/// random, both learning `dataset` with `lifetime` and the same seed.
+/// The two runs of a transfer test from the genome `loaded` (read from `from`) on `dataset`,
+/// named `innate` and `naive`, as the module docs describe: with `learn` = `weights` both learn
+/// a direct network with `lifetime` and `lifetime.seed`; otherwise both are the file's own run
+/// (encoding, network, seed) trained with `lifetime` and the frozen tensors `learn` implies.
 pub fn transfer_runs(
+    loaded: &LoadedGenome,
     from: &Path,
     dataset: &str,
-    sizes: &[usize],
     lifetime: LifetimeConfig,
-    seed: u64,
+    learn: Learn,
 ) -> Result<[(String, RunConfig); 2]> {
-    let network = match Network::of_sizes(sizes) {
-        Some(n @ Network::Slp) => n,
-        Some(n @ Network::Mlp { .. }) if sizes.len() == 3 => n,
-        _ => {
-            return crate::error::config(format!(
-                "{}: its network has {} layers; transfer handles single-layer perceptrons and MLPs with one \
-                 hidden layer",
-                from.display(),
-                sizes.len().saturating_sub(1)
-            ));
-        }
+    if learn == Learn::Weights {
+        let sizes = loaded.sizes()?;
+        let network = match Network::of_sizes(&sizes) {
+            Some(n @ Network::Slp) => n,
+            Some(n @ Network::Mlp { .. }) if sizes.len() == 3 => n,
+            _ => {
+                return crate::error::config(format!(
+                    "{}: its network has {} layers; --learn weights handles single-layer perceptrons and MLPs \
+                     with one hidden layer",
+                    from.display(),
+                    sizes.len().saturating_sub(1)
+                ));
+            }
+        };
+        let seed = lifetime.seed;
+        let naive =
+            RunConfig::new(dataset, network, Encoding::direct(), StrategyConfig::EndToEnd(lifetime), seed);
+        let innate = RunConfig { encoding: Encoding::direct_from(from), ..naive.clone() };
+        return Ok([("innate".to_string(), innate), ("naive".to_string(), naive)]);
+    }
+    let Some(run) = loaded.run() else {
+        return crate::error::config(format!(
+            "{}: the file records no run configuration, which --learn {} needs (the genome's encoding, \
+             network and seed); --learn weights works from the developed network alone",
+            from.display(),
+            learn.name()
+        ));
     };
+    let names: Vec<String> =
+        {
+            let data =
+                loaded.genome.varmap().data().lock().map_err(|_| {
+                    crate::error::RunError::Config("the genome's tensors are poisoned".into())
+                })?;
+            let mut n: Vec<String> = data.keys().cloned().collect();
+            n.sort();
+            n
+        };
+    let frozen: Vec<String> = match learn {
+        Learn::Weights | Learn::Genome => Vec::new(),
+        Learn::Interaction => names.iter().filter(|n| !is_interaction(n)).cloned().collect(),
+        Learn::Expression => names.iter().filter(|n| is_interaction(n)).cloned().collect(),
+    };
+    let has_o = names.iter().any(|n| is_interaction(n));
+    if matches!(learn, Learn::Interaction | Learn::Expression) && (!has_o || frozen.len() == names.len()) {
+        return crate::error::config(format!(
+            "{}: --learn {} splits a GEM-family genome (gem, sgem, mlsgem) into its interaction matrix O and \
+             its expression, but this {} genome's tensors are {}; use --learn genome or weights",
+            from.display(),
+            learn.name(),
+            loaded.file.encoding,
+            names.join(", ")
+        ));
+    }
+    let strategy = StrategyConfig::EndToEnd(LifetimeConfig { frozen, seed: run.seed, ..lifetime });
     let naive =
-        RunConfig::new(dataset, network, Encoding::direct(), StrategyConfig::EndToEnd(lifetime), seed);
-    let innate = RunConfig { encoding: Encoding::direct_from(from), ..naive.clone() };
+        RunConfig { dataset: dataset.to_string(), strategy, train_limit: None, genome_from: None, ..run };
+    let innate = RunConfig { genome_from: Some(from.to_path_buf()), ..naive.clone() };
     Ok([("innate".to_string(), innate), ("naive".to_string(), naive)])
 }
 
-/// Runs the transfer test from the genome at `from` (whose network has layer sizes `sizes`, see
-/// [`crate::LoadedGenome::sizes`]) on `dataset` into `out/innate`, `out/naive` and
-/// `out/transfer.json`; both runs take their seed from `lifetime`.
+/// Runs the transfer test from the genome file at `from` on `dataset` into `out/innate`,
+/// `out/naive` and `out/transfer.json` (see [`transfer_runs`] for what each side learns).
 pub fn transfer(
     from: &Path,
-    sizes: &[usize],
     dataset: &str,
     lifetime: LifetimeConfig,
+    learn: Learn,
     env: &RunEnv<'_>,
     out: &Path,
     quiet: bool,
 ) -> Result<TransferReport> {
+    let loaded = crate::load::load(from, env.device)?;
     let mut results = Vec::new();
-    let seed = lifetime.seed;
-    for (name, config) in transfer_runs(from, dataset, sizes, lifetime, seed)? {
+    for (name, config) in transfer_runs(&loaded, from, dataset, lifetime, learn)? {
         results.push(execute(&config, env, &out.join(&name), quiet)?);
     }
     let start = |m: &crate::Metrics| m.report.curve.first().map_or(0.0, |p| p.test_accuracy);
     let report = TransferReport {
         from: from.to_path_buf(),
         dataset: dataset.to_string(),
+        learn,
+        trained_params: results[0].report.trained_params,
         innate_start: start(&results[0]),
         naive_start: start(&results[1]),
         innate_best: results[0].report.best_test_accuracy,
