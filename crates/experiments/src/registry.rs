@@ -11,6 +11,7 @@ pub fn registry() -> Vec<Experiment> {
         sgem_fig2c::experiment(),
         sgem_fig2d::experiment(),
         sgem_fig2b::experiment(),
+        sgem_transfer_frozen::experiment(),
         gnet_table1::experiment(),
         gnet_fig2c::experiment(),
         gnet_figs2c::experiment(),

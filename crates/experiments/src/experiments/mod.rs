@@ -15,3 +15,4 @@ pub mod meta_omniglot;
 pub mod sgem_fig2b;
 pub mod sgem_fig2c;
 pub mod sgem_fig2d;
+pub mod sgem_transfer_frozen;
