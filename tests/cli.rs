@@ -653,6 +653,10 @@ fn meta_learning_trains_evaluates_and_checks_its_flags() {
         ("--encoding direct", 784 * 784 * 2 + 784 * 3 + 784 * 2 + 3),
         ("--encoding gem --genes 50", 784 * 50 * 3 + 3 * 50 + 50 * 50),
         ("--encoding sgem --genes 28", 3 * 3 * 28 + 3 * 28 + 28 * 28),
+        // Any genome meta-trains: a random basis of 20 vectors learns its 20 coefficients; GN5's
+        // g-networks over this network's neuron labels.
+        ("--encoding rb --basis 20", 20),
+        ("--encoding gnet --preset gn5", 868),
     ];
     for (i, (enc, learned)) in cases.iter().enumerate() {
         let run = dir(&tmp, &format!("meta{i}"));
@@ -709,12 +713,39 @@ fn meta_learning_trains_evaluates_and_checks_its_flags() {
     let err = fails(&format!("meta --resume {} --data-dir {fx}", dir(&tmp, "nothing")));
     assert!(err.contains("no checkpoint to resume from"), "{err}");
 
+    // Snapshots every 2 meta-batches (and at the start), each a genome file eval reads; the
+    // norm-scaled S-GEM records its rule.
+    let snap = dir(&tmp, "snap");
+    ok(&format!(
+        "meta --encoding sgem --genes 4 --weight-scale norm --snapshot-every 2 {small} --data-dir {fx} --out {snap} --quiet"
+    ));
+    let mut kept: Vec<String> = std::fs::read_dir(format!("{snap}/snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        ["meta-batch-000000.safetensors", "meta-batch-000002.safetensors", "meta-batch-000004.safetensors"]
+    );
+    assert_eq!(metrics(&snap)["config"]["encoding"]["weight_scale"], "norm");
+    let out = ok(&format!("eval {snap}/snapshots/meta-batch-000002.safetensors --data-dir {fx}"));
+    assert!(out.contains("learned inner rates"), "{out}");
+
     for (args, says) in [
         ("--ways 3 --shots 15 --queries 10", "--shots 15 plus --queries 10"),
         ("--ways 9 --queries 2", "--ways 9 is more than the 3 classes of the held-out split"),
         ("--ways 3 --queries 2 --inner-steps 0", "--inner-steps must be at least 1"),
         ("--ways 3 --queries 2 --dataset mnist", "meta-learning needs --dataset omniglot"),
         ("--ways 3 --queries 2 --per-layer-o", "--per-layer-o applies only to --encoding gem or sgem"),
+        (
+            "--ways 3 --queries 2 --weight-scale norm",
+            "--weight-scale norm applies only to --encoding gem or sgem",
+        ),
+        (
+            "--ways 3 --queries 2 --encoding gem --genes 3 --snapshot-every 3",
+            "must be a multiple of --eval-every 2",
+        ),
     ] {
         let err = fails(&format!("meta {schedule} {args} --data-dir {fx} --out {}", dir(&tmp, "bad")));
         assert!(err.contains(says), "{args}: {err}");

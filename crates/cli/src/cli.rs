@@ -155,6 +155,16 @@ pub enum BiasArg {
     None,
 }
 
+/// How a GEM-family genome scales each developed layer on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightScaleArg {
+    /// The element spread of Kaiming's initialisation, sqrt(2 / inputs) (the reference code)
+    Spread,
+    /// The largest singular value of a Kaiming-normal matrix of the layer's shape: keeps a deep
+    /// low-rank network's outputs from blowing up at the start
+    Norm,
+}
+
 /// What the innate side of `innate transfer` learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LearnArg {
@@ -344,14 +354,26 @@ pub struct MetaArgs {
     #[arg(long, default_value = "omniglot")]
     pub dataset: String,
 
-    /// Encoding: direct, gem or sgem (mlsgem is the same as sgem here). rb and gnet need flags
-    /// (--basis, --preset) that `innate meta` does not take yet
+    /// Encoding: direct, gem or sgem (the paper's; mlsgem is the same as sgem here), rb (needs
+    /// --basis) or gnet (needs --preset or --gnet-hidden)
     #[arg(long, value_enum, default_value_t = Encoding::DIRECT)]
     pub encoding: Encoding,
 
     /// Genes per neuron (gem: 50 for 10x, 20 for 25x; sgem: 43 for 500x, 28 for 1000x)
     #[arg(long, value_name = "G", allow_negative_numbers = true)]
     pub genes: Option<usize>,
+
+    /// Number of basis vectors (B) for rb
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
+    pub basis: Option<usize>,
+
+    /// gnet: g-network sizes of the genomic-bottleneck paper's Table 1
+    #[arg(long, value_enum)]
+    pub preset: Option<PresetArg>,
+
+    /// gnet: hidden sizes of the weight g-networks instead of a preset, e.g. 30,10
+    #[arg(long, value_delimiter = ',', value_name = "H1,H2", conflicts_with = "preset")]
+    pub gnet_hidden: Option<Vec<usize>>,
 
     /// Hidden layer sizes
     #[arg(long, value_delimiter = ',', value_name = "H1,H2", default_value = "784,784")]
@@ -360,6 +382,11 @@ pub struct MetaArgs {
     /// GEM: one interaction matrix per layer instead of one shared by all (not the paper's)
     #[arg(long)]
     pub per_layer_o: bool,
+
+    /// GEM family: how each developed layer is scaled when the genome is built [default: spread,
+    /// the reference code's; norm keeps the 784-784-784 network's first outputs small]
+    #[arg(long, value_enum, default_value_t = WeightScaleArg::Spread)]
+    pub weight_scale: WeightScaleArg,
 
     /// The layers' biases [default: learned for direct, fixed random (randn x 0.5) for the GEM
     /// family]; the inner loop adapts the developed biases in every case but none
@@ -431,6 +458,12 @@ pub struct MetaArgs {
     /// Seed of the split of characters into training and held-out ones
     #[arg(long, default_value_t = 1)]
     pub split_seed: u64,
+
+    /// Keep the genome every N meta-batches (a multiple of --eval-every) and at the start, as
+    /// RUN_DIR/snapshots/meta-batch-NNNNNN.safetensors genome files (innate eval and inspect read
+    /// them), for analyses of the network over training; 0: none
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub snapshot_every: usize,
 
     /// Run folder [default: runs/omniglot-<network>-<encoding>[-<size>]-meta-seed<S>]
     #[arg(long, value_name = "RUN_DIR")]

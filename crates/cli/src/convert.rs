@@ -9,14 +9,14 @@
 
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, Split};
-use innate_encodings::{BiasMode, CentreInit};
+use innate_encodings::{BiasMode, CentreInit, WeightScale};
 use innate_evolution::{FitConfig, IntermittentConfig, LifetimeConfig, MetaConfig, StrategyConfig};
 use innate_experiments::ReproduceOptions;
 use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
 
 use crate::cli::{
     BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, LearnArg, MetaArgs, Model, PresetArg, Profile,
-    ReproduceArgs, SplitArg, Strategy, TrainArgs, TransferArgs,
+    ReproduceArgs, SplitArg, Strategy, TrainArgs, TransferArgs, WeightScaleArg,
 };
 
 impl From<BiasArg> for BiasMode {
@@ -25,6 +25,15 @@ impl From<BiasArg> for BiasMode {
             BiasArg::Learned => BiasMode::Learned,
             BiasArg::Fixed => BiasMode::FixedRandom,
             BiasArg::None => BiasMode::None,
+        }
+    }
+}
+
+impl From<WeightScaleArg> for WeightScale {
+    fn from(w: WeightScaleArg) -> Self {
+        match w {
+            WeightScaleArg::Spread => WeightScale::Spread,
+            WeightScaleArg::Norm => WeightScale::Norm,
         }
     }
 }
@@ -250,11 +259,19 @@ impl MetaArgs {
         if self.hidden.is_empty() || self.hidden.contains(&0) {
             bail!("--hidden {:?}: every hidden layer needs at least one unit", self.hidden);
         }
+        let flags = EncodingFlags {
+            genes: self.genes,
+            basis: self.basis,
+            bias: self.bias.map(Into::into),
+            preset: self.preset.map(Into::into),
+            gnet_hidden: self.gnet_hidden.clone(),
+            ..EncodingFlags::default()
+        };
         let encoding = innate_run::meta::encoding(
             self.encoding.name(),
-            self.genes,
+            &flags,
             self.per_layer_o,
-            self.bias.map(Into::into),
+            self.weight_scale.into(),
         )?;
         let meta = MetaConfig {
             ways: self.ways,
@@ -272,6 +289,7 @@ impl MetaArgs {
             lr: self.lr,
             seed: self.seed,
             split_seed: self.split_seed,
+            snapshot_every: self.snapshot_every,
         };
         meta.validate()?;
         let network = Network::Mlp { hidden: self.hidden.clone() };

@@ -91,10 +91,83 @@ pub fn kaiming_scale(w: &Tensor) -> Result<f64> {
     Ok(if std > 0.0 && std.is_finite() { (2.0 / fan_in).sqrt() / std } else { 1.0 })
 }
 
+/// How a developed weight matrix is scaled (one factor per layer, fixed when the genome is first
+/// built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightScale {
+    /// The element spread of a Kaiming-normal matrix, `sqrt(2 / inputs)` ([`kaiming_scale`]; the
+    /// reference code's choice).
+    #[default]
+    Spread,
+    /// The largest singular value a Kaiming-normal matrix of the same shape has,
+    /// `sqrt(2 / inputs) (sqrt(inputs) + sqrt(outputs))` ([`kaiming_norm_scale`]). A low-rank
+    /// product such as GEM's `Xi O Xo^T` (gene fields, being positive, most of all) puts its
+    /// spread into a few directions, so at the same element spread it amplifies a signal many
+    /// times more than a full-rank matrix: through several layers the outputs blow up.
+    Norm,
+}
+
+impl WeightScale {
+    /// The factor for the raw developed matrix `w`.
+    pub fn factor(self, w: &Tensor) -> Result<f64> {
+        match self {
+            WeightScale::Spread => kaiming_scale(w),
+            WeightScale::Norm => kaiming_norm_scale(w),
+        }
+    }
+
+    /// The rule's name in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightScale::Spread => "spread",
+            WeightScale::Norm => "norm",
+        }
+    }
+
+    /// Whether this is the default rule (for `skip_serializing_if`).
+    pub fn is_default(&self) -> bool {
+        *self == WeightScale::Spread
+    }
+}
+
+/// The factor that gives `w` (`(outputs, inputs)`) the largest singular value of a Kaiming-normal
+/// matrix of its shape, `sqrt(2 / inputs) (sqrt(inputs) + sqrt(outputs))`, found by 50 steps of
+/// power iteration from the all-ones vector (deterministic); 1 for a zero matrix.
+pub fn kaiming_norm_scale(w: &Tensor) -> Result<f64> {
+    let w = w.to_dtype(candle_core::DType::F32)?.to_device(&candle_core::Device::Cpu)?;
+    let (outputs, inputs) = w.dims2()?;
+    let target = (2.0 / inputs.max(1) as f64).sqrt() * ((inputs as f64).sqrt() + (outputs as f64).sqrt());
+    let mut v = Tensor::ones((inputs, 1), candle_core::DType::F32, &candle_core::Device::Cpu)?;
+    let mut sigma = 0.0f64;
+    for _ in 0..50 {
+        let u = w.matmul(&v)?;
+        let back = w.t()?.matmul(&u)?;
+        let norm = back.sqr()?.sum_all()?.sqrt()?.to_scalar::<f32>()? as f64;
+        if !(norm > 0.0 && norm.is_finite()) {
+            return Ok(1.0);
+        }
+        v = (back / norm)?;
+        sigma = w.matmul(&v)?.sqr()?.sum_all()?.sqrt()?.to_scalar::<f32>()? as f64;
+    }
+    Ok(if sigma > 0.0 && sigma.is_finite() { target / sigma } else { 1.0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    #[test]
+    fn the_norm_rule_gives_a_low_rank_matrix_the_largest_singular_value_of_a_kaiming_one() -> Result<()> {
+        // A rank-1 all-ones 4x9 matrix has singular value 6; a Kaiming one sqrt(2/9)(3 + 2).
+        let w = Tensor::ones((4, 9), candle_core::DType::F32, &Device::Cpu)?;
+        let f = kaiming_norm_scale(&w)?;
+        assert!((f - (2.0f64 / 9.0).sqrt() * 5.0 / 6.0).abs() < 1e-5, "{f}");
+        assert_eq!(kaiming_norm_scale(&Tensor::zeros((4, 9), candle_core::DType::F32, &Device::Cpu)?)?, 1.0);
+        assert_eq!(WeightScale::Norm.factor(&w)?, f);
+        Ok(())
+    }
 
     #[test]
     fn modes_count_as_they_should() -> Result<()> {

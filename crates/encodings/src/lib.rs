@@ -49,7 +49,7 @@ pub mod params;
 pub mod phenotype;
 pub mod shared_conv;
 
-pub use bias::{BiasMode, Biases, kaiming_scale};
+pub use bias::{BiasMode, Biases, WeightScale, kaiming_norm_scale, kaiming_scale};
 pub use checkpoint::GenomeFile;
 pub use error::{GenomeError, Result};
 pub use expression::{CentreInit, Expression, ExpressionSpec, GeneFields};

@@ -93,6 +93,16 @@ pub struct MetaConfig {
     pub seed: u64,
     /// Seed of the split of characters into meta-training and held-out ones (1).
     pub split_seed: u64,
+    /// Keep the genome every this many meta-batches (and at the start), for analyses of how the
+    /// developed network changes over training; a multiple of `eval_every`, 0 (the default) for
+    /// none. The strategy only passes the state to its checkpoint callback after every test;
+    /// the run writes the snapshots (`innate-run`: `RUN/snapshots/`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub snapshot_every: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for MetaConfig {
@@ -113,6 +123,7 @@ impl Default for MetaConfig {
             lr: 1e-3,
             seed: 0,
             split_seed: 1,
+            snapshot_every: 0,
         }
     }
 }
@@ -141,6 +152,12 @@ impl MetaConfig {
         }
         if !self.inner_lr.is_finite() {
             return bad(format!("--inner-lr must be a number, got {}", self.inner_lr));
+        }
+        if !self.snapshot_every.is_multiple_of(self.eval_every) {
+            return bad(format!(
+                "--snapshot-every {} must be a multiple of --eval-every {} (the genome is kept at tests)",
+                self.snapshot_every, self.eval_every
+            ));
         }
         Ok(())
     }
@@ -329,7 +346,7 @@ pub fn train<G: Genome + ?Sized>(
 
 /// [`train`], starting from `resume` when given (a state an earlier run of the same
 /// configuration passed to its `checkpoint`), and passing the state to `checkpoint` after every
-/// test, for the caller to keep.
+/// test (the first, before any meta-batch, included), for the caller to keep.
 pub fn train_resumable<G: Genome + ?Sized>(
     genome: &G,
     sampler: &TaskSampler<'_>,
@@ -405,9 +422,19 @@ pub fn train_resumable<G: Genome + ?Sized>(
         None => {
             let first = evaluate(0, None, &rates, 0.0)?;
             observer.eval(&first);
-            best = (first.test_accuracy, 0usize, snapshot(&rates)?);
+            let now = snapshot(&rates)?;
+            best = (first.test_accuracy, 0usize, now.clone());
             curve = vec![first];
             (first_index, train_seconds, offset) = (0, 0.0, 0.0);
+            checkpoint(&MetaState {
+                done: 0,
+                tensors: now,
+                adam: opt.state()?,
+                best: (best.0, best.1),
+                best_tensors: best.2.clone(),
+                curve: curve.clone(),
+                train_seconds,
+            })?;
         }
     }
     let (mut loss_sum, mut since) = (0.0, 0usize);

@@ -275,12 +275,22 @@ impl Arm {
         let genes = self.genes.unwrap_or(0);
         // The encoding's default centres, unless the arm starts them on a spiral.
         let centres = if self.spiral { CentreInit::Spiral } else { CentreInit::default() };
-        let spatial = Spatial { genes, learn_output: self.learn_output, bias: None, centres };
+        let spatial = Spatial {
+            genes,
+            learn_output: self.learn_output,
+            bias: None,
+            centres,
+            weight_scale: Default::default(),
+        };
         match self.encoding {
             Enc::Direct => Encoding::direct(),
-            Enc::Gem => {
-                Encoding::Gem(GemSpec { genes, learn_output: self.learn_output, bias: None, shared_o: false })
-            }
+            Enc::Gem => Encoding::Gem(GemSpec {
+                genes,
+                learn_output: self.learn_output,
+                bias: None,
+                shared_o: false,
+                weight_scale: Default::default(),
+            }),
             Enc::Sgem => Encoding::Sgem(Sgem(spatial)),
             Enc::Mlsgem => Encoding::Mlsgem(Mlsgem(spatial)),
             Enc::Rb => Encoding::Rb(RbSpec { basis: self.basis.unwrap_or(0), bias: None }),

@@ -21,6 +21,8 @@ pub fn registry() -> Vec<Experiment> {
         devconv_lenet5_mnist::experiment(),
         devconv_lenet5_cifar::experiment(),
         meta_omniglot::experiment(),
+        meta_figs6::experiment(),
+        meta_figs7::experiment(),
     ]
 }
 

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use innate_encodings::init::register;
 use innate_encodings::{
     BiasMode, Biases, CentreInit, Dense, Expression, ExpressionSpec, GeneFields, Genome, GenomeError, Mlp,
-    MlpSpec, NeuronGrid, ParamCount, Result, SeededInit, kaiming_scale,
+    MlpSpec, NeuronGrid, ParamCount, Result, SeededInit, WeightScale,
 };
 
 /// Which member of the GEM family a configuration describes.
@@ -89,6 +89,10 @@ pub struct GemConfig {
     /// Kaiming factors per layer of weights; computed when the genome is first built.
     #[serde(default)]
     pub scales: Option<Vec<f64>>,
+    /// The rule the factors are computed by (the element spread, the reference code's, unless
+    /// set).
+    #[serde(default, skip_serializing_if = "WeightScale::is_default")]
+    pub weight_scale: WeightScale,
 }
 
 fn bias_of(spec: &MlpSpec) -> BiasMode {
@@ -113,6 +117,7 @@ impl GemConfig {
             shared_interaction: false,
             seed,
             scales: None,
+            weight_scale: WeightScale::Spread,
         }
     }
 
@@ -133,6 +138,7 @@ impl GemConfig {
             expression,
             seed,
             scales: None,
+            weight_scale: WeightScale::Spread,
         })
     }
 
@@ -260,7 +266,10 @@ impl GemNet {
                     spec.layers()
                 )));
             }
-            None => net.raw_weights()?.iter().map(kaiming_scale).collect::<Result<Vec<_>>>()?,
+            None => {
+                let rule = config.weight_scale;
+                net.raw_weights()?.iter().map(|w| rule.factor(w)).collect::<Result<Vec<_>>>()?
+            }
         };
         net.config.scales = Some(scales.clone());
         net.scales = scales;

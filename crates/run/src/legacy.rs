@@ -78,6 +78,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
                 learn_output: c.learn_output,
                 bias: c.bias,
                 centres: c.centres.unwrap_or_else(CentreInit::legacy),
+                weight_scale: Default::default(),
             })
         };
         let encoding = match c.encoding.as_str() {
@@ -87,6 +88,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
                 learn_output: c.learn_output,
                 bias: c.bias,
                 shared_o: false,
+                weight_scale: Default::default(),
             }),
             "sgem" => Encoding::Sgem(Sgem(spatial()?)),
             "mlsgem" => Encoding::Mlsgem(Mlsgem(spatial()?)),

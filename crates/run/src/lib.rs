@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod config;
 pub mod data;
 pub mod device;

@@ -27,12 +27,13 @@ use crate::progress::RunProgress;
 
 /// The encoding of a meta-learning network as the paper's Fig. 3 builds it: `gem` and `sgem`
 /// share one interaction matrix O between all layers (S-GEM with a shared O is `mlsgem`) unless
-/// `per_layer_o`, and learn the output neurons' expression; any other encoding as its flags say.
+/// `per_layer_o`, and learn the output neurons' expression, their layers scaled by `weight_scale`;
+/// any other encoding as its flags say.
 pub fn encoding(
     name: &str,
-    genes: Option<usize>,
+    flags: &EncodingFlags,
     per_layer_o: bool,
-    bias: Option<innate_encodings::BiasMode>,
+    weight_scale: innate_encodings::WeightScale,
 ) -> Result<Encoding> {
     let name = match name {
         "sgem" if !per_layer_o => "mlsgem",
@@ -44,10 +45,22 @@ pub fn encoding(
             "--per-layer-o applies only to --encoding gem or sgem, not {name}; drop it"
         ));
     }
-    let flags = EncodingFlags { genes, learn_output: gem_family, bias, ..EncodingFlags::default() };
+    let flags = EncodingFlags { learn_output: gem_family, ..flags.clone() };
+    if !weight_scale.is_default() && !gem_family {
+        return config_error(format!(
+            "--weight-scale {} applies only to --encoding gem or sgem, not {name}; drop it",
+            weight_scale.name()
+        ));
+    }
     let mut encoding = Encoding::from_flags(name, &flags)?;
-    if let Encoding::Gem(g) = &mut encoding {
-        g.shared_o = !per_layer_o;
+    match &mut encoding {
+        Encoding::Gem(g) => {
+            g.shared_o = !per_layer_o;
+            g.weight_scale = weight_scale;
+        }
+        Encoding::Sgem(s) => s.0.weight_scale = weight_scale,
+        Encoding::Mlsgem(s) => s.0.weight_scale = weight_scale,
+        _ => {}
     }
     Ok(encoding)
 }
@@ -222,6 +235,99 @@ fn save_checkpoint(path: &Path, config: &RunConfig, state: &MetaState) -> Result
     Ok(innate_encodings::checkpoint::save_tensors(path, &tensors, meta)?)
 }
 
+/// Folder of a meta-learning run's snapshots ([`MetaConfig::snapshot_every`]).
+pub const SNAPSHOTS: &str = "snapshots";
+
+/// The snapshot of a run folder after `done` meta-batches: `RUN/snapshots/meta-batch-NNNNNN.safetensors`.
+pub fn snapshot_path(run_dir: &Path, done: usize) -> std::path::PathBuf {
+    run_dir.join(SNAPSHOTS).join(format!("meta-batch-{done:06}.safetensors"))
+}
+
+/// The snapshots of the run folder `run_dir`, as (meta-batches done, file), in training order
+/// (none when the run kept none).
+pub fn snapshots(run_dir: &Path) -> Result<Vec<(usize, std::path::PathBuf)>> {
+    let dir = run_dir.join(SNAPSHOTS);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let read = |source| crate::error::RunError::Read { path: dir.clone(), source };
+    for entry in std::fs::read_dir(&dir).map_err(read)? {
+        let path = entry.map_err(read)?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if let Some(done) = name
+            .strip_prefix("meta-batch-")
+            .and_then(|n| n.strip_suffix(".safetensors"))
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            out.push((done, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Held-out tasks (the first of the run's test set) on which a snapshot's hidden representation
+/// is measured ([`crate::analysis::class_distances`]).
+pub const ANALYSIS_TASKS: usize = 8;
+
+/// What a snapshot records of the network developed at that point (Figs. S6 and S7).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotAnalysis {
+    /// Newman's modularity of the wiring ([`crate::analysis::modularity`]).
+    pub modularity: f64,
+    /// Communities the Louvain method found.
+    pub communities: usize,
+    /// Distances of the last hidden representation of [`ANALYSIS_TASKS`] held-out tasks.
+    pub distances: crate::analysis::ClassDistances,
+}
+
+/// The analysis a snapshot file recorded, if it has one.
+pub fn snapshot_analysis(file: &GenomeFile) -> Option<SnapshotAnalysis> {
+    serde_json::from_value(file.metrics.get("analysis")?.clone()).ok()
+}
+
+/// Writes the genome of `state` (its tensors now, with the inner rates) as a genome file that
+/// `load` reads, its metrics holding the meta-batches done, the last test and the analysis of the
+/// network the genome develops now (the genome's variables are the state's while the strategy
+/// waits for its checkpoint callback) on `probe`, held-out tasks.
+fn save_snapshot(
+    out: &Path,
+    config: &RunConfig,
+    genome: &(dyn innate_encodings::Genome<Phenotype = innate_encodings::Net> + '_),
+    state: &MetaState,
+    probe: &[innate_datasets::Task],
+    device: &Device,
+) -> Result<()> {
+    let path = snapshot_path(out, state.done);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            crate::error::RunError::Config(format!(
+                "cannot create the snapshot folder {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let last = state.curve.last();
+    let net = genome.develop()?;
+    let (modularity, communities) = crate::analysis::modularity(&net)?;
+    let distances = crate::analysis::class_distances(&net, probe, device)?;
+    let analysis = SnapshotAnalysis { modularity, communities, distances };
+    let metrics = serde_json::json!({
+        "meta_batches": state.done,
+        "test_accuracy": last.map(|p| p.test_accuracy),
+        "test_ci95": last.and_then(|p| p.test_ci95),
+        "analysis": analysis,
+    });
+    Ok(innate_encodings::checkpoint::save(
+        &path,
+        genome,
+        Some(&state.tensors),
+        &serde_json::to_value(config)?,
+        &metrics,
+    )?)
+}
+
 fn run(
     config: &RunConfig,
     meta_config: &MetaConfig,
@@ -249,7 +355,18 @@ fn run(
     let mut progress =
         RunProgress::new(&format!("{} seed {}", arch.name(), config.seed), strategy.progress(0), quiet);
     let checkpoint_path = out.join(CHECKPOINT);
+    let every = meta_config.snapshot_every;
+    let probe: Vec<_> = if every > 0 {
+        meta_config.eval_set(&sampler)?.into_iter().take(ANALYSIS_TASKS).collect()
+    } else {
+        Vec::new()
+    };
     let mut keep = |state: &MetaState| -> innate_evolution::Result<()> {
+        if every > 0 && state.done.is_multiple_of(every) {
+            save_snapshot(out, config, &*genome, state, &probe, env.device).map_err(|e| {
+                innate_evolution::TrainError::Config(format!("cannot write the snapshot: {e}"))
+            })?;
+        }
         save_checkpoint(&checkpoint_path, config, state)
             .map_err(|e| innate_evolution::TrainError::Config(format!("cannot write the checkpoint: {e}")))
     };

@@ -21,16 +21,16 @@ use crate::stats::{mean_sd, percent};
 
 /// One model of Fig. 3b: how the report names it, its encoding and genes, and the paper's
 /// accuracy (as stated and as a fraction) and compression.
-struct Model {
-    label: &'static str,
-    encoding: &'static str,
+pub(crate) struct Model {
+    pub(crate) label: &'static str,
+    pub(crate) encoding: &'static str,
     genes: Option<usize>,
     paper: &'static str,
     paper_value: f64,
     compression: &'static str,
 }
 
-const MODELS: [Model; 5] = [
+pub(crate) const MODELS: [Model; 5] = [
     Model {
         label: "Direct",
         encoding: "direct",
@@ -90,12 +90,15 @@ pub fn experiment() -> Experiment {
     }
 }
 
-/// Meta-batches, evaluation interval, held-out batches and seeds of a profile.
+/// Meta-batches, evaluation interval, held-out batches, snapshots (for meta-figS6 and -S7) and
+/// seeds of a profile.
 fn schedule(profile: Profile) -> MetaConfig {
     let paper = MetaConfig::default();
     match profile {
-        Profile::Paper => paper,
-        Profile::Quick => MetaConfig { max_meta_batches: 400, eval_every: 50, eval_batches: 2, ..paper },
+        Profile::Paper => MetaConfig { snapshot_every: 2500, ..paper },
+        Profile::Quick => {
+            MetaConfig { max_meta_batches: 400, eval_every: 50, eval_batches: 2, snapshot_every: 50, ..paper }
+        }
         // The fixture has 9 training and 3 held-out characters of 20 drawings.
         Profile::Smoke => MetaConfig {
             ways: 3,
@@ -105,6 +108,7 @@ fn schedule(profile: Profile) -> MetaConfig {
             eval_every: 2,
             eval_batches: 1,
             eval_tasks: 2,
+            snapshot_every: 2,
             ..paper
         },
     }
@@ -118,7 +122,7 @@ fn seeds(profile: Profile) -> u64 {
     }
 }
 
-fn id(model: &Model) -> String {
+pub(crate) fn id(model: &Model) -> String {
     match model.genes {
         Some(g) => format!("{}{g}", model.encoding),
         None => model.encoding.to_string(),
@@ -129,8 +133,13 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
     let meta = schedule(profile);
     let mut out = Vec::new();
     for model in &MODELS {
-        let encoding = innate_run::meta::encoding(model.encoding, model.genes, false, None)
-            .expect("the meta-learning models' flags are valid");
+        let encoding = innate_run::meta::encoding(
+            model.encoding,
+            &innate_run::EncodingFlags { genes: model.genes, ..Default::default() },
+            false,
+            Default::default(),
+        )
+        .expect("the meta-learning models' flags are valid");
         for seed in 0..seeds(profile) {
             let strategy = StrategyConfig::Meta(MetaConfig { seed, ..meta.clone() });
             let config =
@@ -142,7 +151,7 @@ fn runs(profile: Profile) -> Vec<(String, RunConfig)> {
 }
 
 /// The rows of one model.
-fn rows_of<'a>(rows: &'a [Row], model: &Model) -> Vec<&'a Row> {
+pub(crate) fn rows_of<'a>(rows: &'a [Row], model: &Model) -> Vec<&'a Row> {
     let prefix = format!("{}-seed", id(model));
     rows.iter().filter(|r| r.run.starts_with(&prefix)).collect()
 }
@@ -278,7 +287,10 @@ mod tests {
         assert_eq!((m.ways, m.shots, m.queries, m.inner_steps, m.meta_batch, m.seed), (5, 1, 10, 2, 32, 1));
         let paper = runs(Profile::Paper);
         assert_eq!(paper.len(), 50);
-        assert_eq!(paper[0].1.strategy.meta().unwrap(), &MetaConfig::default());
+        assert_eq!(
+            paper[0].1.strategy.meta().unwrap(),
+            &MetaConfig { snapshot_every: 2500, ..MetaConfig::default() }
+        );
         assert!(runs(Profile::Smoke).iter().all(|(_, c)| c.strategy.meta().unwrap().validate().is_ok()));
     }
 }

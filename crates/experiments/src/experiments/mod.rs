@@ -11,6 +11,8 @@ pub mod gnet_fig2ef;
 pub mod gnet_fig2h;
 pub mod gnet_figs2c;
 pub mod gnet_table1;
+pub mod meta_figs6;
+pub mod meta_figs7;
 pub mod meta_omniglot;
 pub mod sgem_fig2b;
 pub mod sgem_fig2c;

@@ -5,7 +5,7 @@
 
 use candle_core::Device;
 use innate_devconv::{LeNet5Config, LeNet5Genome, LeNet5Spec, SgemLeNet, Variant};
-use innate_encodings::{AnyNet, BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid};
+use innate_encodings::{AnyNet, BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid, WeightScale};
 use innate_gem::{GemConfig, GemNet};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,10 @@ pub struct GemSpec {
     /// else one per layer of weights.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub shared_o: bool,
+    /// How each developed layer is scaled when the genome is first built (the element spread of
+    /// Kaiming's initialisation, the reference code's, unless set).
+    #[serde(default, skip_serializing_if = "WeightScale::is_default")]
+    pub weight_scale: WeightScale,
 }
 
 /// Settings of the spatial encodings, S-GEM and ML-S-GEM.
@@ -43,6 +47,10 @@ pub struct Spatial {
     pub bias: Option<BiasMode>,
     /// Where the gene fields' centres start.
     pub centres: CentreInit,
+    /// How each developed layer is scaled when the genome is first built (the element spread of
+    /// Kaiming's initialisation, the reference code's, unless set).
+    #[serde(default, skip_serializing_if = "WeightScale::is_default")]
+    pub weight_scale: WeightScale,
 }
 
 /// Settings of S-GEM: one interaction matrix per layer of weights.
@@ -99,6 +107,7 @@ impl EncodingKind for GemSpec {
             learn_output: flags.learn_output,
             bias: flags.bias,
             shared_o: false,
+            weight_scale: WeightScale::Spread,
         })
     }
 
@@ -106,6 +115,7 @@ impl EncodingKind for GemSpec {
         let g = genes("gem", Some(self.genes))?;
         let mut c = GemConfig::gem(spec_of("gem", &ctx, self.bias)?, g, self.learn_output, ctx.seed);
         c.shared_interaction = self.shared_o;
+        c.weight_scale = self.weight_scale;
         Ok(Box::new(AnyNet(GemNet::new(with_bias(c, self.bias), ctx.device)?)))
     }
 
@@ -125,6 +135,7 @@ impl Spatial {
             learn_output: flags.learn_output,
             bias: flags.bias,
             centres: flags.centres.unwrap_or_default(),
+            weight_scale: WeightScale::Spread,
         })
     }
 
@@ -141,7 +152,8 @@ impl Spatial {
         } else {
             GemConfig::sgem(spec, g, self.learn_output, ctx.seed)?
         };
-        let c = with_bias(c.with_centres(self.centres), self.bias);
+        let mut c = with_bias(c.with_centres(self.centres), self.bias);
+        c.weight_scale = self.weight_scale;
         // The spatial encodings place the input neurons where their pixels are.
         let c = match ctx.image {
             Some((rows, cols)) if rows * cols == inputs => c.with_input_grid(NeuronGrid::new(rows, cols)?)?,
