@@ -472,7 +472,7 @@ mod tests {
         let net = build(GemConfig::mlsgem(MlpSpec::mlp(784, 784, 10), 8, false, 3)?);
         let w = net.develop()?;
         for l in [0, 1] {
-            let scale = kaiming_scale(&w.layers[l].weight)?;
+            let scale = innate_encodings::kaiming_scale(&w.layers[l].weight)?;
             assert!((scale - 1.0).abs() < 1e-3, "layer {l}: {scale}");
         }
         // Rebuilding from the stored configuration develops the same weights.
