@@ -334,6 +334,26 @@ pub struct MetaState {
     pub train_seconds: f64,
 }
 
+/// The state after `done` meta-batches, for the checkpoint callback.
+fn state_now(
+    done: usize,
+    tensors: Vec<(String, Tensor)>,
+    opt: &Adam,
+    best: &(f64, usize, Vec<(String, Tensor)>),
+    curve: &[EvalPoint],
+    train_seconds: f64,
+) -> Result<MetaState> {
+    Ok(MetaState {
+        done,
+        tensors,
+        adam: opt.state()?,
+        best: (best.0, best.1),
+        best_tensors: best.2.clone(),
+        curve: curve.to_vec(),
+        train_seconds,
+    })
+}
+
 /// Meta-trains `genome` on tasks from `sampler`, as the module docs describe.
 pub fn train<G: Genome + ?Sized>(
     genome: &G,
@@ -426,15 +446,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
             best = (first.test_accuracy, 0usize, now.clone());
             curve = vec![first];
             (first_index, train_seconds, offset) = (0, 0.0, 0.0);
-            checkpoint(&MetaState {
-                done: 0,
-                tensors: now,
-                adam: opt.state()?,
-                best: (best.0, best.1),
-                best_tensors: best.2.clone(),
-                curve: curve.clone(),
-                train_seconds,
-            })?;
+            checkpoint(&state_now(0, now, &opt, &best, &curve, train_seconds)?)?;
         }
     }
     let (mut loss_sum, mut since) = (0.0, 0usize);
@@ -460,15 +472,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
                 best = (point.test_accuracy, done, now.clone());
             }
             curve.push(point);
-            checkpoint(&MetaState {
-                done,
-                tensors: now,
-                adam: opt.state()?,
-                best: (best.0, best.1),
-                best_tensors: best.2.clone(),
-                curve: curve.clone(),
-                train_seconds,
-            })?;
+            checkpoint(&state_now(done, now, &opt, &best, &curve, train_seconds)?)?;
         }
     }
     let batches = first_index.max(config.max_meta_batches);
