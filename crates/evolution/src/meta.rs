@@ -809,7 +809,7 @@ pub mod batched {
     /// surrogate whose backward pass gives it in the developed tensors (and through development
     /// in the genome) and in the rates, and the mean query loss itself.
     pub fn meta_gradient(mlp: &Mlp, rates: &Var, tasks: &[Task], device: &Device) -> Result<(Tensor, f64)> {
-        let now: Vec<Vec<f32>> = rates.as_tensor().to_dtype(DType::F32)?.to_vec2()?;
+        let now = super::rates_of(rates.as_tensor())?;
         let idx = indices(mlp);
         let steps = adapt(mlp, &now, tasks, device)?;
         let corr = corrections(&steps, &now, &idx)?;
