@@ -751,3 +751,202 @@ fn meta_learning_trains_evaluates_and_checks_its_flags() {
         assert!(err.contains(says), "{args}: {err}");
     }
 }
+
+#[path = "support/mock_hub.rs"]
+mod mock_hub;
+
+/// Runs `innate LINE` against the Hub at `endpoint` (HF_ENDPOINT), with `token` (HF_TOKEN) if
+/// given, the Hub's folder in `home` (HF_HOME) and the `extra` variables.
+fn hub_run(line: &str, endpoint: &str, token: Option<&str>, home: &Path, extra: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_innate"));
+    c.args(line.split_whitespace())
+        .env("INNATE_LOG", "info")
+        .env("HF_HOME", home)
+        .env("HF_ENDPOINT", endpoint);
+    for k in ["INNATE_DATA", "HF_TOKEN", "HF_TOKEN_PATH", "HF_HUB_CACHE", "HF_HUB_OFFLINE"] {
+        c.env_remove(k);
+    }
+    if let Some(t) = token {
+        c.env("HF_TOKEN", t);
+    }
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    c.output().expect("the innate binary runs")
+}
+
+fn hub_ok(line: &str, endpoint: &str, token: Option<&str>, home: &Path, extra: &[(&str, &str)]) -> String {
+    let o = hub_run(line, endpoint, token, home, extra);
+    assert!(o.status.success(), "innate {line} failed:\n{}", text(&o));
+    text(&o)
+}
+
+fn hub_fails(line: &str, endpoint: &str, token: Option<&str>, home: &Path, extra: &[(&str, &str)]) -> String {
+    let o = hub_run(line, endpoint, token, home, extra);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "innate {line} should fail with 1:\n{t}");
+    assert!(!t.contains("panicked"), "{t}");
+    t
+}
+
+#[test]
+fn hub_push_pull_and_hf_addresses_round_trip() {
+    let hub = mock_hub::MockHub::start();
+    let (ep, tok) = (hub.endpoint.as_str(), Some(mock_hub::TOKEN));
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("hf");
+    let run = format!("{}/genomes/gnet", fixtures());
+    let out = hub_ok(&format!("push {run} --repo alice/gnet-fixture"), ep, tok, &home, &[]);
+    assert!(out.contains("pushed") && out.contains("genome.safetensors"), "{out}");
+
+    // What the Hub holds is the run's files, byte for byte, and a card.
+    let files = hub.state.lock().unwrap().files("alice/gnet-fixture", "main").unwrap();
+    let genome = std::fs::read(format!("{run}/genome.safetensors")).unwrap();
+    let metrics_json = std::fs::read(format!("{run}/metrics.json")).unwrap();
+    assert_eq!(files["genome.safetensors"], genome);
+    assert_eq!(files["metrics.json"], metrics_json);
+    // The genome went to large-file storage, the rest inline.
+    assert_eq!(hub.state.lock().unwrap().lfs_objects(), 1);
+
+    // Pulled into the standard cache layout: the same bytes.
+    let o = hub_run("pull alice/gnet-fixture", ep, tok, &home, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let path = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+    assert!(
+        path.starts_with(home.join("hub").join("models--alice--gnet-fixture").join("snapshots")),
+        "{path:?}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), genome);
+    let snapshot = path.parent().unwrap();
+    assert_eq!(std::fs::read(snapshot.join("metrics.json")).unwrap(), metrics_json);
+    let card = std::fs::read_to_string(snapshot.join("README.md")).unwrap();
+    assert_eq!(card.as_bytes(), files["README.md"].as_slice());
+
+    // The card's front matter is YAML the Hub reads; its body carries the Python script verbatim.
+    let front = card.strip_prefix("---\n").and_then(|r| r.split_once("\n---\n")).map(|(f, _)| f).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(front).expect("the front matter parses");
+    let fm = &docs[0];
+    assert_eq!(fm["library_name"].as_str(), Some("innate"));
+    let tags: Vec<&str> = fm["tags"].as_vec().unwrap().iter().filter_map(|t| t.as_str()).collect();
+    for t in ["innate", "gnet", "genomic-bottleneck", "mnist"] {
+        assert!(tags.contains(&t), "{tags:?}");
+    }
+    assert_eq!(fm["datasets"][0].as_str(), Some("ylecun/mnist"));
+    assert_eq!(fm["license"].as_str(), Some("mit"));
+    let m = &fm["model-index"][0]["results"][0]["metrics"][0];
+    assert_eq!((m["type"].as_str(), m["value"].as_f64()), (Some("accuracy"), Some(0.12)));
+    assert!(card.contains(innate_run::python::DEVELOP_PY), "the card must carry develop.py verbatim");
+    for s in [
+        "innate pull alice/gnet-fixture",
+        "innate eval hf://alice/gnet-fixture",
+        "| learned genome parameters | 426 |",
+    ] {
+        assert!(card.contains(s), "{s} missing from the card:\n{card}");
+    }
+
+    // hf:// wherever a genome is read.
+    let data = format!("--data-dir {}", fixtures());
+    let out = hub_ok(&format!("eval hf://alice/gnet-fixture {data}"), ep, tok, &home, &[]);
+    assert!(out.contains("12.00%") && out.contains("identical"), "{out}");
+    let out = hub_ok("inspect hf://alice/gnet-fixture", ep, tok, &home, &[]);
+    assert!(out.contains("encoding      gnet") && out.contains("bits"), "{out}");
+    let t = dir(&tmp, "transfer");
+    let out = hub_ok(
+        &format!("transfer --from hf://alice/gnet-fixture --batches 4 --eval-every 2 --out {t} {data}"),
+        ep,
+        tok,
+        &home,
+        &[],
+    );
+    assert!(out.contains("fashion-mnist"), "{out}");
+    let direct = format!("{}/genomes/direct", fixtures());
+    hub_ok(&format!("--quiet push {direct} --repo alice/direct-fixture"), ep, tok, &home, &[]);
+    let r = dir(&tmp, "from-hub");
+    hub_ok(
+        &format!(
+            "--quiet train --dataset mnist --model mlp --hidden 32 --encoding direct --batches 4 --eval-every 2 --seed 1 \
+             --from hf://alice/direct-fixture --out {r} {data}"
+        ),
+        ep,
+        tok,
+        &home,
+        &[],
+    );
+    let m = metrics(&r);
+    assert_eq!(m["config"]["genome_from"], "hf://alice/direct-fixture", "{m}");
+
+    // A quantised genome on a branch, read back by `load`.
+    let out =
+        hub_ok(&format!("push {run} --repo alice/gnet-fixture --revision q4 --bits 4"), ep, tok, &home, &[]);
+    assert!(out.contains("pushed"), "{out}");
+    assert_eq!(
+        hub.state.lock().unwrap().files("alice/gnet-fixture", "main").unwrap()["genome.safetensors"],
+        genome
+    );
+    let out = hub_ok("inspect hf://alice/gnet-fixture@q4", ep, tok, &home, &[]);
+    assert!(out.contains("quantised     4 bits per learned value"), "{out}");
+    hub_ok(&format!("eval hf://alice/gnet-fixture@q4 {data}"), ep, tok, &home, &[]);
+
+    // Offline, the cache serves what was pulled, and says what to do for what it lacks.
+    let off = [("HF_HUB_OFFLINE", "1")];
+    let out = hub_ok("inspect hf://alice/gnet-fixture", "http://127.0.0.1:9", None, &home, &off);
+    assert!(out.contains("encoding      gnet"), "{out}");
+    let e = hub_fails("pull alice/never-pulled", "http://127.0.0.1:9", None, &home, &off);
+    assert!(e.contains("is not in the Hub cache") && e.contains("HF_HUB_OFFLINE"), "{e}");
+}
+
+#[test]
+fn hub_errors_say_what_to_do_and_a_failed_push_leaves_nothing() {
+    let hub = mock_hub::MockHub::start();
+    let (ep, tok) = (hub.endpoint.as_str(), Some(mock_hub::TOKEN));
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("hf");
+    let run = format!("{}/genomes/gem", fixtures());
+
+    let e = hub_fails(&format!("push {run} --repo alice/x"), ep, None, &home, &[]);
+    assert!(e.contains("needs a Hugging Face access token") && e.contains("HF_TOKEN"), "{e}");
+    let e = hub_fails(&format!("push {run} --repo alice/x"), ep, Some("hf_wrong"), &home, &[]);
+    assert!(e.contains("rejected the access token from HF_TOKEN"), "{e}");
+    let e = hub_fails(&format!("push {run} --repo bob/x"), ep, tok, &home, &[]);
+    assert!(e.contains("HTTP 403") && e.contains("write access"), "{e}");
+    let e = hub_fails("pull alice/nope", ep, tok, &home, &[]);
+    assert!(e.contains("alice/nope: there is no such model repository"), "{e}");
+    let e = hub_fails("pull alice/nope", ep, None, &home, &[]);
+    assert!(e.contains("no such model repository") && e.contains("set HF_TOKEN"), "{e}");
+    let e = hub_fails("eval hf://alice/nope", "http://127.0.0.1:9", None, &home, &[]);
+    assert!(e.contains("cannot reach the Hub at http://127.0.0.1:9"), "{e}");
+    let e = hub_fails("pull alice", ep, None, &home, &[]);
+    assert!(e.contains("expected USER/NAME"), "{e}");
+
+    hub.state.lock().unwrap().put("alice/not-innate", &[("genome.safetensors", b"not a safetensors file")]);
+    let e = hub_fails("pull alice/not-innate", ep, None, &home, &[]);
+    assert!(e.contains("alice/not-innate: its genome.safetensors is not an innate genome"), "{e}");
+    hub.state.lock().unwrap().put("alice/no-genome", &[("config.json", b"{}")]);
+    let e = hub_fails("inspect hf://alice/no-genome", ep, None, &home, &[]);
+    assert!(e.contains("has no file genome.safetensors"), "{e}");
+    let e = hub_fails("pull alice/gnet@v9", ep, None, &home, &[]);
+    assert!(e.contains("no such model repository"), "{e}");
+
+    // A push that fails at its commit leaves the repository without the files, and nothing local changes.
+    let before: Vec<_> = std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().path()).collect();
+    let bytes = std::fs::read(format!("{run}/genome.safetensors")).unwrap();
+    let e = hub_fails(&format!("push {run} --repo alice/fail-commit"), ep, tok, &home, &[]);
+    assert!(e.contains("HTTP 500"), "{e}");
+    let files = hub.state.lock().unwrap().files("alice/fail-commit", "main").unwrap();
+    assert_eq!(files.keys().collect::<Vec<_>>(), vec![".gitattributes"], "a half-made commit: {files:?}");
+    let after: Vec<_> = std::fs::read_dir(&run).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!((before, bytes), (after, std::fs::read(format!("{run}/genome.safetensors")).unwrap()));
+
+    // Bad local input is caught before anything is sent.
+    let e = hub_fails(&format!("push {} --repo alice/x", tmp.path().display()), ep, tok, &home, &[]);
+    assert!(e.contains("this folder has no genome.safetensors"), "{e}");
+    let o = hub_run(&format!("push {run} --repo alice/x --bits 3"), ep, tok, &home, &[]);
+    assert!(text(&o).contains("give 16, 8, 4 or 2"), "{}", text(&o));
+    let e = hub_fails(&format!("push {run} --repo alice/x@a --revision b"), ep, tok, &home, &[]);
+    assert!(e.contains("give one"), "{e}");
+    // A dry run prints the card and sends nothing.
+    let n = hub.state.lock().unwrap().log.len();
+    let out = hub_ok(&format!("push {run} --repo alice/dry --dry-run"), ep, None, &home, &[]);
+    assert!(out.contains("library_name: innate") && out.contains("nothing sent"), "{out}");
+    assert_eq!(hub.state.lock().unwrap().log.len(), n);
+}

@@ -62,8 +62,12 @@ pub enum Command {
     Transfer(TransferArgs),
     /// Recompute a genome's accuracy from its file alone
     Eval(EvalArgs),
-    /// Print a genome file's encoding, parameter counts, compression ratio and run
+    /// Print a genome file's encoding, parameter counts, compression ratio, size in bits and run
     Inspect(InspectArgs),
+    /// Publish a genome on the Hugging Face Hub: genome file, metrics and a model card, in one commit
+    Push(PushArgs),
+    /// Download a genome from the Hugging Face Hub into its cache and print the local path
+    Pull(PullArgs),
     /// Check and describe datasets
     #[command(subcommand)]
     Data(DataCommand),
@@ -327,6 +331,12 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub train_limit: Option<usize>,
 
+    /// Start from the learned tensors of this genome (a file, or hf://USER/NAME[@REVISION]) instead
+    /// of the seed's random draw: the file must be of the same encoding, network, settings and seed
+    /// (to change those, see `innate transfer --learn genome`)
+    #[arg(long, value_name = "GENOME")]
+    pub from: Option<PathBuf>,
+
     /// Run folder for genome.safetensors and metrics.json [default:
     /// runs/<dataset>-<model>-<encoding>[-<size>][-intermittent]-seed<S>]
     #[arg(long, value_name = "RUN_DIR")]
@@ -477,7 +487,8 @@ pub struct MetaArgs {
 /// `innate transfer`.
 #[derive(Debug, Clone, Args)]
 pub struct TransferArgs {
-    /// The genome the "innate" side starts from (RUN_DIR/genome.safetensors)
+    /// The genome the "innate" side starts from (RUN_DIR/genome.safetensors, or
+    /// hf://USER/NAME[@REVISION] on the Hugging Face Hub)
     #[arg(long, value_name = "GENOME")]
     pub from: PathBuf,
 
@@ -526,7 +537,8 @@ pub struct TransferArgs {
 /// `innate eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
-    /// A genome file written by `innate train` (RUN_DIR/genome.safetensors)
+    /// A genome file written by `innate train` (RUN_DIR/genome.safetensors), or
+    /// hf://USER/NAME[@REVISION] on the Hugging Face Hub
     pub genome: PathBuf,
 
     /// Dataset to evaluate on [default: the one the genome was trained on]
@@ -550,12 +562,17 @@ pub enum SplitArg {
 /// `innate inspect`.
 #[derive(Debug, Clone, Args)]
 pub struct InspectArgs {
-    /// A genome file written by `innate train`
+    /// A genome file written by `innate train`, or hf://USER/NAME[@REVISION] on the Hugging Face Hub
     pub genome: PathBuf,
 
     /// Print the metadata as JSON instead of a summary
     #[arg(long)]
     pub json: bool,
+
+    /// Also measure the test accuracy of the network developed from the genome quantised to 16,
+    /// 8, 4 and 2 bits per learned value (on the dataset it was trained on; needs --data-dir)
+    #[arg(long)]
+    pub quantise_check: bool,
 
     /// Also draw the genome: STEM-weights.png (the first layer's developed weights as images, one
     /// per neuron, for up to 20 neurons, when the input is a known single-channel image) and, for
@@ -563,6 +580,56 @@ pub struct InspectArgs {
     /// training and in the file, which holds the run's best checkpoint)
     #[arg(long, value_name = "STEM", conflicts_with = "json")]
     pub draw: Option<PathBuf>,
+}
+
+/// `innate push`.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// A run folder (genome.safetensors, and metrics.json when it has one) or a genome file
+    pub source: PathBuf,
+
+    /// The Hub repository, USER/NAME (created if it does not exist)
+    #[arg(long, value_name = "USER/NAME")]
+    pub repo: String,
+
+    /// Create the repository private (an existing one keeps its visibility)
+    #[arg(long)]
+    pub private: bool,
+
+    /// The branch to commit to (created from main if it does not exist) [default: main]
+    #[arg(long, value_name = "BRANCH")]
+    pub revision: Option<String>,
+
+    /// Publish the genome with its learned tensors quantised to N bits per value (16: half
+    /// floats; 8, 4, 2: evenly spaced levels per tensor); `innate inspect --quantise-check` shows
+    /// what each costs in accuracy
+    #[arg(long, value_name = "N", value_parser = parse_bits)]
+    pub bits: Option<u32>,
+
+    /// The commit message [default: "Upload ENCODING genome with innate VERSION"]
+    #[arg(long)]
+    pub message: Option<String>,
+
+    /// Print the model card and the files that would be uploaded, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `--bits`: 16, 8, 4 or 2.
+fn parse_bits(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(b) if innate_encodings::quant::BITS.contains(&b) => Ok(b),
+        _ => Err(format!("{s:?} is not a quantisation innate has: give 16, 8, 4 or 2 bits per value")),
+    }
+}
+
+/// `innate pull`.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// The Hub repository, USER/NAME or USER/NAME@REVISION (a branch, tag or commit); the token
+    /// (HF_TOKEN) is needed for private ones; HF_HUB_OFFLINE=1 reads the cache only
+    #[arg(value_name = "USER/NAME[@REVISION]")]
+    pub repo: String,
 }
 
 /// `innate data ...`.

@@ -9,8 +9,8 @@ use innate_datasets::{Dataset, ImageDataset, Split, data_root, files::group};
 use innate_run::{DataCache, RunEnv};
 
 use crate::cli::{
-    Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, MetaArgs, ReproduceArgs, SplitArg,
-    TrainArgs, TransferArgs,
+    Cli, Command, DataCommand, EvalArgs, GlobalArgs, InspectArgs, MetaArgs, PullArgs, PushArgs,
+    ReproduceArgs, SplitArg, TrainArgs, TransferArgs,
 };
 
 /// Runs the parsed command.
@@ -21,7 +21,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Meta(a) => meta(g, &a),
         Command::Transfer(a) => transfer(g, &a),
         Command::Eval(a) => eval(g, &a),
-        Command::Inspect(a) => inspect(&a),
+        Command::Inspect(a) => inspect(g, &a),
+        Command::Push(a) => push(g, &a),
+        Command::Pull(a) => pull(g, &a),
         Command::Data(DataCommand::Info { datasets }) => data_info(g, &datasets),
         Command::Reproduce(a) => reproduce(g, &a),
     }
@@ -253,8 +255,9 @@ fn eval_meta(
 }
 
 /// `innate inspect`.
-pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
-    let file = innate_encodings::checkpoint::load(&a.genome, &candle_core::Device::Cpu)?;
+pub fn inspect(g: &GlobalArgs, a: &InspectArgs) -> anyhow::Result<()> {
+    let local = innate_run::hub::resolve(&a.genome)?;
+    let file = innate_encodings::checkpoint::load(&local, &candle_core::Device::Cpu)?;
     if !a.json {
         // What the metadata says comes first, so that a file this version cannot rebuild (another
         // version wrote it, or it was edited) can still be read before the error.
@@ -271,6 +274,10 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         .map(|(_, t)| t.elem_count())
         .sum();
     let of_weights = weights as f64 / p.learned.max(1) as f64;
+    let loaded = innate_run::LoadedGenome { file: file.clone(), genome };
+    let sizes =
+        if a.quantise_check { quantise_check(g, &loaded)? } else { innate_run::quantise::levels(&loaded)? };
+    let file = &loaded.file;
     if a.json {
         let v = serde_json::json!({
             "encoding": file.encoding,
@@ -282,6 +289,8 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
             "run": file.run,
             "metrics": file.metrics,
             "innate_version": file.version,
+            "quantised_bits": file.quantised_bits,
+            "sizes": sizes,
             "tensors": file.tensors.iter().map(|(k, t)| (k.clone(), t.dims().to_vec())).collect::<std::collections::BTreeMap<_, _>>(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -308,11 +317,108 @@ pub fn inspect(a: &InspectArgs) -> anyhow::Result<()> {
         of_weights,
         100.0 / of_weights
     );
+    print_sizes(&sizes, file.quantised_bits);
     if let Some(stem) = &a.draw {
-        for path in innate_experiments::figures::genome::draw(&file, &net, stem)? {
+        for path in innate_experiments::figures::genome::draw(file, &net, stem)? {
             println!("drew          {}", path.display());
         }
     }
+    Ok(())
+}
+
+/// The genome's size at each number of bits per learned value, and the accuracy at each if measured.
+fn print_sizes(sizes: &[innate_run::quantise::Level], stored: Option<u32>) {
+    let checked = sizes.iter().any(|l| l.accuracy.is_some());
+    match stored {
+        Some(b) => println!("size          stored with {b} bits per learned value (pushed with --bits {b})"),
+        None => println!(
+            "size          of the learned values (bits per value -> bytes{})",
+            if checked { ", test accuracy" } else { "" }
+        ),
+    }
+    for l in sizes {
+        let acc = l.accuracy.map_or(String::new(), |a| format!("   {:>6.2}%", 100.0 * a));
+        let label = if l.bits == 32 { "32 (as trained)".to_string() } else { l.bits.to_string() };
+        println!("              {label:>15} bits  {:>10} bytes{acc}", group(l.bytes as u64));
+    }
+    if !checked {
+        println!("              (--quantise-check measures the accuracy at each)");
+    }
+}
+
+/// `innate inspect --quantise-check`: the size and test accuracy at each quantisation.
+fn quantise_check(
+    g: &GlobalArgs,
+    loaded: &innate_run::LoadedGenome,
+) -> anyhow::Result<Vec<innate_run::quantise::Level>> {
+    let path = &loaded.file.path;
+    if loaded.run().is_some_and(|r| r.strategy.meta().is_some()) {
+        bail!(
+            "{}: --quantise-check measures test-set accuracy, and this genome was meta-trained on few-shot tasks; \
+             inspect it without --quantise-check",
+            path.display()
+        );
+    }
+    let Some(name) = loaded.dataset() else {
+        bail!(
+            "{}: the genome does not record its dataset, so --quantise-check has nothing to test on",
+            path.display()
+        );
+    };
+    let dataset: Dataset = name.parse()?;
+    let root = data_root(g.data_dir.as_deref());
+    let data = dataset.load(&root, Split::Test)?;
+    let net = loaded.develop()?;
+    innate_run::load::check_fits(path, &net, &data, &dataset.to_string())?;
+    let data = data.to_device(&candle_core::Device::Cpu)?;
+    Ok(innate_run::quantise::check(loaded, &data)?)
+}
+
+/// `innate push`.
+pub fn push(g: &GlobalArgs, a: &PushArgs) -> anyhow::Result<()> {
+    let mut repo: innate_run::hub::HubRef = a.repo.parse()?;
+    match (&repo.rev, &a.revision) {
+        (Some(at), Some(flag)) if at != flag => {
+            bail!("--repo {} names revision {at:?} and --revision says {flag:?}: give one", a.repo)
+        }
+        (None, Some(flag)) => repo.rev = Some(flag.clone()),
+        _ => {}
+    }
+    let options =
+        innate_run::hub::PushOptions { repo, private: a.private, bits: a.bits, message: a.message.clone() };
+    let config = innate_run::hub::HubConfig { progress: !g.quiet, ..innate_run::hub::HubConfig::from_env() };
+    let prepared = innate_run::hub::prepare(&a.source, &options)?;
+    if a.dry_run {
+        println!("{}", prepared.card);
+        println!("--- dry run: nothing sent. {} would receive:", options.repo);
+        for (name, bytes) in prepared.files() {
+            println!("  {name:<20} {:>10} bytes", group(bytes as u64));
+        }
+        return Ok(());
+    }
+    let pushed = innate_run::hub::send(&prepared, &options, &config)?;
+    println!("pushed {} to {} ({})", a.source.display(), options.repo, pushed.commit_url);
+    for (name, bytes) in &pushed.files {
+        println!("  {name:<20} {:>10} bytes", group(*bytes as u64));
+    }
+    println!("use it: innate eval {}    (or innate pull {})", options.repo.uri(), options.repo);
+    Ok(())
+}
+
+/// `innate pull`.
+pub fn pull(g: &GlobalArgs, a: &PullArgs) -> anyhow::Result<()> {
+    let repo: innate_run::hub::HubRef = a.repo.parse()?;
+    let config = innate_run::hub::HubConfig { progress: !g.quiet, ..innate_run::hub::HubConfig::from_env() };
+    let pulled = innate_run::hub::pull(&repo, &config)?;
+    if !g.quiet {
+        for p in &pulled.others {
+            eprintln!("also {}", p.display());
+        }
+        if pulled.offline {
+            eprintln!("(from the cache: HF_HUB_OFFLINE is set)");
+        }
+    }
+    println!("{}", pulled.genome.display());
     Ok(())
 }
 
@@ -333,6 +439,9 @@ fn print_metadata(file: &innate_encodings::GenomeFile) {
         println!("best test acc {:.2}%", 100.0 * acc);
     }
     println!("written by    innate {}", file.version);
+    if let Some(b) = file.quantised_bits {
+        println!("quantised     {b} bits per learned value");
+    }
 }
 
 /// `innate data info`.

@@ -198,6 +198,7 @@ impl TrainArgs {
         };
         let mut config = RunConfig::new(&dataset.to_string(), network, encoding, strategy, self.seed);
         config.train_limit = self.train_limit;
+        config.genome_from = self.from.clone();
         Ok(config)
     }
 }

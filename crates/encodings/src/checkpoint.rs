@@ -55,8 +55,10 @@ pub struct GenomeFile {
     pub metrics: serde_json::Value,
     /// Version of innate that wrote it.
     pub version: String,
-    /// The tensors (learned and fixed), by name.
+    /// The tensors (learned and fixed), by name, as `f32` where the file stores them quantised.
     pub tensors: HashMap<String, Tensor>,
+    /// Bits per value of the tensors the file stores quantised ([`crate::quant`]), if any.
+    pub quantised_bits: Option<u32>,
 }
 
 impl GenomeFile {
@@ -194,8 +196,24 @@ pub fn load(path: &Path, device: &Device) -> Result<GenomeFile> {
     };
     let params: ParamCount = serde_json::from_value(parse("params")?)
         .map_err(|e| not(format!("metadata \"params\" is not a parameter count ({e})")))?;
-    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+    let mut tensors = candle_core::safetensors::load_buffer(&bytes, device)
         .map_err(|e| not(format!("tensors cannot be read ({e})")))?;
+    let quantised_bits = match meta.get(crate::quant::METADATA_KEY) {
+        None => None,
+        Some(q) => {
+            let q: crate::quant::Quantisation = serde_json::from_str(q)
+                .map_err(|e| not(format!("metadata \"quantisation\" is not valid ({e})")))?;
+            for (name, entry) in &q.tensors {
+                let stored = tensors
+                    .get(name)
+                    .ok_or_else(|| not(format!("the quantised tensor {name:?} is missing")))?;
+                let value = crate::quant::dequantise(stored, entry, q.bits)
+                    .map_err(|e| not(format!("the quantised tensor {name:?} cannot be read ({e})")))?;
+                tensors.insert(name.clone(), value);
+            }
+            Some(q.bits)
+        }
+    };
     Ok(GenomeFile {
         path: path.to_path_buf(),
         encoding: get("encoding")?,
@@ -205,6 +223,7 @@ pub fn load(path: &Path, device: &Device) -> Result<GenomeFile> {
         metrics: parse("metrics")?,
         version: get("innate_version")?,
         tensors,
+        quantised_bits,
     })
 }
 

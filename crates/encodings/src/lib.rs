@@ -47,6 +47,7 @@ pub mod net;
 pub mod parallel;
 pub mod params;
 pub mod phenotype;
+pub mod quant;
 pub mod shared_conv;
 
 pub use bias::{BiasMode, Biases, WeightScale, kaiming_norm_scale, kaiming_scale};

@@ -82,6 +82,10 @@ pub enum RunError {
     #[error(transparent)]
     Candle(Box<candle_core::Error>),
 
+    /// Talking to the Hugging Face Hub failed.
+    #[error(transparent)]
+    Hub(Box<crate::hub::HubError>),
+
     /// Writing JSON failed.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
@@ -103,6 +107,7 @@ boxed_from! {
     Genome(innate_encodings::GenomeError),
     Train(innate_evolution::TrainError),
     Candle(candle_core::Error),
+    Hub(crate::hub::HubError),
 }
 
 /// Result alias for this crate.

@@ -43,12 +43,15 @@ pub mod env;
 pub mod error;
 pub mod execute;
 pub mod finish;
+pub mod hub;
 mod legacy;
 pub mod load;
 pub mod meta;
 pub mod metrics;
 pub mod network;
 pub mod progress;
+pub mod python;
+pub mod quantise;
 pub mod transfer;
 
 pub use config::RunConfig;

@@ -24,7 +24,8 @@ pub struct LoadedGenome {
     pub genome: NetGenome,
 }
 
-/// Reads the genome file at `path` and rebuilds its genome on `device`.
+/// Reads the genome file at `path` and rebuilds its genome on `device`. A Hub address,
+/// `hf://USER/NAME[@REVISION]`, is fetched into the Hub cache first ([`crate::hub::resolve`]).
 ///
 /// ```
 /// # fn main() -> Result<(), innate_run::RunError> {
@@ -38,7 +39,7 @@ pub struct LoadedGenome {
 /// # Ok(()) }
 /// ```
 pub fn load(path: &Path, device: &Device) -> Result<LoadedGenome> {
-    let file = checkpoint::load(path, device)?;
+    let file = checkpoint::load(&crate::hub::resolve(path)?, device)?;
     let genome = rebuild(&file, device)?;
     Ok(LoadedGenome { file, genome })
 }
