@@ -407,11 +407,17 @@ fn every_encoding_trains_evaluates_and_counts_exactly() {
 #[test]
 fn help_explains_the_commands() {
     let out = ok("--help");
-    for word in ["train", "eval", "inspect", "data", "reproduce", "INNATE_DATA"] {
+    for word in
+        ["train", "eval", "inspect", "push", "pull", "Hugging Face Hub", "data", "reproduce", "INNATE_DATA"]
+    {
         assert!(out.contains(word), "{word}: {out}");
     }
     let out = ok("train --help");
-    for flag in ["--encoding", "--genes", "--basis", "--hidden", "--batches", "sgem", "mlsgem"] {
+    for flag in ["--encoding", "--genes", "--basis", "--hidden", "--batches", "sgem", "mlsgem", "--from"] {
+        assert!(out.contains(flag), "{flag}: {out}");
+    }
+    let out = ok("push --help");
+    for flag in ["--repo", "--private", "--revision", "--bits", "--dry-run", "model card"] {
         assert!(out.contains(flag), "{flag}: {out}");
     }
 }
@@ -574,6 +580,32 @@ fn genomic_bottleneck_experiments_on_fixtures() {
     // Survival values come from those curves.
     let ef = std::fs::read_to_string(out.join("results/gnet-fig2ef.jsonl")).unwrap();
     assert_eq!(ef.lines().count(), 4);
+    // Genome size in bits: the gnet genomes above are reused (the smoke profile has no S-GEM G = 11
+    // or ML-S-GEM G = 22 / 9 runs, and says so); a missing run folder is trained again.
+    let o = out.display();
+    std::fs::remove_dir_all(out.join("runs/gnet-fig2c/smoke/gn20-seed0")).unwrap();
+    let log = ok(&format!("reproduce --profile smoke --only genome-bits --data-dir {fx} --out {o} --jobs 1"));
+    assert!(log.contains("has no run mlsgem-mlp784-g22-seed0 in the smoke profile"), "{log}");
+    assert!(
+        log.contains("training gnet-fig2c gn20-seed0") && !log.contains("training gnet-fig2c gn5"),
+        "{log}"
+    );
+    let bits = std::fs::read_to_string(out.join("results/genome-bits.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = bits.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        let levels = r["levels"].as_array().unwrap();
+        assert_eq!(levels.iter().map(|l| l["bits"].as_u64().unwrap()).collect::<Vec<_>>(), [32, 16, 8, 4, 2]);
+        assert!(levels.iter().all(|l| l["accuracy"].as_f64().is_some()), "{r}");
+        assert!(r["fewest_bits"].as_u64().is_some(), "{r}");
+    }
+    let gn5 = rows.iter().find(|r| r["genome"] == "GN5").unwrap();
+    assert_eq!(
+        (gn5["genome_params"].as_u64(), gn5["levels"][0]["bytes"].as_u64()),
+        (Some(613), Some(4 * 613))
+    );
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("GN5 (613 learned values): fewest bits per value"), "{report}");
 }
 
 #[test]

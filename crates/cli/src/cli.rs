@@ -525,7 +525,8 @@ pub struct TransferArgs {
     pub seed: u64,
 
     /// Folder for innate/ and naive/ runs and transfer.json [default: next to the genome,
-    /// transfer-<dataset>-seed<S>, or transfer-<dataset>-<learn> when the genome itself learns]
+    /// transfer-<dataset>-seed<S>, or transfer-<dataset>-<learn> when the genome itself learns;
+    /// for a genome from the Hub, under runs/hub-USER--NAME/]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 

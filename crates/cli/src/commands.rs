@@ -567,7 +567,11 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
             innate_run::Learn::Weights => format!("transfer-{}-seed{}", dataset, a.seed),
             other => format!("transfer-{}-{}", dataset, other.name()),
         };
-        a.from.parent().unwrap_or(Path::new(".")).join(name)
+        match innate_run::hub::HubRef::from_path(&a.from) {
+            // A genome from the Hub: beside the other runs, not in the Hub's cache.
+            Some(Ok(r)) => Path::new("runs").join(format!("hub-{}", r.repo.replace('/', "--"))).join(name),
+            _ => a.from.parent().unwrap_or(Path::new(".")).join(name),
+        }
     });
     if !a.overwrite && out.join("transfer.json").exists() {
         bail!(

@@ -12,6 +12,7 @@
 //! | `params` | [`ParamCount`] |
 //! | `run` | the run's configuration (dataset, seed, training settings) |
 //! | `metrics` | the run's results |
+//! | `quantisation` | only in a file whose learned tensors are stored in fewer bits ([`crate::quant`]) |
 //!
 //! Besides the genome's own tensors a file may hold tensors that the strategy learned alongside
 //! it and that belong to no encoding, named with the prefix [`STRATEGY_PREFIX`] (meta-learning's

@@ -63,11 +63,24 @@ pub struct Runs {
     pub claims: fn(&[Row], &Path) -> Vec<Claim>,
 }
 
+/// What a derived experiment's computation may use.
+pub struct DerivedEnv<'a> {
+    /// The output folder (results/, runs/).
+    pub out: &'a Path,
+    /// The profile whose results it reads.
+    pub profile: Profile,
+    /// Where runs read data and compute, for a computation that evaluates or trains genomes.
+    pub run: &'a innate_run::RunEnv<'a>,
+    /// May it train runs it needs and does not find (true when the experiment itself is asked
+    /// for; false when it is recomputed after the experiments it reads)?
+    pub train: bool,
+}
+
 /// An experiment computed without runs of its own: from code alone, or from the results of other
 /// experiments. Its `results/NAME.jsonl` holds rows of its own shape (JSON values).
 pub struct Derived {
-    /// Computes the rows (the output folder, to read other experiments' results).
-    pub compute: fn(&Path, Profile) -> anyhow::Result<Vec<serde_json::Value>>,
+    /// Computes the rows (from the output folder: other experiments' results and run folders).
+    pub compute: fn(&DerivedEnv<'_>) -> anyhow::Result<Vec<serde_json::Value>>,
     /// Draws `stem.png` / `stem.svg` from the rows, if the experiment has a figure.
     pub figure: Option<DrawValues>,
     /// The report lines.

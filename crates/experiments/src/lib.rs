@@ -42,7 +42,7 @@ pub mod scaling;
 pub mod schedule;
 pub mod stats;
 
-pub use experiment::{Claim, Derived, Experiment, Kind, Runs};
+pub use experiment::{Claim, Derived, DerivedEnv, Experiment, Kind, Runs};
 pub use profile::Profile;
 pub use registry::registry;
 pub use reproduce::{ReproduceOptions, list, run};

@@ -23,6 +23,7 @@ pub fn registry() -> Vec<Experiment> {
         meta_omniglot::experiment(),
         meta_figs6::experiment(),
         meta_figs7::experiment(),
+        genome_bits::experiment(),
     ]
 }
 

@@ -1,12 +1,12 @@
 //! `innate reproduce`: runs the selected experiments, writes their rows, draws their figures and
 //! regenerates `REPORT.md`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use innate_run::DataCache;
 
-use crate::experiment::{Experiment, Kind};
+use crate::experiment::{DerivedEnv, Experiment, Kind};
 use crate::profile::Profile;
 use crate::rows::{read_rows, read_values, results_path, write_rows};
 use crate::schedule::{RunContext, run_experiment};
@@ -60,9 +60,10 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
         match &e.kind {
             Kind::Derived(d) => {
                 let path = results_path(out, e.name);
-                if !opts.report_only {
-                    let values =
-                        (d.compute)(out, opts.profile).with_context(|| format!("experiment {}", e.name))?;
+                if let Some((device, cache)) = &run_ctx {
+                    let run = innate_run::RunEnv { root: &opts.data_root, device, cache };
+                    let env = DerivedEnv { out, profile: opts.profile, run: &run, train: true };
+                    let values = (d.compute)(&env).with_context(|| format!("experiment {}", e.name))?;
                     write_rows(&path, &values)?;
                 }
                 let values = read_values(&path)?;
@@ -103,18 +104,21 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
     }
     // Derived experiments follow the results they are computed from, so that the report never
     // shows them stale: recompute those not selected whose sources have rows of this profile.
-    if !opts.report_only && !opts.only.is_empty() {
+    if let (Some((device, cache)), false) = (&run_ctx, opts.only.is_empty()) {
+        let run = innate_run::RunEnv { root: &opts.data_root, device, cache };
+        let env = DerivedEnv { out, profile: opts.profile, run: &run, train: false };
         for e in all.iter().filter(|e| !selected.iter().any(|s| s.name == e.name)) {
             let Kind::Derived(d) = &e.kind else { continue };
-            recompute(e.name, d, out, opts.profile)?;
+            recompute(e.name, d, &env)?;
         }
     }
     crate::report::write(&all, out)
 }
 
 /// Recomputes derived experiment `name` from the results present, if it has any for `profile`.
-fn recompute(name: &str, d: &crate::experiment::Derived, out: &Path, profile: Profile) -> anyhow::Result<()> {
-    match (d.compute)(out, profile) {
+fn recompute(name: &str, d: &crate::experiment::Derived, env: &DerivedEnv<'_>) -> anyhow::Result<()> {
+    let out = env.out;
+    match (d.compute)(env) {
         Ok(values) if !values.is_empty() => {
             write_rows(&results_path(out, name), &values)?;
             if let Some(draw) = d.figure {

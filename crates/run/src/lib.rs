@@ -9,6 +9,10 @@
 //!   registry (`encoding/`, one file per encoding and one line each in its list).
 //! - [`load()`]: any genome file innate writes, developed again from the file alone.
 //! - [`execute()`]: one run, configuration -> genome -> training -> genome file and metrics.
+//! - [`hub`]: genomes on the Hugging Face Hub (`push` with a model card, `pull` into the standard
+//!   cache, `hf://USER/NAME[@REVISION]` wherever a genome is read); [`quantise`]: a genome's size
+//!   in bits and what quantising it costs; [`python`]: the numpy script that develops a genome
+//!   file outside Rust.
 //!
 //! ```
 //! use candle_core::Device;

@@ -26,7 +26,7 @@ pub fn experiment() -> Experiment {
          images, linear between evaluations. Right: share of innate individuals when each generation's offspring \
          are drawn in proportion to survival to maturity (one epoch), starting from 1%.",
         kind: Kind::Derived(Derived {
-            compute: fig2ef_compute,
+            compute: |env| fig2ef_compute(env.out, env.profile),
             figure: Some(fig2ef_figure),
             claims: fig2ef_claims,
         }),

@@ -20,7 +20,7 @@ pub fn experiment() -> Experiment {
         caption: "Test accuracy of the p-network freshly developed from the g-networks at the start of each generation \
          (before that generation's training), from gnet-fig2c's runs.",
         kind: Kind::Derived(Derived {
-            compute: figs2c_compute,
+            compute: |env| figs2c_compute(env.out, env.profile),
             figure: Some(figs2c_figure),
             claims: figs2c_claims,
         }),

@@ -17,7 +17,11 @@ pub fn experiment() -> Experiment {
         title: "The g-network presets for MNIST (Table 1)",
         source: "genomic-bottleneck paper, Table 1",
         caption: "Parameter counts of genomes built from the presets by innate-gnet (computed, no training).",
-        kind: Kind::Derived(Derived { compute: table1_compute, figure: None, claims: table1_claims }),
+        kind: Kind::Derived(Derived {
+            compute: |env| table1_compute(env.out, env.profile),
+            figure: None,
+            claims: table1_claims,
+        }),
     }
 }
 

@@ -30,7 +30,11 @@ pub fn experiment() -> Experiment {
                   for the network developed at each snapshot of meta-omniglot's runs: mean over seeds (line), \
                   range over seeds (band). The quick profile covers the first 400 of the paper's 50,000 \
                   meta-batches.",
-        kind: Kind::Derived(Derived { compute, figure: Some(figure), claims }),
+        kind: Kind::Derived(Derived {
+            compute: |env| compute(env.out, env.profile),
+            figure: Some(figure),
+            claims,
+        }),
     }
 }
 

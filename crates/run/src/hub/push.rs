@@ -262,7 +262,7 @@ impl<'a> Client<'a> {
         let objects: Vec<Value> =
             files.iter().map(|u| json!({"oid": sha256(&u.bytes), "size": u.bytes.len()})).collect();
         let body = json!({"operation": "upload", "transfers": ["basic"], "objects": objects, "hash_algo": "sha256",
-                          "ref": {"name": format!("refs/heads/{}", self.repo.revision())}});
+                          "ref": {"name": self.repo.revision()}});
         let url = format!("{}/{}.git/info/lfs/objects/batch", self.config.endpoint, self.repo.repo);
         let req = self
             .request("POST", &url)
@@ -332,7 +332,7 @@ impl<'a> Client<'a> {
         let mut lines = vec![json!({"key": "header", "value": {"summary": message, "description": ""}})];
         for (u, mode) in uploads.iter().zip(modes) {
             lines.push(if mode == "lfs" {
-                json!({"key": "lfsFile", "value": {"path": u.path, "algo": "sha256", "oid": sha256(&u.bytes), "size": u.bytes.len()}})
+                json!({"key": "lfsFile", "value": {"path": u.path, "algo": "sha256", "oid": sha256(&u.bytes)}})
             } else {
                 json!({"key": "file", "value": {"path": u.path, "encoding": "base64", "content": b64.encode(&u.bytes)}})
             });
