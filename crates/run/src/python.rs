@@ -130,9 +130,19 @@ for bits in (16, 8, 4, 2):
         }
         let dir = tempfile::tempdir().unwrap();
         let mut args = Vec::new();
-        for name in COVERED {
-            let genome = fixtures().join(name).join("genome.safetensors");
-            let net = crate::load(&genome, &Device::Cpu).unwrap().develop().unwrap();
+        // Genome files as `innate push --bits` writes them, too.
+        let mut genomes: Vec<(String, PathBuf)> =
+            COVERED.iter().map(|n| (n.to_string(), fixtures().join(n).join("genome.safetensors"))).collect();
+        for (name, bits) in [("gem", 4), ("mlsgem", 2), ("gnet", 8), ("sgem", 16)] {
+            let g = crate::load(&fixtures().join(name).join("genome.safetensors"), &Device::Cpu).unwrap();
+            let q = dir.path().join(format!("{name}-q{bits}"));
+            std::fs::create_dir_all(&q).unwrap();
+            let path = q.join("genome.safetensors");
+            std::fs::write(&path, crate::quantise::quantised_file(&g, bits).unwrap()).unwrap();
+            genomes.push((format!("{name}-q{bits}"), path));
+        }
+        for (name, genome) in &genomes {
+            let net = crate::load(genome, &Device::Cpu).unwrap().develop().unwrap();
             let mlp = net.as_mlp().expect("an MLP");
             let mut tensors: HashMap<String, Tensor> = HashMap::new();
             for (i, layer) in mlp.layers.iter().enumerate() {
@@ -143,10 +153,10 @@ for bits in (16, 8, 4, 2):
             }
             let innate = dir.path().join(format!("{name}.innate.safetensors"));
             candle_core::safetensors::save(&tensors, &innate).unwrap();
-            args.extend([genome, innate]);
+            args.extend([genome.clone(), innate]);
         }
         let out = run(dir.path(), COMPARE, &args);
-        for name in COVERED {
+        for (name, _) in &genomes {
             assert!(out.contains(&format!("{name} layer0.weight")), "{name} was not compared:\n{out}");
         }
     }
