@@ -918,6 +918,8 @@ fn hub_push_pull_and_hf_addresses_round_trip() {
     let out = hub_ok("inspect hf://alice/gnet-fixture@q4", ep, tok, &home, &[]);
     assert!(out.contains("quantised     4 bits per learned value"), "{out}");
     hub_ok(&format!("eval hf://alice/gnet-fixture@q4 {data}"), ep, tok, &home, &[]);
+    let e = hub_fails("pull alice/gnet-fixture@nope", ep, tok, &home, &[]);
+    assert!(e.contains("alice/gnet-fixture@nope: the repository has no revision \"nope\""), "{e}");
 
     // Offline, the cache serves what was pulled, and says what to do for what it lacks.
     let off = [("HF_HUB_OFFLINE", "1")];
