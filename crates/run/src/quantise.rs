@@ -4,7 +4,7 @@
 //! [`levels`] gives the size of the learned tensors at 32 bits (as trained) and quantised to 16,
 //! 8, 4 and 2 bits per value ([`innate_encodings::quant`]); [`check`] adds the test accuracy of
 //! the network developed from each; [`quantised_file`] writes a genome file whose learned
-//! tensors are quantised, which [`crate::load`] reads back like any other. Fixed tensors (drawn
+//! tensors are quantised, which [`crate::load()`] reads back like any other. Fixed tensors (drawn
 //! again from the seed) and tensors a strategy kept beside the genome stay as they are: they are
 //! not information the genome learned.
 //!

@@ -1,6 +1,6 @@
 //! Genomes on the Hugging Face Hub: [`push`] a run's genome with a generated model card, [`pull`]
 //! one into the Hub's standard cache, and [`resolve`] an `hf://USER/NAME[@REVISION]` address
-//! wherever a genome file is read ([`crate::load`] does, so every command that reads a genome
+//! wherever a genome file is read ([`crate::load()`] does, so every command that reads a genome
 //! accepts one).
 //!
 //! Configuration comes from the environment, as for the Hub's own tools ([`HubConfig::from_env`]):
