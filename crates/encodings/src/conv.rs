@@ -76,6 +76,9 @@ pub enum ConvLayer {
         /// The window's side.
         size: usize,
     },
+    /// The mean of each map over its `H x W` locations: `(B, C, H, W)` to `(B, C)` (All-CNN-C's
+    /// global average pooling, after which the maps are the class scores).
+    GlobalAvgPool,
     /// Rectified linear units.
     Relu,
     /// Flattens `(B, C, H, W)` to `(B, C H W)`.
@@ -291,6 +294,7 @@ impl Module for ConvLayer {
                 y.permute((1, 2, 0))?.reshape((b, g.out_channels, g.out_height(), g.out_width()))
             }
             ConvLayer::AvgPool { size } => crate::cpu_kernels::avg_pool2d(x, *size),
+            ConvLayer::GlobalAvgPool => x.flatten_from(2)?.mean(2),
             ConvLayer::Relu => crate::cpu_kernels::relu(x),
             ConvLayer::Flatten => x.flatten_from(1),
             ConvLayer::Dense(d) => d.forward(x),
@@ -308,13 +312,16 @@ pub struct ConvNet {
 }
 
 impl ConvNet {
-    /// Classes: the outputs of the last linear layer (0 without one).
+    /// Classes: the outputs of the last layer with weights (a linear layer, or the convolution
+    /// whose maps a global average pooling turns into class scores; 0 without one).
     pub fn classes(&self) -> usize {
         self.layers
             .iter()
             .rev()
             .find_map(|l| match l {
                 ConvLayer::Dense(d) => d.weight.dims().first().copied(),
+                ConvLayer::Conv { weight, .. } => weight.dims().first().copied(),
+                ConvLayer::Local { geometry, .. } => Some(geometry.out_channels),
                 _ => None,
             })
             .unwrap_or(0)

@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod allcnn;
 pub mod bias;
 pub mod checkpoint;
 pub mod conv;

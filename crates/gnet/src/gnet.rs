@@ -45,6 +45,24 @@ impl GNet {
     pub fn inputs(&self) -> usize {
         self.layers.first().map_or(0, |(w, _)| w.dims()[1])
     }
+
+    /// The first layer's weight `(H, inputs)` and bias `(H,)`: a network whose inputs are
+    /// concatenations of a few labels can apply it to each label apart and add
+    /// ([`GNet::forward_from_first`]).
+    pub fn first(&self) -> (&Tensor, &Tensor) {
+        let (w, b) = &self.layers[0];
+        (w.as_tensor(), b.as_tensor())
+    }
+
+    /// `(N,)` values from the first layer's outputs `h` `(N, H)` (before its ReLU): the rest of
+    /// the network. `forward_from_first(x Wᵀ + b)` is `forward(x)`.
+    pub fn forward_from_first(&self, h: &Tensor) -> candle_core::Result<Tensor> {
+        let mut h = h.clone();
+        for (w, b) in &self.layers[1..] {
+            h = h.relu()?.matmul(&w.as_tensor().t()?)?.broadcast_add(b.as_tensor())?;
+        }
+        h.squeeze(1)
+    }
 }
 
 impl Module for GNet {

@@ -5,7 +5,8 @@
 //! A [`GenomicNet`] is a [`innate_encodings::Genome`]: developing it evaluates each layer's
 //! weight g-network on every (postsynaptic, presynaptic) label pair and each bias g-network on
 //! every neuron label. [`presets`] holds the paper's MNIST p-network and the GN5 / GN20 / GN30
-//! sizes of its Table 1. Train a genome end to end with the lifetime loop, or intermittently
+//! sizes of its Table 1; [`conv`] the 18 g-networks of the 9-layer all-convolutional CIFAR-10
+//! p-network (Table 2: GN10 / GN30 / GN50). Train a genome end to end with the lifetime loop, or intermittently
 //! (train the p-network, fit the g-networks to it, regenerate) with
 //! `innate_evolution::intermittent`.
 //!
@@ -25,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod conv;
 pub mod gnet;
 pub mod network;
 pub mod presets;
