@@ -984,3 +984,24 @@ fn hub_errors_say_what_to_do_and_a_failed_push_leaves_nothing() {
     assert!(out.contains("library_name: innate") && out.contains("nothing sent"), "{out}");
     assert_eq!(hub.state.lock().unwrap().log.len(), n);
 }
+
+#[test]
+fn sgd_with_momentum_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fx, r) = (fixtures(), dir(&tmp, "sgd"));
+    let base =
+        format!("train --dataset mnist --model slp --batches 20 --eval-every 10 --data-dir {fx} --quiet");
+    ok(&format!("{base} --momentum 0.9 --lr 0.05 --out {r}"));
+    let m = metrics(&r);
+    assert_eq!(
+        m["config"]["strategy"]["optimizer"],
+        serde_json::json!({"kind": "sgd", "momentum": 0.9}),
+        "{m}"
+    );
+    let e = fails(&format!("{base} --momentum 1.5 --out {r}-bad"));
+    assert!(e.contains("momentum must be in [0, 1)"), "{e}");
+    let e = fails(&format!(
+        "{base} --momentum 0.9 --encoding gnet --preset gn5 --strategy intermittent --out {r}-i"
+    ));
+    assert!(e.contains("drop --momentum"), "{e}");
+}

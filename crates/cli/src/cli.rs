@@ -318,10 +318,16 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub stop_sample: Option<usize>,
 
-    /// Adam's learning rate [default: 0.001 for direct and gnet, 0.01 for gem, sgem, mlsgem and rb
-    /// (the reference code)]; with --strategy intermittent the p-network's (the g-networks are fitted at 0.001)
+    /// The learning rate (Adam's, or SGD's with --momentum) [default: 0.001 for direct and gnet,
+    /// 0.01 for gem, sgem, mlsgem and rb (the reference code)]; with --strategy intermittent the
+    /// p-network's (the g-networks are fitted at 0.001)
     #[arg(long)]
     pub lr: Option<f64>,
+
+    /// Train with SGD with momentum M instead of Adam (the genomic-bottleneck paper's CIFAR-10
+    /// protocol: --momentum 0.9 --lr 0.05 --batch-size 128; 0 for plain SGD); end-to-end only
+    #[arg(long, value_name = "M")]
+    pub momentum: Option<f64>,
 
     /// Seed of the initial genome and of the batch order (same seed, same CPU run)
     #[arg(long, default_value_t = 0)]

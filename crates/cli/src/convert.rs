@@ -10,6 +10,7 @@
 use anyhow::{Context, bail};
 use innate_datasets::{Dataset, Split};
 use innate_encodings::{BiasMode, CentreInit, WeightScale};
+use innate_evolution::lifetime::Optimizer;
 use innate_evolution::{FitConfig, IntermittentConfig, LifetimeConfig, MetaConfig, StrategyConfig};
 use innate_experiments::ReproduceOptions;
 use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
@@ -165,6 +166,7 @@ impl TrainArgs {
                     lr,
                     seed: self.seed,
                     stop_sample: self.stop_sample.unwrap_or(0),
+                    optimizer: self.momentum.map_or(Optimizer::Adam, |momentum| Optimizer::Sgd { momentum }),
                     ..d
                 };
                 lifetime
@@ -173,6 +175,12 @@ impl TrainArgs {
                 StrategyConfig::EndToEnd(lifetime)
             }
             Strategy::Intermittent => {
+                if self.momentum.is_some() {
+                    bail!(
+                        "--momentum trains end to end with SGD; --strategy intermittent trains its p-network with \
+                         Adam: drop --momentum"
+                    );
+                }
                 if encoding.is_direct() {
                     bail!(
                         "--strategy intermittent fits a genome to trained weights; --encoding direct has no genome \

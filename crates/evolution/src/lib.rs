@@ -40,6 +40,7 @@ pub mod lifetime;
 pub mod meta;
 pub mod observer;
 pub mod report;
+pub mod sgd;
 pub mod strategies;
 pub mod strategy;
 pub mod survival;

@@ -44,8 +44,12 @@ pub struct LifetimeConfig {
     pub patience: usize,
     /// Improvement of the test accuracy (a fraction) that counts (0.005).
     pub min_delta: f64,
-    /// Adam's learning rate (0.001).
+    /// The learning rate (0.001, Adam's).
     pub lr: f64,
+    /// The optimiser: Adam (the default, the developmental-priors protocol and the MNIST
+    /// g-networks'), or SGD with momentum (the genomic-bottleneck CIFAR-10 p-network's).
+    #[serde(default, skip_serializing_if = "Optimizer::is_adam")]
+    pub optimizer: Optimizer,
     /// Seed of the batch order.
     pub seed: u64,
     /// Images per evaluation batch (1,000; only affects speed and memory).
@@ -74,6 +78,51 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// The optimiser of lifetime learning.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Optimizer {
+    /// Adam with PyTorch's defaults ([`crate::adam`]).
+    #[default]
+    Adam,
+    /// SGD with momentum, PyTorch's ([`crate::sgd`]).
+    Sgd {
+        /// Momentum (0.9 in the genomic-bottleneck paper).
+        momentum: f64,
+    },
+}
+
+impl Optimizer {
+    /// Whether this is Adam (which files leave out).
+    pub fn is_adam(&self) -> bool {
+        *self == Optimizer::Adam
+    }
+}
+
+/// An optimiser as it runs.
+enum Running {
+    Adam(Adam),
+    Sgd(crate::sgd::Sgd),
+}
+
+impl Running {
+    fn new(vars: Vec<candle_core::Var>, config: &LifetimeConfig) -> Result<Self> {
+        Ok(match config.optimizer {
+            Optimizer::Adam => {
+                Running::Adam(Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?)
+            }
+            Optimizer::Sgd { momentum } => Running::Sgd(crate::sgd::Sgd::new(vars, config.lr, momentum)),
+        })
+    }
+
+    fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
+        match self {
+            Running::Adam(a) => a.backward_step(loss),
+            Running::Sgd(s) => s.backward_step(loss),
+        }
+    }
+}
+
 impl Default for LifetimeConfig {
     fn default() -> Self {
         Self {
@@ -83,6 +132,7 @@ impl Default for LifetimeConfig {
             patience: 2,
             min_delta: 0.005,
             lr: 1e-3,
+            optimizer: Optimizer::Adam,
             seed: 0,
             eval_batch_size: 1_000,
             stop_sample: 0,
@@ -107,6 +157,11 @@ impl LifetimeConfig {
         }
         if self.lr.is_nan() || self.lr <= 0.0 || self.lr.is_infinite() {
             return bad(format!("learning rate must be a positive number, got {}", self.lr));
+        }
+        if let Optimizer::Sgd { momentum } = self.optimizer
+            && !(0.0..1.0).contains(&momentum)
+        {
+            return bad(format!("SGD's momentum must be in [0, 1), got {momentum}"));
         }
         if self.min_delta.is_nan() || self.min_delta < 0.0 {
             return bad(format!("min_delta must be 0 or more, got {}", self.min_delta));
@@ -262,7 +317,7 @@ pub fn train<G: Genome + ?Sized>(
     }
     let config = &config.in_batches(train.len());
     let vars = free_vars(genome, &config.frozen)?;
-    let mut opt = Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
+    let mut opt = Running::new(vars, config)?;
     let start = Instant::now();
     let mut train_seconds = 0.0;
     let mut sampler = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed ^ 0x5709);
@@ -472,6 +527,24 @@ pub(crate) mod tests {
             patience: 0,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn sgd_with_momentum_learns_and_files_without_it_read_as_adam() -> Result<()> {
+        let data = toy(64);
+        let g = Direct::new(MlpSpec::slp(4, 2), 0, &Device::Cpu)?;
+        let cfg = LifetimeConfig { optimizer: Optimizer::Sgd { momentum: 0.9 }, lr: 0.05, ..config() };
+        let r = train(&g, &data, &data, &cfg, &mut ())?;
+        assert!(r.best_test_accuracy > r.curve[0].test_accuracy, "{:?}", r.curve);
+        let json = serde_json::to_value(&cfg).unwrap();
+        assert_eq!(json["optimizer"], serde_json::json!({"kind": "sgd", "momentum": 0.9}));
+        let adam = serde_json::to_value(config()).unwrap();
+        assert!(adam.get("optimizer").is_none(), "Adam stays out of files: {adam}");
+        let back: LifetimeConfig = serde_json::from_value(adam).unwrap();
+        assert_eq!(back.optimizer, Optimizer::Adam);
+        let bad = LifetimeConfig { optimizer: Optimizer::Sgd { momentum: 1.0 }, ..config() };
+        assert!(bad.validate().unwrap_err().to_string().contains("momentum must be in [0, 1)"));
+        Ok(())
     }
 
     #[test]
