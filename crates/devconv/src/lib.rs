@@ -8,7 +8,8 @@
 //! - [`devconv`]: the developmental convolutional layer (`W_r = Y_r O X_rᵀ` for every receptive
 //!   field `r`, batched);
 //! - [`pool`]: dual average pooling;
-//! - [`lenet5`]: LeNet-5's three variants, their exact parameter counts and the derivation.
+//! - [`lenet5`]: LeNet-5's three variants, their exact parameter counts and the derivation;
+//! - [`allcnn`]: the genomic-bottleneck paper's All-CNN-C CIFAR-10 network, learned directly.
 //!
 //! ```
 //! use candle_core::{DType, Device, Module, Tensor};
@@ -26,11 +27,13 @@
 
 #![warn(missing_docs)]
 
+pub mod allcnn;
 pub mod devconv;
 pub mod fields;
 pub mod lenet5;
 pub mod pool;
 
+pub use allcnn::{AllCnnConfig, AllCnnGenome};
 pub use devconv::{DevConv, DevConvLayer};
 pub use fields::{GeneFields3d, Grid3};
 pub use lenet5::{LeNet5Config, LeNet5Genome, LeNet5Spec, SgemLeNet, Variant};

@@ -19,7 +19,8 @@
 //! 7 is the 3x3 convolution of Springenberg's Table 1 (as 1x1 it would have 1,074,826). Neither
 //! paper states the padding; this reading pads the first six layers by 1 and not layer 7, which
 //! leaves Springenberg's 6x6 maps for the global average. The 50% dropout the genomic-bottleneck
-//! paper puts between layers 3 and 4 belongs to training and is applied there. A narrower network
+//! paper puts between layers 3 and 4 ([`DROPOUT`]) is a [`ConvLayer::Dropout`] after layer 3's ReLU,
+//! active only while the network learns. A narrower network
 //! (`width` below 96, for short runs) has the same layers and labels.
 //!
 //! ```
@@ -34,6 +35,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::conv::{ConvLayer, ConvNet};
 use crate::error::{GenomeError, Result};
+
+/// The dropout between layers 3 and 4 ("we included the dropout layer with 50% dropout
+/// probability").
+pub const DROPOUT: f32 = 0.5;
 
 /// The shape of one convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +147,7 @@ impl AllCnnSpec {
             )));
         }
         let mut layers = Vec::with_capacity(2 * shapes.len() + 1);
-        for (s, (weight, bias)) in shapes.iter().zip(tensors) {
+        for (l, (s, (weight, bias))) in shapes.iter().zip(tensors).enumerate() {
             if weight.dims() != [s.c_out, s.c_in, s.kernel, s.kernel] || bias.dims() != [s.c_out] {
                 return Err(GenomeError::Config(format!(
                     "an All-CNN-C layer of {}x{} kernels from {} to {} maps needs weights ({}, {}, {}, {}) and biases \
@@ -162,6 +167,9 @@ impl AllCnnSpec {
             }
             layers.push(ConvLayer::Conv { weight, bias: Some(bias), stride: s.stride, padding: s.padding });
             layers.push(ConvLayer::Relu);
+            if l == 2 {
+                layers.push(ConvLayer::Dropout { p: DROPOUT });
+            }
         }
         layers.push(ConvLayer::GlobalAvgPool);
         Ok(ConvNet { input: self.input, layers })
@@ -213,9 +221,25 @@ mod tests {
             .collect::<candle_core::Result<Vec<_>>>()?;
         let net = spec.net(tensors)?;
         assert_eq!(net.classes(), 10);
-        let y = net.forward(&Tensor::randn(0f32, 1.0, (2, 3, 32, 32), &d)?)?;
+        let x = Tensor::randn(0f32, 1.0, (2, 3, 32, 32), &d)?;
+        let y = net.forward(&x)?;
         assert_eq!(y.dims(), &[2, 10]);
         assert!(spec.net(Vec::new()).is_err());
+        // Dropout acts while learning only, the same way from the same seed.
+        use crate::phenotype::Parameters;
+        use rand::SeedableRng;
+        let train = |seed| net.forward_train(&x, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let (a, b, c) =
+            (train(1)?.to_vec2::<f32>()?, train(1)?.to_vec2::<f32>()?, train(2)?.to_vec2::<f32>()?);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, y.to_vec2::<f32>()?);
+        // Half the values of a dropped tensor are zero, the others doubled.
+        let ones = Tensor::ones(10_000, DType::F32, &d)?;
+        let dropped = crate::conv::dropout(&ones, 0.5, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))?;
+        let v = dropped.to_vec1::<f32>()?;
+        let kept = v.iter().filter(|&&x| x == 2.0).count();
+        assert!(v.iter().all(|&x| x == 0.0 || x == 2.0) && (4_800..5_200).contains(&kept), "{kept}");
         Ok(())
     }
 }

@@ -79,6 +79,12 @@ pub enum ConvLayer {
     /// The mean of each map over its `H x W` locations: `(B, C, H, W)` to `(B, C)` (All-CNN-C's
     /// global average pooling, after which the maps are the class scores).
     GlobalAvgPool,
+    /// Dropout while the network learns ([`Parameters::forward_train`]): each value is zeroed
+    /// with probability `p` and the rest scaled by `1 / (1 - p)`; the identity otherwise.
+    Dropout {
+        /// The probability of dropping a value.
+        p: f32,
+    },
     /// Rectified linear units.
     Relu,
     /// Flattens `(B, C, H, W)` to `(B, C H W)`.
@@ -295,6 +301,7 @@ impl Module for ConvLayer {
             }
             ConvLayer::AvgPool { size } => crate::cpu_kernels::avg_pool2d(x, *size),
             ConvLayer::GlobalAvgPool => x.flatten_from(2)?.mean(2),
+            ConvLayer::Dropout { .. } => Ok(x.clone()),
             ConvLayer::Relu => crate::cpu_kernels::relu(x),
             ConvLayer::Flatten => x.flatten_from(1),
             ConvLayer::Dense(d) => d.forward(x),
@@ -334,7 +341,34 @@ impl Module for ConvNet {
     }
 }
 
+/// `x` with each value zeroed with probability `p` (drawn from `rng`) and the rest scaled by
+/// `1 / (1 - p)`.
+pub fn dropout(x: &Tensor, p: f32, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor> {
+    if p <= 0.0 {
+        return Ok(x.clone());
+    }
+    let keep = 1.0 - p;
+    let scale = if keep > 0.0 { 1.0 / keep } else { 0.0 };
+    let threshold = (f64::from(keep) * (u32::MAX as f64 + 1.0)) as u64;
+    let mask: Vec<f32> = (0..x.elem_count())
+        .map(|_| if u64::from(rng.next_u32()) < threshold { scale } else { 0.0 })
+        .collect();
+    x.mul(&Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?)
+}
+
 impl Parameters for ConvNet {
+    /// The layers in order, [`ConvLayer::Dropout`] dropping values.
+    fn forward_train(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor> {
+        let mut h = x.clone();
+        for layer in &self.layers {
+            h = match layer {
+                ConvLayer::Dropout { p } => dropout(&h, *p, rng)?,
+                other => other.forward(&h)?,
+            };
+        }
+        Ok(h)
+    }
+
     /// `layer{i}.weight` and, where present, `layer{i}.bias` for every layer with tensors, `i`
     /// counting those layers from 0, input side first.
     fn parameters(&self) -> Vec<(String, Tensor)> {

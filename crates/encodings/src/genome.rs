@@ -50,6 +50,15 @@ pub trait Genome {
         self.develop()?.forward(x)
     }
 
+    /// [`Genome::develop_forward`] while the phenotype learns: layers that act only in training
+    /// (dropout) draw from `rng` ([`Parameters::forward_train`]). The default is
+    /// `develop_forward(x)`, right for every phenotype without such layers; an encoding whose
+    /// phenotype has them (All-CNN-C) overrides it with `develop()?.forward_train(x, rng)`.
+    fn develop_forward_train(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor> {
+        let _ = rng;
+        self.develop_forward(x)
+    }
+
     /// The developed values of chosen entries of one phenotype tensor: tensor `param` (in the
     /// order of [`Parameters::parameters`]), flat row-major indices `idx` (`u32`, `(k,)`).
     /// Differentiable in the genome. Strategies that fit a genome to given weights use it; the

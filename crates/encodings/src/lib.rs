@@ -62,3 +62,5 @@ pub use labels::LabelScheme;
 pub use net::{AnyNet, Net};
 pub use params::ParamCount;
 pub use phenotype::{Dense, Mlp, MlpSpec, Parameters};
+/// The randomness that layers acting only in training draw from ([`Parameters::forward_train`]).
+pub use rand::RngCore;

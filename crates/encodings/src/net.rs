@@ -115,6 +115,13 @@ impl Parameters for Net {
             Net::Conv(c) => Net::Conv(c.with_parameters(tensors)?),
         })
     }
+
+    fn forward_train(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor> {
+        match self {
+            Net::Mlp(m) => m.forward_train(x, rng),
+            Net::Conv(c) => c.forward_train(x, rng),
+        }
+    }
 }
 
 /// A genome of any phenotype as a genome of [`Net`]s (see the module docs).
@@ -154,6 +161,10 @@ where
 
     fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.0.develop_forward(x)
+    }
+
+    fn develop_forward_train(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor> {
+        self.0.develop_forward_train(x, rng)
     }
 
     fn develop_entries(&self, param: usize, idx: &Tensor) -> candle_core::Result<Tensor> {

@@ -104,6 +104,16 @@ pub trait Parameters: Sized {
     fn mlp(&self) -> Option<&Mlp> {
         None
     }
+
+    /// The output for `x` while the network learns: as `forward`, except that layers which act
+    /// only in training (dropout) draw from `rng`. The default is `forward`.
+    fn forward_train(&self, x: &Tensor, rng: &mut dyn rand::RngCore) -> candle_core::Result<Tensor>
+    where
+        Self: Module,
+    {
+        let _ = rng;
+        self.forward(x)
+    }
 }
 
 /// A developed multilayer perceptron: linear layers with ReLU between them.

@@ -356,13 +356,16 @@ pub fn train<G: Genome + ?Sized>(
     let mut done = 0usize;
     let mut stopped_early = false;
 
+    // Dropout masks, for phenotypes that have dropout (a stream of its own, so that other runs
+    // are what they always were).
+    let mut dropout = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed ^ 0xd409);
     let mut batches = train.shuffled(config.batch_size, config.seed);
     while done < config.max_batches {
         let t0 = Instant::now();
         let batch = batches
             .next()
             .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-        let logits = genome.develop_forward(&batch.images)?;
+        let logits = genome.develop_forward_train(&batch.images, &mut dropout)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
         opt.backward_step(&loss)?;
         let loss = loss.detach();

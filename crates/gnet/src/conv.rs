@@ -291,6 +291,15 @@ impl Genome for GenomicConvNet {
         self.config.spec.net(tensors).map_err(|e| candle_core::Error::Msg(e.to_string()))
     }
 
+    /// Develops the network and runs it with its dropout between layers 3 and 4.
+    fn develop_forward_train(
+        &self,
+        x: &Tensor,
+        rng: &mut dyn innate_encodings::RngCore,
+    ) -> candle_core::Result<Tensor> {
+        innate_encodings::Parameters::forward_train(&self.develop()?, x, rng)
+    }
+
     /// Evaluates only the g-network entries asked for: tensor `2l` is layer `l`'s kernels (flat
     /// over `(c_out, c_in, k, k)`), `2l + 1` its biases.
     fn develop_entries(&self, param: usize, idx: &Tensor) -> candle_core::Result<Tensor> {
