@@ -1005,3 +1005,29 @@ fn sgd_with_momentum_from_the_command_line() {
     ));
     assert!(e.contains("drop --momentum"), "{e}");
 }
+
+#[test]
+fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fx, r) = (fixtures(), dir(&tmp, "allcnn"));
+    let out = ok(&format!(
+        "train --dataset cifar10 --model allcnn --width 4 --epochs 2 --data-dir {fx} --out {r} --quiet"
+    ));
+    assert!(out.contains("direct 3072-4-4-4-8-8-8-8-8-10"), "{out}");
+    let m = metrics(&r);
+    let s = &m["config"]["strategy"];
+    assert_eq!((s["lr"].as_f64(), s["batch_size"].as_u64()), (Some(0.05), Some(128)), "{m}");
+    assert_eq!(s["optimizer"], serde_json::json!({"kind": "sgd", "momentum": 0.9}));
+    assert_eq!(m["config"]["network"], serde_json::json!({"kind": "allcnn", "width": 4}));
+    assert_eq!(m["genome_params"], 2_618);
+    let e = ok(&format!("eval {r}/genome.safetensors --data-dir {fx}"));
+    assert!(e.contains("identical"), "{e}");
+    let e = fails(&format!(
+        "train --dataset cifar10 --model allcnn --encoding gem --genes 3 --data-dir {fx} --out {r}-g"
+    ));
+    assert!(e.contains("for --model allcnn, --encoding direct"), "{e}");
+    let e = fails(&format!("train --dataset mnist --model mlp --width 8 --data-dir {fx} --out {r}-w"));
+    assert!(e.contains("--width is the width of --model allcnn"), "{e}");
+    let e = fails(&format!("train --dataset cifar10 --model allcnn --width 0 --data-dir {fx} --out {r}-0"));
+    assert!(e.contains("--width 0"), "{e}");
+}

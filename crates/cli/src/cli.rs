@@ -89,6 +89,11 @@ pub enum Model {
     /// LeNet-5: two 5x5 convolutions (6 and 16 maps) with 2x2 average pooling, then 120-84-classes,
     /// on images up to 32x32 (--encoding direct, local or sgem)
     Lenet5,
+    /// All-CNN-C, the genomic-bottleneck paper's 9-layer all-convolutional CIFAR-10 network:
+    /// 3x3 convolutions of --width, --width, --width (stride 2) maps, then three of twice as many
+    /// (the last stride 2), a 3x3 and a 1x1, a 1x1 to the classes, global average pooling; 50%
+    /// dropout after layer 3. Trained with SGD, lr 0.05, momentum 0.9, batches of 128 (--encoding direct)
+    Allcnn,
 }
 
 /// How the network's weights are encoded: one of the encodings of `innate-run`'s registry
@@ -211,6 +216,11 @@ pub struct TrainArgs {
     /// developmental-priors paper 784) [default: 800]
     #[arg(long, allow_negative_numbers = true)]
     pub hidden: Option<usize>,
+
+    /// Maps of --model allcnn's first three layers (the next five have twice as many) [default:
+    /// 96, the paper's; fewer for short runs on a CPU]
+    #[arg(long, value_name = "W")]
+    pub width: Option<usize>,
 
     /// Weight encoding
     #[arg(long, value_enum, default_value_t = Encoding::DIRECT)]

@@ -143,13 +143,25 @@ impl TrainArgs {
         // outside Fig. 2).
         flags.learn_output |= self.model == Model::Lenet5 && self.encoding.name() == "sgem";
         let encoding = Encoding::from_flags(self.encoding.name(), &flags)?;
-        // LeNet-5 trains at Adam's usual 0.001 whatever its encoding (the paper leaves it unsaid).
-        let lr = self.lr.unwrap_or(if self.model == Model::Lenet5 { 1e-3 } else { encoding.default_lr() });
+        if self.width.is_some() && self.model != Model::Allcnn {
+            bail!("--width is the width of --model allcnn; for an MLP's hidden layer use --hidden");
+        }
         let network = match self.model {
             Model::Slp => Network::Slp,
             Model::Mlp => Network::mlp(self.hidden.unwrap_or(DEFAULT_HIDDEN)),
             Model::Lenet5 => Network::LeNet5,
+            Model::Allcnn => {
+                Network::AllCnn { width: self.width.unwrap_or(innate_run::network::ALLCNN_WIDTH) }
+            }
         };
+        network.validate()?;
+        // LeNet-5 trains at Adam's usual 0.001 whatever its encoding (the paper leaves it unsaid),
+        // All-CNN-C at its protocol's 0.05 (SGD).
+        let lr = self.lr.unwrap_or(match self.model {
+            Model::Lenet5 => 1e-3,
+            Model::Allcnn => network.protocol().lr,
+            _ => encoding.default_lr(),
+        });
         let strategy = match self.strategy {
             Strategy::EndToEnd => {
                 // The architecture's protocol, with what the flags say in place of its settings;
@@ -166,7 +178,7 @@ impl TrainArgs {
                     lr,
                     seed: self.seed,
                     stop_sample: self.stop_sample.unwrap_or(0),
-                    optimizer: self.momentum.map_or(Optimizer::Adam, |momentum| Optimizer::Sgd { momentum }),
+                    optimizer: self.momentum.map_or(d.optimizer, |momentum| Optimizer::Sgd { momentum }),
                     ..d
                 };
                 lifetime

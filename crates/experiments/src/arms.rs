@@ -60,7 +60,7 @@ impl Model {
         match m.config.network {
             Network::Slp => Some(Model::Slp),
             Network::Mlp { .. } => Some(Model::Mlp),
-            Network::LeNet5 => None,
+            Network::LeNet5 | Network::AllCnn { .. } => None,
         }
     }
 }

@@ -7,7 +7,9 @@
 
 use innate_devconv::LeNet5Spec;
 use innate_encodings::MlpSpec;
+use innate_encodings::allcnn::AllCnnSpec;
 use innate_evolution::LifetimeConfig;
+use innate_evolution::lifetime::Optimizer;
 use serde::{Deserialize, Serialize};
 
 /// A network architecture.
@@ -25,7 +27,17 @@ pub enum Network {
     /// (`innate_devconv::lenet5`).
     #[serde(rename = "lenet5")]
     LeNet5,
+    /// All-CNN-C, the genomic-bottleneck paper's 9-layer all-convolutional CIFAR-10 network
+    /// (`innate_encodings::allcnn`).
+    #[serde(rename = "allcnn")]
+    AllCnn {
+        /// Maps of layers 1-3 (96 in the paper); layers 4-8 have twice as many.
+        width: usize,
+    },
 }
+
+/// The paper's All-CNN-C width (96 maps, then 192).
+pub const ALLCNN_WIDTH: usize = 96;
 
 /// A network's architecture for a given dataset: what an encoding builds a genome for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +46,8 @@ pub enum Arch {
     Mlp(MlpSpec),
     /// LeNet-5 for this input and these classes.
     LeNet5(LeNet5Spec),
+    /// All-CNN-C for this input and these classes.
+    AllCnn(AllCnnSpec),
 }
 
 impl Arch {
@@ -42,14 +56,19 @@ impl Arch {
         match self {
             Arch::Mlp(spec) => spec.name(),
             Arch::LeNet5(_) => "lenet5".into(),
+            Arch::AllCnn(a) => Network::AllCnn { width: a.width }.name(),
         }
     }
 
     /// Neurons per layer for the results: an MLP's sizes; for LeNet-5 the input, the two
-    /// convolutions' outputs, the flattened features, the hidden layers and the classes.
+    /// convolutions' outputs, the flattened features, the hidden layers and the classes; for
+    /// All-CNN-C the input and each layer's maps.
     pub fn sizes(&self) -> Vec<usize> {
         match self {
             Arch::Mlp(spec) => spec.sizes.clone(),
+            Arch::AllCnn(a) => {
+                std::iter::once(a.input.iter().product()).chain(a.layers().iter().map(|l| l.c_out)).collect()
+            }
             Arch::LeNet5(l) => {
                 let lin = l.linear();
                 vec![
@@ -86,14 +105,22 @@ impl Network {
                 Arch::Mlp(MlpSpec { sizes, bias: true })
             }
             Network::LeNet5 => Arch::LeNet5(innate_devconv::lenet5::spec_for(shape, classes)?),
+            Network::AllCnn { width } => {
+                let spec = AllCnnSpec { input: shape, width: *width, classes };
+                spec.out_size().map_err(|e| crate::RunError::Config(format!("--model allcnn: {e}")))?;
+                Arch::AllCnn(spec)
+            }
         })
     }
 
-    /// A short name for run folders: `slp`, `mlp800`, `mlp784-784`, `lenet5`.
+    /// A short name for run folders: `slp`, `mlp800`, `mlp784-784`, `lenet5`, `allcnn` (with
+    /// the paper's width, else `allcnn32`).
     pub fn name(&self) -> String {
         match self {
             Network::Slp => "slp".into(),
             Network::LeNet5 => "lenet5".into(),
+            Network::AllCnn { width: ALLCNN_WIDTH } => "allcnn".into(),
+            Network::AllCnn { width } => format!("allcnn{width}"),
             Network::Mlp { hidden } => {
                 format!("mlp{}", hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"))
             }
@@ -114,13 +141,24 @@ impl Network {
     /// [`LifetimeConfig`] (developmental priors, "Learning on MNIST": Adam, batches of 64, up to
     /// 30,000 batches, the test set every 1,000, early stopping), and for LeNet-5 the Methods'
     /// "Training LeNet-5": Adam, batches of 128, up to 200 epochs, the test set every epoch, the
-    /// best accuracy reported (no early stopping is stated, so none is used).
+    /// best accuracy reported (no early stopping is stated, so none is used); for All-CNN-C the
+    /// genomic-bottleneck paper's ("SGD ... learning rate of 0.05 and momentum of 0.9",
+    /// minibatches of 128, no augmentation) for 100 epochs (it does not say how many), the test
+    /// set every epoch, the best accuracy reported.
     pub fn protocol(&self) -> LifetimeConfig {
         match self {
             Network::Slp | Network::Mlp { .. } => LifetimeConfig::default(),
             Network::LeNet5 => {
                 LifetimeConfig { batch_size: 128, epochs: 200, patience: 0, ..LifetimeConfig::default() }
             }
+            Network::AllCnn { .. } => LifetimeConfig {
+                batch_size: 128,
+                epochs: 100,
+                patience: 0,
+                lr: 0.05,
+                optimizer: Optimizer::Sgd { momentum: 0.9 },
+                ..LifetimeConfig::default()
+            },
         }
     }
 
@@ -130,6 +168,7 @@ impl Network {
             Network::Slp => "slp",
             Network::Mlp { .. } => "mlp",
             Network::LeNet5 => "lenet5",
+            Network::AllCnn { .. } => "allcnn",
         }
     }
 
@@ -142,6 +181,9 @@ impl Network {
                     "an MLP needs at least one hidden layer, none of them empty; got hidden sizes {hidden:?} \
                  (a network without hidden layers is the single-layer perceptron, slp)"
                 ))
+            }
+            Network::AllCnn { width: 0 } => {
+                crate::error::config("--width 0: All-CNN-C needs at least one map")
             }
             _ => Ok(()),
         }
@@ -182,5 +224,13 @@ mod tests {
         assert!(Network::Mlp { hidden: vec![3, 0] }.validate().is_err());
         assert!(Network::mlp(3).validate().is_ok() && Network::Slp.validate().is_ok());
         assert_eq!((Network::Slp.kind(), Network::mlp(3).kind()), ("slp", "mlp"));
+        let all = Network::AllCnn { width: ALLCNN_WIDTH };
+        assert_eq!(serde_json::to_value(&all).unwrap(), serde_json::json!({"kind": "allcnn", "width": 96}));
+        let arch = all.arch([3, 32, 32], 10).unwrap();
+        assert_eq!((arch.name(), arch.sizes()[0], arch.sizes()[9]), ("allcnn".to_string(), 3072, 10));
+        assert_eq!(Network::AllCnn { width: 32 }.name(), "allcnn32");
+        assert!(all.arch([1, 8, 8], 10).unwrap_err().to_string().contains("--model allcnn"));
+        assert!(Network::AllCnn { width: 0 }.validate().is_err());
+        assert_eq!(all.protocol().optimizer, Optimizer::Sgd { momentum: 0.9 });
     }
 }

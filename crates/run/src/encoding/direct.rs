@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use innate_devconv::{LeNet5Config, LeNet5Genome, Variant};
+use innate_devconv::{AllCnnConfig, AllCnnGenome, LeNet5Config, LeNet5Genome, Variant};
 use innate_encodings::{AnyNet, BiasMode, MlpSpec, Net};
 use innate_gem::Direct;
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,16 @@ impl EncodingKind for DirectSpec {
                 };
                 return Ok(Box::new(AnyNet(LeNet5Genome::new(c, ctx.device)?)));
             }
+            Arch::AllCnn(allcnn) => {
+                if self.bias.is_some() || self.init_from.is_some() {
+                    return config(
+                        "--model allcnn --encoding direct learns its biases and starts from random weights: leave \
+                         out --bias (and starting from another genome's network is for MLPs)",
+                    );
+                }
+                let c = AllCnnConfig { allcnn: *allcnn, seed: ctx.seed };
+                return Ok(Box::new(AnyNet(AllCnnGenome::new(c, ctx.device)?)));
+            }
         };
         Ok(match (ctx.start.as_ref().and_then(Net::as_mlp), &self.init_from) {
             (Some(net), Some(path)) => {
@@ -75,10 +85,14 @@ impl EncodingKind for DirectSpec {
         })
     }
 
-    /// A genome file of either network: LeNet-5's records its `lenet5` settings.
+    /// A genome file of any of its networks: LeNet-5's records its `lenet5` settings,
+    /// All-CNN-C's its `allcnn`.
     fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
         if config.get("lenet5").is_some() {
             return Ok(Box::new(AnyNet(LeNet5Genome::from_config(config, device)?)));
+        }
+        if config.get("allcnn").is_some() {
+            return Ok(Box::new(AnyNet(AllCnnGenome::from_config(config, device)?)));
         }
         Ok(Box::new(AnyNet(Direct::from_config(config, device)?)))
     }
