@@ -1025,7 +1025,26 @@ fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
     let e = fails(&format!(
         "train --dataset cifar10 --model allcnn --encoding gem --genes 3 --data-dir {fx} --out {r}-g"
     ));
-    assert!(e.contains("for --model allcnn, --encoding direct"), "{e}");
+    assert!(e.contains("for --model allcnn, --encoding direct or gnet"), "{e}");
+    // Table 2's g-networks, end to end and intermittently; the genome file rebuilds them.
+    let g = dir(&tmp, "gnet");
+    let cifar =
+        format!("train --dataset cifar10 --model allcnn --width 4 --encoding gnet --data-dir {fx} --quiet");
+    ok(&format!("{cifar} --preset gn10 --epochs 1 --out {g}"));
+    assert_eq!(metrics(&g)["genome_params"], 3_798);
+    assert!(ok(&format!("eval {g}/genome.safetensors --data-dir {fx}")).contains("identical"));
+    let i = dir(&tmp, "gnet-i");
+    ok(&format!(
+        "{cifar} --preset gn50 --strategy intermittent --generations 2 --images-per-generation 50 --out {i}"
+    ));
+    assert_eq!(metrics(&i)["genome_params"], 14_958);
+    assert!(ok(&format!("inspect {i}/genome.safetensors")).contains("14,958 learned"));
+    let e = fails(&format!("{cifar} --preset gn5 --out {g}-5"));
+    assert!(e.contains("for --model allcnn use Table 2's gn10, gn30 or gn50"), "{e}");
+    let e = fails(&format!(
+        "train --dataset mnist --model mlp --encoding gnet --preset gn50 --data-dir {fx} --out {g}-50"
+    ));
+    assert!(e.contains("gn10 and gn50 are Table 2's"), "{e}");
     let e = fails(&format!("train --dataset mnist --model mlp --width 8 --data-dir {fx} --out {r}-w"));
     assert!(e.contains("--width is the width of --model allcnn"), "{e}");
     let e = fails(&format!("train --dataset cifar10 --model allcnn --width 0 --data-dir {fx} --out {r}-0"));

@@ -92,7 +92,8 @@ pub enum Model {
     /// All-CNN-C, the genomic-bottleneck paper's 9-layer all-convolutional CIFAR-10 network:
     /// 3x3 convolutions of --width, --width, --width (stride 2) maps, then three of twice as many
     /// (the last stride 2), a 3x3 and a 1x1, a 1x1 to the classes, global average pooling; 50%
-    /// dropout after layer 3. Trained with SGD, lr 0.05, momentum 0.9, batches of 128 (--encoding direct)
+    /// dropout after layer 3. Trained with SGD, lr 0.05, momentum 0.9, batches of 128 (--encoding direct,
+    /// or gnet with Table 2's --preset gn10, gn30 or gn50)
     Allcnn,
 }
 
@@ -138,8 +139,12 @@ pub enum PresetArg {
     Gn5,
     /// (20-20-10-1) x 2: 1,353 parameters, 470x
     Gn20,
-    /// (20-30-10-1) x 2: 1,973 parameters, 322x
+    /// (20-30-10-1) x 2: 1,973 parameters, 322x; with --model allcnn (Table 2) x 9: 9,378, 146x
     Gn30,
+    /// --model allcnn (Table 2): (20-10-10-1) x 9: 3,798 parameters, 361x
+    Gn10,
+    /// --model allcnn (Table 2): (20-50-10-1) x 9: 14,958 parameters, 92x
+    Gn50,
 }
 
 /// How a genome is trained.

@@ -55,6 +55,8 @@ impl From<PresetArg> for innate_gnet::Preset {
             PresetArg::Gn5 => innate_gnet::Preset::Gn5,
             PresetArg::Gn20 => innate_gnet::Preset::Gn20,
             PresetArg::Gn30 => innate_gnet::Preset::Gn30,
+            PresetArg::Gn10 => innate_gnet::Preset::Gn10,
+            PresetArg::Gn50 => innate_gnet::Preset::Gn50,
         }
     }
 }

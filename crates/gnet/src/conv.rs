@@ -30,9 +30,10 @@
 //! ```
 //! use candle_core::Device;
 //! use innate_encodings::Genome;
-//! use innate_gnet::conv::{ConvPreset, GenomicConvNet, cifar_config};
+//! use innate_gnet::Preset;
+//! use innate_gnet::conv::{GenomicConvNet, cifar_config};
 //! # fn main() -> Result<(), innate_encodings::GenomeError> {
-//! let config = cifar_config(ConvPreset::Gn10, 0);
+//! let config = cifar_config(Preset::Gn10, 0);
 //! assert_eq!(config.param_count(), 3_798);
 //! let narrow = innate_gnet::conv::ConvGnetConfig { spec: innate_encodings::allcnn::AllCnnSpec { width: 8, ..config.spec }, ..config };
 //! let genome = GenomicConvNet::new(narrow, &Device::Cpu)?;
@@ -50,41 +51,7 @@ use innate_encodings::conv::ConvNet;
 use innate_encodings::{Genome, GenomeError, LabelScheme, ParamCount, Result, SeededInit};
 
 use crate::gnet::GNet;
-
-/// The g-network sizes of Table 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ConvPreset {
-    /// (20-10-10-1) x 9: 3,798 parameters.
-    Gn10,
-    /// (20-30-10-1) x 9: 9,378 parameters.
-    Gn30,
-    /// (20-50-10-1) x 9: 14,958 parameters.
-    Gn50,
-}
-
-impl ConvPreset {
-    /// All presets, smallest first.
-    pub const ALL: [ConvPreset; 3] = [ConvPreset::Gn10, ConvPreset::Gn30, ConvPreset::Gn50];
-
-    /// Hidden sizes of the weight g-networks.
-    pub fn hidden(self) -> [usize; 2] {
-        match self {
-            ConvPreset::Gn10 => [10, 10],
-            ConvPreset::Gn30 => [30, 10],
-            ConvPreset::Gn50 => [50, 10],
-        }
-    }
-
-    /// The preset's name (`gn10`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            ConvPreset::Gn10 => "gn10",
-            ConvPreset::Gn30 => "gn30",
-            ConvPreset::Gn50 => "gn50",
-        }
-    }
-}
+use crate::presets::Preset;
 
 /// Everything that defines a convolutional g-network genome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,15 +68,15 @@ pub struct ConvGnetConfig {
     pub seed: u64,
 }
 
-/// A preset's genome for the paper's CIFAR-10 network.
-pub fn cifar_config(preset: ConvPreset, seed: u64) -> ConvGnetConfig {
-    ConvGnetConfig {
-        name: preset.name().into(),
-        spec: AllCnnSpec::cifar10(),
-        weight_hidden: preset.hidden().to_vec(),
-        bias_hidden: vec![10],
-        seed,
-    }
+/// The genome of `spec` with weight g-networks of hidden sizes `hidden` and Table 2's 8-10-1
+/// bias g-networks.
+pub fn for_allcnn(name: &str, spec: AllCnnSpec, hidden: &[usize], seed: u64) -> ConvGnetConfig {
+    ConvGnetConfig { name: name.into(), spec, weight_hidden: hidden.to_vec(), bias_hidden: vec![10], seed }
+}
+
+/// A preset's genome for the paper's CIFAR-10 network (Table 2's are [`Preset::CIFAR`]).
+pub fn cifar_config(preset: Preset, seed: u64) -> ConvGnetConfig {
+    for_allcnn(preset.name(), AllCnnSpec::cifar10(), &preset.hidden(), seed)
 }
 
 /// Bits numbering a layer's maps.
@@ -265,8 +232,9 @@ impl GenomicConvNet {
 impl Genome for GenomicConvNet {
     type Phenotype = ConvNet;
 
+    /// `gnet`, as the MLP's g-networks (the configuration tells them apart).
     fn encoding(&self) -> &'static str {
-        "gnet-conv"
+        "gnet"
     }
 
     fn config(&self) -> Result<serde_json::Value> {
@@ -322,17 +290,15 @@ mod tests {
     use innate_encodings::Parameters;
 
     fn narrow(seed: u64) -> ConvGnetConfig {
-        let c = cifar_config(ConvPreset::Gn30, seed);
+        let c = cifar_config(Preset::Gn30, seed);
         ConvGnetConfig { spec: AllCnnSpec { width: 4, ..c.spec }, ..c }
     }
 
     #[test]
     fn table2_parameter_counts() {
-        for (preset, params, compression) in [
-            (ConvPreset::Gn10, 3_798, 361.0),
-            (ConvPreset::Gn30, 9_378, 146.0),
-            (ConvPreset::Gn50, 14_958, 92.0),
-        ] {
+        for (preset, params, compression) in
+            [(Preset::Gn10, 3_798, 361.0), (Preset::Gn30, 9_378, 146.0), (Preset::Gn50, 14_958, 92.0)]
+        {
             let c = cifar_config(preset, 0);
             assert_eq!(c.param_count(), params, "{preset:?}");
             let g = GenomicConvNet::new(c, &Device::Cpu).unwrap();
@@ -407,7 +373,7 @@ mod tests {
 
     #[test]
     fn too_many_maps_are_refused() {
-        let c = cifar_config(ConvPreset::Gn10, 0);
+        let c = cifar_config(Preset::Gn10, 0);
         let wide = ConvGnetConfig { spec: AllCnnSpec { width: 128, ..c.spec }, ..c };
         let e = GenomicConvNet::new(wide, &Device::Cpu).unwrap_err().to_string();
         assert!(e.contains("at most 255 maps"), "{e}");

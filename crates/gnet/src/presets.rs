@@ -18,7 +18,8 @@ use innate_encodings::{LabelScheme, MlpSpec};
 
 use crate::network::{BiasEncoding, GnetConfig};
 
-/// The g-network sizes of Table 1.
+/// The g-network sizes of Table 1 (MNIST: GN5, GN20, GN30) and Table 2 (CIFAR-10: GN10, GN30,
+/// GN50; `crate::conv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
@@ -26,13 +27,20 @@ pub enum Preset {
     Gn5,
     /// (20-20-10-1) x 2: 1,353 parameters.
     Gn20,
-    /// (20-30-10-1) x 2: 1,973 parameters.
+    /// (20-30-10-1) x 2: 1,973 parameters; for CIFAR-10, x 9: 9,378.
     Gn30,
+    /// CIFAR-10 only: (20-10-10-1) x 9: 3,798 parameters.
+    Gn10,
+    /// CIFAR-10 only: (20-50-10-1) x 9: 14,958 parameters.
+    Gn50,
 }
 
 impl Preset {
-    /// All presets, smallest first.
+    /// Table 1's presets (MNIST), smallest first.
     pub const ALL: [Preset; 3] = [Preset::Gn5, Preset::Gn20, Preset::Gn30];
+
+    /// Table 2's presets (CIFAR-10), smallest first.
+    pub const CIFAR: [Preset; 3] = [Preset::Gn10, Preset::Gn30, Preset::Gn50];
 
     /// Hidden sizes of the weight g-networks.
     pub fn hidden(self) -> [usize; 2] {
@@ -40,15 +48,19 @@ impl Preset {
             Preset::Gn5 => [10, 5],
             Preset::Gn20 => [20, 10],
             Preset::Gn30 => [30, 10],
+            Preset::Gn10 => [10, 10],
+            Preset::Gn50 => [50, 10],
         }
     }
 
-    /// `gn5`, `gn20` or `gn30`.
+    /// `gn5`, `gn20`, `gn30`, `gn10` or `gn50`.
     pub fn name(self) -> &'static str {
         match self {
             Preset::Gn5 => "gn5",
             Preset::Gn20 => "gn20",
             Preset::Gn30 => "gn30",
+            Preset::Gn10 => "gn10",
+            Preset::Gn50 => "gn50",
         }
     }
 }

@@ -3,11 +3,13 @@
 
 use candle_core::Device;
 use innate_encodings::AnyNet;
+use innate_gnet::conv::GenomicConvNet;
 use innate_gnet::{GenomicNet, Preset};
 use serde::{Deserialize, Serialize};
 
 use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
 use crate::error::{Result, config};
+use crate::network::Arch;
 
 /// Settings of g-networks: the weight g-networks' hidden sizes, from a preset of the paper's
 /// Table 1 (`{"kind": "gnet", "preset": "gn30"}`) or given (`{"kind": "gnet", "hidden": [30, 10]}`).
@@ -26,7 +28,7 @@ pub enum GnetSpec {
     },
 }
 
-const NEEDS: &str = "--encoding gnet needs --preset gn5|gn20|gn30 or --gnet-hidden H1,H2 (hidden sizes of the \
+const NEEDS: &str = "--encoding gnet needs --preset gn5|gn20|gn30 (gn10|gn30|gn50 for --model allcnn) or --gnet-hidden H1,H2 (hidden sizes of the \
                      weight g-networks)";
 
 impl GnetSpec {
@@ -70,6 +72,23 @@ impl EncodingKind for GnetSpec {
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let (name, hidden) = self.sizes()?;
+        let cifar = self.preset().map(|p| Preset::CIFAR.contains(&p) && !Preset::ALL.contains(&p));
+        if let Arch::AllCnn(allcnn) = &ctx.arch {
+            if cifar == Some(false) {
+                return config(
+                    "--preset gn5 and gn20 are Table 1's, for MNIST's MLP: for --model allcnn use Table 2's gn10, \
+                     gn30 or gn50 (or --gnet-hidden)",
+                );
+            }
+            let c = innate_gnet::conv::for_allcnn(&name, *allcnn, &hidden, ctx.seed);
+            return Ok(Box::new(AnyNet(GenomicConvNet::new(c, ctx.device)?)));
+        }
+        if cifar == Some(true) {
+            return config(
+                "--preset gn10 and gn50 are Table 2's, for --model allcnn: for an MLP use Table 1's gn5, gn20 or \
+                 gn30 (or --gnet-hidden)",
+            );
+        }
         let spec = ctx.mlp("gnet")?;
         if spec.layers() < 2 {
             return config("--encoding gnet encodes an MLP with a hidden layer: use --model mlp");
@@ -78,7 +97,11 @@ impl EncodingKind for GnetSpec {
         Ok(Box::new(AnyNet(GenomicNet::new(c, ctx.device)?)))
     }
 
+    /// The MLP's g-networks, or All-CNN-C's (whose configuration has `bias_hidden`).
     fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+        if config.get("bias_hidden").is_some() {
+            return Ok(Box::new(AnyNet(GenomicConvNet::from_config(config, device)?)));
+        }
         Ok(Box::new(AnyNet(GenomicNet::from_config(config, device)?)))
     }
 

@@ -38,7 +38,7 @@ impl BuildContext<'_> {
             Arch::Mlp(spec) => Ok(spec.clone()),
             other => crate::error::config(format!(
                 "--encoding {encoding} encodes MLPs (--model slp or mlp), not {}: for --model lenet5 use \
-                 --encoding direct, local or sgem; for --model allcnn, --encoding direct",
+                 --encoding direct, local or sgem; for --model allcnn, --encoding direct or gnet",
                 other.name()
             )),
         }
