@@ -1039,6 +1039,18 @@ fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
     ));
     assert_eq!(metrics(&i)["genome_params"], 14_958);
     assert!(ok(&format!("inspect {i}/genome.safetensors")).contains("14,958 learned"));
+    // --model allcnn trains intermittently on the paper's CIFAR-10 schedule by default.
+    let c = dir(&tmp, "gnet-cifar");
+    ok(&format!("{cifar} --preset gn10 --strategy intermittent --generations 1 --out {c}"));
+    let s = &metrics(&c)["config"]["strategy"];
+    assert_eq!((s["epochs_per_generation"].as_u64(), s["lambda"].as_f64()), (Some(10), Some(20.0)), "{s}");
+    assert_eq!(
+        (s["fit"]["tensors"].as_array().map(Vec::len), s["fit"]["tensors"][0]["epochs"].as_u64()),
+        (Some(18), Some(12))
+    );
+    assert_eq!(metrics(&c)["batches"], 10, "10 epochs of the 100-image fixture in batches of 128");
+    let e = fails(&format!("{cifar} --preset gn10 --strategy intermittent --fit-all --out {c}-f"));
+    assert!(e.contains("drop --fit-all"), "{e}");
     let e = fails(&format!("{cifar} --preset gn5 --out {g}-5"));
     assert!(e.contains("for --model allcnn use Table 2's gn10, gn30 or gn50"), "{e}");
     let e = fails(&format!(

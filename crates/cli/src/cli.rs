@@ -147,6 +147,15 @@ pub enum PresetArg {
     Gn50,
 }
 
+/// The intermittent schedule a run starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Schedule {
+    /// The paper's MNIST runs
+    Mnist,
+    /// The paper's CIFAR-10 runs (Table 2)
+    Cifar,
+}
+
 /// How a genome is trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Strategy {
@@ -265,26 +274,34 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Strategy::EndToEnd)]
     pub strategy: Strategy,
 
-    /// intermittent: number of generations
-    #[arg(long, default_value_t = 500)]
-    pub generations: usize,
+    /// intermittent: the paper's schedule to start from: mnist (Adam, 10,000 images per
+    /// generation, sampled fitting, no annealing) or cifar (SGD 0.05 with momentum 0.9, 10 epochs
+    /// per generation, every weight fitted layer by layer, lambda 20) [default: cifar for --model
+    /// allcnn, else mnist]; the flags below change it
+    #[arg(long, value_enum)]
+    pub schedule: Option<Schedule>,
 
-    /// intermittent: training images per generation
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    pub images_per_generation: usize,
+    /// intermittent: number of generations [default: 500]
+    #[arg(long)]
+    pub generations: Option<usize>,
+
+    /// intermittent: training images per generation [default: 10,000 (mnist); cifar counts 10 epochs]
+    #[arg(long, value_name = "N")]
+    pub images_per_generation: Option<usize>,
 
     /// intermittent: annealing constant lambda of eps(n) = exp(-n/lambda); 0 regenerates the
-    /// p-network fully every generation (the paper's MNIST runs; its CIFAR runs use 20)
-    #[arg(long, default_value_t = 0.0)]
-    pub lambda: f64,
+    /// p-network fully every generation [default: 0 (mnist: the paper's MNIST runs), 20 (cifar)]
+    #[arg(long)]
+    pub lambda: Option<f64>,
 
     /// intermittent: Adam's learning rate for fitting the g-networks to the trained weights
     #[arg(long, default_value_t = 1e-3, value_name = "LR")]
     pub fit_lr: f64,
 
     /// intermittent: passes over the sampled weights when fitting the g-networks each generation
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub fit_epochs: usize,
+    /// [default: 1]
+    #[arg(long, value_name = "N")]
+    pub fit_epochs: Option<usize>,
 
     /// intermittent: fit the g-networks to every trained weight and bias each generation (the
     /// reference script: one pass over all 627,200 hidden-layer weights) instead of the paper's

@@ -53,7 +53,10 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             m.dataset,
             100.0 * r.best_test_accuracy,
             1 + r.best_batches
-                / config.strategy.intermittent().map_or(1, |c| c.batches_per_generation().max(1)),
+                / config
+                    .strategy
+                    .intermittent()
+                    .map_or(1, |c| c.batches_per_generation(m.train_images).max(1)),
             100.0 * r.final_test_accuracy,
             gens.generation,
             group(m.genome_params as u64),

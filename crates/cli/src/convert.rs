@@ -17,7 +17,7 @@ use innate_run::{Encoding, EncodingFlags, Network, RunConfig};
 
 use crate::cli::{
     BiasArg, CentreInitArg, DEFAULT_HIDDEN, GlobalArgs, LearnArg, MetaArgs, Model, PresetArg, Profile,
-    ReproduceArgs, SplitArg, Strategy, TrainArgs, TransferArgs, WeightScaleArg,
+    ReproduceArgs, Schedule, SplitArg, Strategy, TrainArgs, TransferArgs, WeightScaleArg,
 };
 
 impl From<BiasArg> for BiasMode {
@@ -201,14 +201,38 @@ impl TrainArgs {
                          apart from its weights: use --encoding gnet (or the default end-to-end strategy)"
                     );
                 }
-                let d = IntermittentConfig::default();
-                let fit = FitConfig { lr: self.fit_lr, weight_epochs: self.fit_epochs, ..d.fit.clone() };
+                let schedule = self.schedule.unwrap_or(if self.model == Model::Allcnn {
+                    Schedule::Cifar
+                } else {
+                    Schedule::Mnist
+                });
+                let d = match schedule {
+                    Schedule::Mnist => IntermittentConfig::default(),
+                    Schedule::Cifar => IntermittentConfig::cifar(),
+                };
+                if schedule == Schedule::Cifar && (self.fit_all || self.fit_epochs.is_some()) {
+                    bail!(
+                        "--schedule cifar fits every weight, layer by layer, for the paper's epochs: drop --fit-all \
+                         and --fit-epochs (or use --schedule mnist)"
+                    );
+                }
+                let fit = FitConfig {
+                    lr: self.fit_lr,
+                    weight_epochs: self.fit_epochs.unwrap_or(d.fit.weight_epochs),
+                    ..d.fit.clone()
+                };
                 let c = IntermittentConfig {
-                    generations: self.generations,
-                    images_per_generation: self.images_per_generation,
+                    generations: self.generations.unwrap_or(d.generations),
+                    // A number of images replaces the schedule's epochs.
+                    images_per_generation: self.images_per_generation.unwrap_or(d.images_per_generation),
+                    epochs_per_generation: if self.images_per_generation.is_some() {
+                        0
+                    } else {
+                        d.epochs_per_generation
+                    },
                     batch_size: self.batch_size.unwrap_or(d.batch_size),
-                    lr,
-                    lambda: self.lambda,
+                    lr: if schedule == Schedule::Cifar { self.lr.unwrap_or(d.lr) } else { lr },
+                    lambda: self.lambda.unwrap_or(d.lambda),
                     seed: self.seed,
                     develop_first: self.develop_first,
                     fit: if self.fit_all { fit.all() } else { fit },
