@@ -872,6 +872,7 @@ fn hub_push_pull_and_hf_addresses_round_trip() {
         "innate pull alice/gnet-fixture",
         "innate eval hf://alice/gnet-fixture",
         "| learned genome parameters | 426 |",
+        "(genomic bottleneck)",
     ] {
         assert!(card.contains(s), "{s} missing from the card:\n{card}");
     }

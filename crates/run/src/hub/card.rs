@@ -36,6 +36,20 @@ fn hub_dataset(name: &str) -> Option<&'static str> {
     })
 }
 
+/// An encoding's one-line summary without the command-line hints in its last parentheses:
+/// `G-networks: ... (genomic bottleneck; needs --preset ...)` -> `G-networks: ... (genomic bottleneck)`.
+fn plain(summary: &str) -> String {
+    let Some(open) = summary.rfind(" (").filter(|_| summary.ends_with(')')) else { return summary.into() };
+    let inner = &summary[open + 2..summary.len() - 1];
+    if !inner.contains("--") {
+        return summary.into();
+    }
+    match inner.split_once("; ") {
+        Some((keep, _)) if !keep.contains("--") => format!("{} ({keep})", &summary[..open]),
+        _ => summary[..open].into(),
+    }
+}
+
 /// A YAML scalar: a double-quoted string (JSON's escapes are YAML's).
 fn q(s: &str) -> String {
     serde_json::Value::from(s).to_string()
@@ -59,7 +73,7 @@ pub fn card(
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
         .unwrap_or_else(|| "unknown".into());
     let meta = run.as_ref().and_then(|r| r.strategy.meta().cloned());
-    let summary = Encoding::SUMMARIES.iter().find(|(n, _)| *n == f.encoding).map_or("", |(_, s)| *s);
+    let summary = plain(Encoding::SUMMARIES.iter().find(|(n, _)| *n == f.encoding).map_or("", |(_, s)| *s));
     let mut tags = vec!["innate".to_string(), "genome".to_string(), f.encoding.clone()];
     if f.encoding == "gnet" || strategy == "intermittent" {
         tags.push("genomic-bottleneck".into());
@@ -103,17 +117,21 @@ pub fn card(
     let mut b = String::new();
     b.push_str(&format!("# {}\n\n", repo.repo));
     b.push_str(&format!(
-        "An [innate](https://github.com/innate-rs/innate) genome: a **{}** genome ({summary}) that develops the \
-         weights of a `{network}` network for **{dataset}**. The genome is the whole model: a few tensors \
+        "An [innate](https://github.com/innate-rs/innate) genome, encoding **{}**: {summary}. It develops the \
+         weights of a `{network}` network for **{dataset}**; the genome is the whole model, a few tensors \
          that grow every weight of the network.\n\n",
         f.encoding
     ));
     b.push_str("| | |\n| --- | --- |\n");
-    b.push_str(&format!("| learned genome parameters | {} |\n", p.learned));
+    let group = |n: usize| innate_datasets::files::group(n as u64);
+    b.push_str(&format!("| learned genome parameters | {} |\n", group(p.learned)));
     if p.fixed > 0 {
-        b.push_str(&format!("| fixed genome parameters (drawn again from the seed) | {} |\n", p.fixed));
+        b.push_str(&format!(
+            "| fixed genome parameters (drawn again from the seed) | {} |\n",
+            group(p.fixed)
+        ));
     }
-    b.push_str(&format!("| parameters of the developed network | {} |\n", p.phenotype));
+    b.push_str(&format!("| parameters of the developed network | {} |\n", group(p.phenotype)));
     b.push_str(&format!("| compression (developed / learned) | {:.1}x |\n", p.compression()));
     match bits {
         Some(n) => b.push_str(&format!(
@@ -131,7 +149,9 @@ pub fn card(
     if let Some(m) = metrics {
         b.push_str(&format!(
             "| training | {} batches, {:.0} s on {} |\n",
-            m.report.batches, m.report.seconds, m.device
+            group(m.report.batches),
+            m.report.seconds,
+            m.device
         ));
     }
     b.push_str(&format!("| written by | innate {} |\n\n", f.version));
@@ -169,4 +189,20 @@ pub fn card(
          ML-S-GEM).\n",
     );
     Ok(ModelCard { text: format!("---\n{fm}---\n\n{b}") })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn summaries_lose_their_command_line_hints() {
+        assert_eq!(
+            super::plain("G-networks: every weight (genomic bottleneck; needs --preset or --gnet-hidden)"),
+            "G-networks: every weight (genomic bottleneck)"
+        );
+        assert_eq!(super::plain("GEM: W = X O Xᵀ (needs --genes)"), "GEM: W = X O Xᵀ");
+        assert_eq!(
+            super::plain("Directly learned weights (the baseline)"),
+            "Directly learned weights (the baseline)"
+        );
+    }
 }
