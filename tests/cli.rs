@@ -1052,6 +1052,8 @@ fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
     assert_eq!(metrics(&c)["batches"], 10, "10 epochs of the 100-image fixture in batches of 128");
     let e = fails(&format!("{cifar} --preset gn10 --strategy intermittent --fit-all --out {c}-f"));
     assert!(e.contains("drop --fit-all"), "{e}");
+    ok(&format!("{cifar} --preset gn30 --epochs 1 --out {g}-30"));
+    assert_eq!(metrics(&format!("{g}-30"))["genome_params"], 9_378);
     let e = fails(&format!("{cifar} --preset gn5 --out {g}-5"));
     assert!(e.contains("for --model allcnn use Table 2's gn10, gn30 or gn50"), "{e}");
     let e = fails(&format!(

@@ -72,9 +72,14 @@ impl EncodingKind for GnetSpec {
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         let (name, hidden) = self.sizes()?;
-        let cifar = self.preset().map(|p| Preset::CIFAR.contains(&p) && !Preset::ALL.contains(&p));
+        // Table 1's presets are MNIST's, Table 2's CIFAR-10's; GN30 is in both.
+        let only = |table: &[Preset], other: &[Preset]| {
+            self.preset().is_some_and(|p| table.contains(&p) && !other.contains(&p))
+        };
+        let (mnist_only, cifar_only) =
+            (only(&Preset::ALL, &Preset::CIFAR), only(&Preset::CIFAR, &Preset::ALL));
         if let Arch::AllCnn(allcnn) = &ctx.arch {
-            if cifar == Some(false) {
+            if mnist_only {
                 return config(
                     "--preset gn5 and gn20 are Table 1's, for MNIST's MLP: for --model allcnn use Table 2's gn10, \
                      gn30 or gn50 (or --gnet-hidden)",
@@ -83,7 +88,7 @@ impl EncodingKind for GnetSpec {
             let c = innate_gnet::conv::for_allcnn(&name, *allcnn, &hidden, ctx.seed);
             return Ok(Box::new(AnyNet(GenomicConvNet::new(c, ctx.device)?)));
         }
-        if cifar == Some(true) {
+        if cifar_only {
             return config(
                 "--preset gn10 and gn50 are Table 2's, for --model allcnn: for an MLP use Table 1's gn5, gn20 or \
                  gn30 (or --gnet-hidden)",
