@@ -84,7 +84,7 @@ pub enum RunError {
 
     /// Talking to the Hugging Face Hub failed.
     #[error(transparent)]
-    Hub(Box<crate::hub::HubError>),
+    Hub(Box<crate::hub::errors::HubError>),
 
     /// Writing JSON failed.
     #[error(transparent)]
@@ -107,7 +107,7 @@ boxed_from! {
     Genome(innate_encodings::GenomeError),
     Train(innate_evolution::TrainError),
     Candle(candle_core::Error),
-    Hub(crate::hub::HubError),
+    Hub(crate::hub::errors::HubError),
 }
 
 /// Result alias for this crate.

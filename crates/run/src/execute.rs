@@ -90,7 +90,7 @@ fn start_from_genome(
     env: &RunEnv<'_>,
 ) -> Result<()> {
     use innate_encodings::checkpoint;
-    let file = checkpoint::load(&crate::hub::resolve(path)?, env.device)?;
+    let file = checkpoint::load(&crate::hub::pull::resolve(path)?, env.device)?;
     let ours = genome.config()?;
     if file.encoding != genome.encoding() || file.genome != ours {
         return crate::error::config(format!(

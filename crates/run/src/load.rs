@@ -39,7 +39,7 @@ pub struct LoadedGenome {
 /// # Ok(()) }
 /// ```
 pub fn load(path: &Path, device: &Device) -> Result<LoadedGenome> {
-    let file = checkpoint::load(&crate::hub::resolve(path)?, device)?;
+    let file = checkpoint::load(&crate::hub::pull::resolve(path)?, device)?;
     let genome = rebuild(&file, device)?;
     Ok(LoadedGenome { file, genome })
 }

@@ -2,7 +2,7 @@
 //! the Hub reads (library, tags, datasets, license, the measured accuracy as a model index) and
 //! a body saying what the genome is, how it was trained and how to use it from innate and Python.
 
-use super::HubRef;
+use super::address::HubRef;
 use crate::encoding::Encoding;
 use crate::error::Result;
 use crate::load::LoadedGenome;

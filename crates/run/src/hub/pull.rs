@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use hf_hub::api::sync::{ApiBuilder, ApiError};
 use hf_hub::{Cache, Repo, RepoType};
 
+use super::address::HubRef;
+use super::config::{CARD_FILE, GENOME_FILE, HubConfig, METRICS_FILE};
 use super::errors::{Context, HubError, from_ureq};
-use super::{CARD_FILE, GENOME_FILE, HubConfig, HubRef, METRICS_FILE};
 use crate::error::Result;
 
 /// What [`pull`] fetched: paths inside the cache's snapshot of the revision.

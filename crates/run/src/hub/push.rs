@@ -19,8 +19,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use super::address::{HubRef, encode_segment};
+use super::config::{CARD_FILE, GENOME_FILE, HubConfig, METRICS_FILE};
 use super::errors::{Context, HubError, from_status, from_ureq};
-use super::{CARD_FILE, GENOME_FILE, HubConfig, HubRef, METRICS_FILE, encode_segment};
 use crate::error::{Result, RunError};
 
 /// What to push, and where.
@@ -81,7 +82,7 @@ pub fn push(source: &Path, options: &PushOptions, config: &HubConfig) -> Result<
 /// Reads and checks the genome at `source` (a genome file, or a run folder holding
 /// `genome.safetensors`) and builds what a push sends: the genome file (quantised with
 /// [`PushOptions::bits`]), the run's `metrics.json` when it has one, and a generated model card
-/// ([`super::card`]). Nothing is sent and nothing local is written.
+/// ([`crate::hub::card()`]). Nothing is sent and nothing local is written.
 pub fn prepare(source: &Path, options: &PushOptions) -> Result<Prepared> {
     let (genome_path, metrics_path) = files_of(source)?;
     let loaded = crate::load(&genome_path, &candle_core::Device::Cpu)?;
@@ -98,7 +99,7 @@ pub fn prepare(source: &Path, options: &PushOptions) -> Result<Prepared> {
         None => std::fs::read(&genome_path)
             .map_err(|source| RunError::Read { path: genome_path.clone(), source })?,
     };
-    let card = super::card(&loaded, metrics.as_ref(), &options.repo, options.bits)?;
+    let card = super::card::card(&loaded, metrics.as_ref(), &options.repo, options.bits)?;
     let mut uploads = vec![Upload { path: GENOME_FILE, bytes: genome_bytes }];
     if let Some(bytes) = metrics_bytes {
         uploads.push(Upload { path: METRICS_FILE, bytes });
