@@ -18,6 +18,7 @@ pub fn registry() -> Vec<Experiment> {
         gnet_fig2d::experiment(),
         gnet_fig2ef::experiment(),
         gnet_fig2h::experiment(),
+        gnet_cifar_table2::experiment(),
         devconv_lenet5_mnist::experiment(),
         devconv_lenet5_cifar::experiment(),
         meta_omniglot::experiment(),

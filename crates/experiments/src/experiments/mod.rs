@@ -6,6 +6,7 @@ pub mod devconv_lenet5_cifar;
 pub mod devconv_lenet5_mnist;
 pub mod gem_fig1c;
 pub mod genome_bits;
+pub mod gnet_cifar_table2;
 pub mod gnet_fig2c;
 pub mod gnet_fig2d;
 pub mod gnet_fig2ef;
