@@ -33,7 +33,7 @@ pub mod fields;
 pub mod lenet5;
 pub mod pool;
 
-pub use allcnn::{AllCnnConfig, AllCnnGenome};
+pub use allcnn::{AllCnnConfig, AllCnnGenome, AllCnnInit};
 pub use devconv::{DevConv, DevConvLayer};
 pub use fields::{GeneFields3d, Grid3};
 pub use lenet5::{LeNet5Config, LeNet5Genome, LeNet5Spec, SgemLeNet, Variant};

@@ -369,13 +369,26 @@ pub fn train<G: Genome + ?Sized>(
     // takes the fan-in of the weight matrix before it.
     let mut init = innate_encodings::SeededInit::new(config.seed ^ 0xA11E_A1ED, train.device());
     let mut vars: Vec<Var> = Vec::new();
-    let mut fan_in = 1;
+    // A convolution's kernels (rank 4) start as He's (Kaiming-normal, its bias 0): PyTorch's
+    // default leaves a 9-layer all-convolutional network's logits constant (see
+    // `innate_devconv::allcnn`).
+    let (mut fan_in, mut conv) = (1, false);
     for (_, t) in developed.parameters() {
-        if t.rank() >= 2 {
+        let w0 = if t.rank() >= 2 {
             // A linear layer's inputs, or a convolution's c_in k².
             fan_in = t.dims()[1..].iter().product();
-        }
-        vars.push(Var::from_tensor(&init.linear_default(t.dims(), fan_in)?)?);
+            conv = t.rank() == 4;
+            if conv {
+                init.normal(t.dims(), 0.0, (2.0 / fan_in as f64).sqrt())?
+            } else {
+                init.linear_default(t.dims(), fan_in)?
+            }
+        } else if conv {
+            Tensor::zeros(t.dims(), DType::F32, train.device())?
+        } else {
+            init.linear_default(t.dims(), fan_in)?
+        };
+        vars.push(Var::from_tensor(&w0)?);
     }
     let p_net = developed.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect())?;
     let mut p_opt = PNetOptimizer::new(vars.clone(), config)?;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use innate_devconv::{AllCnnConfig, AllCnnGenome, LeNet5Config, LeNet5Genome, Variant};
+use innate_devconv::{AllCnnConfig, AllCnnGenome, AllCnnInit, LeNet5Config, LeNet5Genome, Variant};
 use innate_encodings::{AnyNet, BiasMode, MlpSpec, Net};
 use innate_gem::Direct;
 use serde::{Deserialize, Serialize};
@@ -64,7 +64,7 @@ impl EncodingKind for DirectSpec {
                          out --bias (and starting from another genome's network is for MLPs)",
                     );
                 }
-                let c = AllCnnConfig { allcnn: *allcnn, seed: ctx.seed };
+                let c = AllCnnConfig { allcnn: *allcnn, seed: ctx.seed, init: AllCnnInit::default() };
                 return Ok(Box::new(AnyNet(AllCnnGenome::new(c, ctx.device)?)));
             }
         };
