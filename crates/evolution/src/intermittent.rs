@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{Result, TrainError};
-use crate::lifetime::{Optimizer, accuracy};
+use crate::lifetime::{Optimizer, Running, accuracy};
 use crate::observer::Observer;
 pub use crate::report::GenerationPoint;
 use crate::report::{EvalPoint, Report};
@@ -324,32 +324,6 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The p-network's optimiser as it runs.
-enum PNetOptimizer {
-    Adam(Adam),
-    Sgd(crate::sgd::Sgd),
-}
-
-impl PNetOptimizer {
-    fn new(vars: Vec<Var>, config: &IntermittentConfig) -> Result<Self> {
-        Ok(match config.optimizer {
-            Optimizer::Adam => {
-                PNetOptimizer::Adam(Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?)
-            }
-            Optimizer::Sgd { momentum } => {
-                PNetOptimizer::Sgd(crate::sgd::Sgd::new(vars, config.lr, momentum))
-            }
-        })
-    }
-
-    fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
-        match self {
-            PNetOptimizer::Adam(a) => a.backward_step(loss),
-            PNetOptimizer::Sgd(s) => s.backward_step(loss),
-        }
-    }
-}
-
 /// Trains `genome` intermittently (see the module docs).
 pub fn train<G: Genome + ?Sized>(
     genome: &G,
@@ -391,7 +365,7 @@ pub fn train<G: Genome + ?Sized>(
         vars.push(Var::from_tensor(&w0)?);
     }
     let p_net = developed.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect())?;
-    let mut p_opt = PNetOptimizer::new(vars.clone(), config)?;
+    let mut p_opt = Running::new(vars.clone(), config.optimizer, config.lr)?;
     if !config.fit.tensors.is_empty() && config.fit.tensors.len() != vars.len() {
         return Err(TrainError::Config(format!(
             "the fitting schedule names {} tensors, the p-network has {}",

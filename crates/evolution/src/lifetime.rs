@@ -99,23 +99,22 @@ impl Optimizer {
     }
 }
 
-/// An optimiser as it runs.
-enum Running {
+/// An [`Optimizer`] as it runs, over a set of variables (lifetime learning's genome, the
+/// intermittent strategy's p-network).
+pub(crate) enum Running {
     Adam(Adam),
     Sgd(crate::sgd::Sgd),
 }
 
 impl Running {
-    fn new(vars: Vec<candle_core::Var>, config: &LifetimeConfig) -> Result<Self> {
-        Ok(match config.optimizer {
-            Optimizer::Adam => {
-                Running::Adam(Adam::new(vars, AdamConfig { lr: config.lr, ..AdamConfig::default() })?)
-            }
-            Optimizer::Sgd { momentum } => Running::Sgd(crate::sgd::Sgd::new(vars, config.lr, momentum)),
+    pub(crate) fn new(vars: Vec<candle_core::Var>, optimizer: Optimizer, lr: f64) -> Result<Self> {
+        Ok(match optimizer {
+            Optimizer::Adam => Running::Adam(Adam::new(vars, AdamConfig { lr, ..AdamConfig::default() })?),
+            Optimizer::Sgd { momentum } => Running::Sgd(crate::sgd::Sgd::new(vars, lr, momentum)),
         })
     }
 
-    fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
+    pub(crate) fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
         match self {
             Running::Adam(a) => a.backward_step(loss),
             Running::Sgd(s) => s.backward_step(loss),
@@ -317,7 +316,7 @@ pub fn train<G: Genome + ?Sized>(
     }
     let config = &config.in_batches(train.len());
     let vars = free_vars(genome, &config.frozen)?;
-    let mut opt = Running::new(vars, config)?;
+    let mut opt = Running::new(vars, config.optimizer, config.lr)?;
     let start = Instant::now();
     let mut train_seconds = 0.0;
     let mut sampler = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed ^ 0x5709);

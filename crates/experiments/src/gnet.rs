@@ -21,6 +21,7 @@ use innate_gnet::Preset;
 use innate_run::encoding::GnetSpec;
 use innate_run::{Encoding, Network, RunConfig};
 
+use crate::experiment::Claim;
 use crate::figures::plot::Series;
 use crate::profile::Profile;
 use crate::rows::{Row, rows_of_profile};
@@ -197,6 +198,34 @@ pub(crate) fn with_fig2c(rows: &[Row], out: &Path) -> Vec<Row> {
 /// A JSON array of numbers.
 pub(crate) fn f64s(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()).unwrap_or_default()
+}
+
+/// The report lines of a table of g-network presets (Tables 1 and 2): per row, the preset, its
+/// weight g-networks and its bias g-networks (the row's `bias_key`, called `bias_word`), with the
+/// genome's parameters, the p-network's and the compression, the paper's beside ours.
+pub(crate) fn preset_claims(values: &[serde_json::Value], bias_key: &str, bias_word: &str) -> Vec<Claim> {
+    values
+        .iter()
+        .map(|v| Claim {
+            quantity: format!(
+                "{}: {} weight g-networks, {} {bias_word}, p-network parameters, compression",
+                v["preset"].as_str().unwrap_or("?").to_uppercase(),
+                v["structure"].as_str().unwrap_or("?"),
+                v[bias_key].as_str().unwrap_or("?")
+            ),
+            paper: format!(
+                "{} / {} / {}x",
+                v["paper_genome_params"], v["paper_phenotype_params"], v["paper_compression"]
+            ),
+            ours: format!(
+                "{} / {} / {:.0}x",
+                v["genome_params"],
+                v["phenotype_params"],
+                v["compression"].as_f64().unwrap_or(f64::NAN)
+            ),
+            runs: 0,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -45,28 +45,7 @@ fn table2_compute() -> anyhow::Result<Vec<Value>> {
 }
 
 fn table2_claims(values: &[Value]) -> Vec<Claim> {
-    values
-        .iter()
-        .map(|v| Claim {
-            quantity: format!(
-                "{}: {} weight g-networks, {} bias nets, p-network parameters, compression",
-                v["preset"].as_str().unwrap_or("?").to_uppercase(),
-                v["structure"].as_str().unwrap_or("?"),
-                v["bias_nets"].as_str().unwrap_or("?")
-            ),
-            paper: format!(
-                "{} / {} / {}x",
-                v["paper_genome_params"], v["paper_phenotype_params"], v["paper_compression"]
-            ),
-            ours: format!(
-                "{} / {} / {:.0}x",
-                v["genome_params"],
-                v["phenotype_params"],
-                v["compression"].as_f64().unwrap_or(f64::NAN)
-            ),
-            runs: 0,
-        })
-        .collect()
+    crate::gnet::preset_claims(values, "bias_nets", "bias nets")
 }
 
 #[cfg(test)]

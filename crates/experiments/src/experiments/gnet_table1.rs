@@ -49,28 +49,7 @@ fn table1_compute(_out: &Path, _profile: Profile) -> anyhow::Result<Vec<Value>> 
 }
 
 fn table1_claims(values: &[Value]) -> Vec<Claim> {
-    values
-        .iter()
-        .map(|v| Claim {
-            quantity: format!(
-                "{}: {} weight g-networks, {} bias net, p-network parameters, compression",
-                v["preset"].as_str().unwrap_or("?").to_uppercase(),
-                v["structure"].as_str().unwrap_or("?"),
-                v["bias_net"].as_str().unwrap_or("?")
-            ),
-            paper: format!(
-                "{} / {} / {}x",
-                v["paper_genome_params"], v["paper_phenotype_params"], v["paper_compression"]
-            ),
-            ours: format!(
-                "{} / {} / {:.0}x",
-                v["genome_params"],
-                v["phenotype_params"],
-                v["compression"].as_f64().unwrap_or(f64::NAN)
-            ),
-            runs: 0,
-        })
-        .collect()
+    crate::gnet::preset_claims(values, "bias_net", "bias net")
 }
 
 #[cfg(test)]
