@@ -1065,3 +1065,109 @@ fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
     let e = fails(&format!("train --dataset cifar10 --model allcnn --width 0 --data-dir {fx} --out {r}-0"));
     assert!(e.contains("--width 0"), "{e}");
 }
+
+/// The tensors of a safetensors file, as bytes (its header, whose metadata records seconds, left
+/// out).
+fn tensor_bytes(path: &str) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let mut names: Vec<&String> =
+        header.as_object().unwrap().keys().filter(|k| *k != "__metadata__").collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let [a, b] = [0, 1].map(|i| header[name]["data_offsets"][i].as_u64().unwrap() as usize);
+        out.extend(name.as_bytes());
+        out.extend(&bytes[8 + n + a..8 + n + b]);
+    }
+    out
+}
+
+/// A run's curves without their seconds: what must not change when it is resumed.
+fn curves(run: &str) -> serde_json::Value {
+    let mut m = metrics(run);
+    let r = m["report"].take();
+    let strip = |v: &serde_json::Value| -> serde_json::Value {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        let mut p = p.clone();
+                        p.as_object_mut().unwrap().remove("seconds");
+                        p
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    serde_json::json!({
+        "curve": strip(&r["curve"]),
+        "generations": strip(&r["generations"]),
+        "best": r["best_test_accuracy"],
+        "batches": r["batches"],
+    })
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_genome_and_curves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    let runs = [
+        // All-CNN-C learned directly, an evaluation (and checkpoint) per epoch, dropout and SGD.
+        ("direct", "train --dataset cifar10 --model allcnn --width 4 --epochs 4", 2),
+        // Table 2's g-networks trained intermittently: a checkpoint per generation.
+        (
+            "gnet",
+            "train --dataset cifar10 --model allcnn --width 4 --encoding gnet --preset gn10 --strategy \
+             intermittent --generations 3 --images-per-generation 100",
+            1,
+        ),
+    ];
+    for (name, line, after) in runs {
+        let whole = dir(&tmp, &format!("{name}-whole"));
+        ok(&format!("{line} --data-dir {fx} --out {whole} --quiet"));
+        assert!(
+            !Path::new(&whole).join("checkpoint.safetensors").exists(),
+            "a finished run keeps no checkpoint"
+        );
+        let cut = dir(&tmp, &format!("{name}-cut"));
+        let o = Command::new(env!("CARGO_BIN_EXE_innate"))
+            .args(format!("{line} --data-dir {fx} --out {cut} --quiet").split_whitespace())
+            .env("INNATE_ABORT_AFTER_CHECKPOINTS", after.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "the run should have been cut off: {}", text(&o));
+        assert!(Path::new(&cut).join("checkpoint.safetensors").is_file());
+        assert!(!Path::new(&cut).join("genome.safetensors").exists());
+        // Starting it again without --resume would lose the checkpoint.
+        let e = fails(&format!("{line} --data-dir {fx} --out {cut}"));
+        assert!(e.contains("--resume"), "{e}");
+        let out = ok(&format!("train --resume {cut} --data-dir {fx} --quiet"));
+        assert!(out.contains("wrote"), "{out}");
+        assert_eq!(curves(&cut), curves(&whole), "{name}");
+        assert_eq!(
+            tensor_bytes(&format!("{cut}/genome.safetensors")),
+            tensor_bytes(&format!("{whole}/genome.safetensors")),
+            "{name}: the resumed run's genome differs"
+        );
+        let e = fails(&format!("train --resume {cut} --data-dir {fx}"));
+        assert!(e.contains("the run has finished"), "{e}");
+    }
+    let e = fails(&format!("train --resume {} --data-dir {fx}", dir(&tmp, "none")));
+    assert!(e.contains("no checkpoint.safetensors") && e.contains("there is no such folder"), "{e}");
+    // A run that diverges says where and what is left.
+    let d = dir(&tmp, "diverges");
+    let e = fails(&format!(
+        "train --dataset cifar10 --model allcnn --width 4 --epochs 3 --lr 1e30 --data-dir {fx} --out {d}"
+    ));
+    assert!(e.contains("stopped") && e.contains("diverged") && e.contains("over batches 2-2"), "{e}");
+    assert!(
+        e.contains("(it is 1e30)") && e.contains("its last good checkpoint, after 1 batch, is kept"),
+        "{e}"
+    );
+    assert!(
+        Path::new(&d).join("checkpoint.safetensors").is_file()
+            && !Path::new(&d).join("genome.safetensors").exists()
+    );
+}

@@ -380,9 +380,17 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RUN_DIR")]
     pub out: Option<PathBuf>,
 
-    /// Replace the genome and metrics of a finished run in RUN_DIR (otherwise that is an error)
+    /// Replace the genome and metrics of a finished run in RUN_DIR, or the checkpoint of an
+    /// interrupted one (otherwise that is an error)
     #[arg(long)]
     pub overwrite: bool,
+
+    /// Go on with the interrupted run in RUN_DIR from its checkpoint (written after every
+    /// evaluation or epoch, and every generation), with the run's own settings (those in the
+    /// checkpoint; the other training flags are not read): on the CPU the same genome and curves
+    /// as a run that never stopped
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
 }
 
 /// `innate meta`: the developmental-priors paper's Fig. 3 protocol by default.

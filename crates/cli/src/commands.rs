@@ -31,18 +31,34 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 
 /// `innate train`.
 pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
-    let config = a.run_config()?;
-    let out = a.out.clone().unwrap_or_else(|| config.default_dir());
-    if !a.overwrite && out.join("genome.safetensors").exists() {
-        bail!(
-            "{} already holds a trained genome: pass --overwrite to replace it, or choose another --out",
-            out.display()
-        );
-    }
     let device = innate_run::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
     let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
-    let m = innate_run::execute(&config, &env, &out, g.quiet)?;
+    let (m, out) = if let Some(dir) = &a.resume {
+        if a.out.as_ref().is_some_and(|o| o != dir) {
+            bail!("--resume {} goes on in that folder: drop --out", dir.display());
+        }
+        (innate_run::execute::resume(dir, &env, g.quiet)?, dir.clone())
+    } else {
+        let config = a.run_config()?;
+        let out = a.out.clone().unwrap_or_else(|| config.default_dir());
+        if !a.overwrite && out.join("genome.safetensors").exists() {
+            bail!(
+                "{} already holds a trained genome: pass --overwrite to replace it, or choose another --out",
+                out.display()
+            );
+        }
+        if !a.overwrite && out.join(innate_run::resume::CHECKPOINT).exists() {
+            bail!(
+                "{} holds the checkpoint of an interrupted run: --resume {} goes on with it, --overwrite \
+                 starts again and replaces it, or choose another --out",
+                out.display(),
+                out.display()
+            );
+        }
+        (innate_run::execute(&config, &env, &out, g.quiet)?, out)
+    };
+    let config = m.config.clone();
     let r = &m.report;
     if let (Some(gens), Some(per)) = (r.generations.last(), r.seconds_per_generation) {
         println!(

@@ -219,7 +219,24 @@ impl DeviceDataset {
 
     /// An endless stream of shuffled batches: each epoch is a new permutation drawn from `seed`.
     pub fn shuffled(&self, batch_size: usize, seed: u64) -> impl Iterator<Item = Result<Batch>> + '_ {
-        ShuffledBatches::new(self.len, batch_size, seed).map(move |ids| self.batch(&ids))
+        self.shuffled_from(batch_size, seed, 0)
+    }
+
+    /// [`DeviceDataset::shuffled`] after its first `skip` batches, without gathering them: a
+    /// resumed run goes on with the batches it would have seen.
+    pub fn shuffled_from(
+        &self,
+        batch_size: usize,
+        seed: u64,
+        skip: usize,
+    ) -> impl Iterator<Item = Result<Batch>> + '_ {
+        let mut ids = ShuffledBatches::new(self.len, batch_size, seed);
+        for _ in 0..skip {
+            if ids.next().is_none() {
+                break;
+            }
+        }
+        ids.map(move |ids| self.batch(&ids))
     }
 }
 
@@ -263,5 +280,15 @@ mod tests {
         assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
         let all: Vec<usize> = d.sequential(3).map(|b| b.unwrap().labels.dims()[0]).collect();
         assert_eq!(all, vec![3, 1]);
+    }
+
+    #[cfg(feature = "tensors")]
+    #[test]
+    fn shuffled_from_goes_on_after_the_skipped_batches() {
+        let d = tiny().to_device(&Device::Cpu).unwrap();
+        let labels = |b: Result<Batch>| b.unwrap().images.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let whole: Vec<Vec<f32>> = d.shuffled(3, 5).take(7).map(labels).collect();
+        let after: Vec<Vec<f32>> = d.shuffled_from(3, 5, 4).take(3).map(labels).collect();
+        assert_eq!(after, whole[4..]);
     }
 }

@@ -9,12 +9,35 @@ pub enum TrainError {
 
     /// The loss became NaN or infinite.
     #[error(
-        "training diverged: the loss is not a finite number after {batches} batches. Lower the \
-         learning rate (it is {lr}) and run again"
+        "training diverged: the loss is not a finite number {at}. Lower the learning rate (it is {lr:?}) and run again"
     )]
     Diverged {
         /// Batches done when it was noticed.
         batches: usize,
+        /// Where, in words (`after 1,200 batches`, `in generation 7`).
+        at: String,
+        /// The learning rate used.
+        lr: f64,
+    },
+
+    /// The training loss went back to chance after the network had learned, and stayed there.
+    #[error(
+        "training collapsed: the mean training loss has been at chance (ln {classes} = {chance:.4}; the \
+         network's outputs no longer depend on its input) for {steps} {unit} in a row, since {since}, \
+         after it had learned. Lower the learning rate (it is {lr:?}), or try another seed; \
+         collapse_after 0 in the strategy's settings lets such a run go on"
+    )]
+    Collapsed {
+        /// Classes of the task.
+        classes: usize,
+        /// `ln classes`.
+        chance: f64,
+        /// Steps at chance in a row.
+        steps: usize,
+        /// What a step is (`evaluations`, `generations`).
+        unit: &'static str,
+        /// Where the run at chance began, in words (`after 1,200 batches`, `generation 7`).
+        since: String,
         /// The learning rate used.
         lr: f64,
     },

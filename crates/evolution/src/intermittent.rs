@@ -32,7 +32,6 @@ use std::time::Instant;
 use candle_core::{DType, Tensor, Var};
 use innate_datasets::DeviceDataset;
 use innate_encodings::{Genome, Parameters};
-use rand::SeedableRng;
 use rand::seq::index;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -43,6 +42,7 @@ use crate::lifetime::{Optimizer, Running, accuracy};
 use crate::observer::Observer;
 pub use crate::report::GenerationPoint;
 use crate::report::{EvalPoint, Report};
+use crate::resume::{CollapseWatch, Stream, TrainState, Watch};
 use crate::strategy::{Data, Progress, Strategy};
 
 /// How the genome is fitted to the trained p-network each generation.
@@ -128,6 +128,14 @@ pub struct IntermittentConfig {
     /// Evaluate the trained p-network every this many generations (0: never); the ab initio
     /// accuracy is measured every generation.
     pub eval_trained_every: usize,
+    /// Stop with [`TrainError::Collapsed`] when the p-network's mean training loss has been at
+    /// chance for this many generations in a row after it had learned
+    /// ([`CollapseWatch`]; 3); 0: never.
+    #[serde(
+        default = "crate::resume::default_collapse_after",
+        skip_serializing_if = "crate::resume::is_default_collapse_after"
+    )]
+    pub collapse_after: usize,
     /// Seed of the batch order, the samples and the initial p-network.
     pub seed: u64,
     /// Images per evaluation batch.
@@ -150,6 +158,7 @@ impl Default for IntermittentConfig {
             lambda: 0.0,
             fit: FitConfig::default(),
             eval_trained_every: 10,
+            collapse_after: crate::resume::default_collapse_after(),
             seed: 0,
             eval_batch_size: 1_000,
             develop_first: false,
@@ -284,7 +293,18 @@ impl Strategy for IntermittentConfig {
         data: &Data<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Report> {
-        let r = train(genome, data.train, data.test, self, observer)?;
+        self.train_resumable(genome, data, observer, None, None)
+    }
+
+    fn train_resumable<G: Genome + ?Sized>(
+        &self,
+        genome: &G,
+        data: &Data<'_>,
+        observer: &mut dyn Observer,
+        resume: Option<TrainState>,
+        checkpoint: Option<crate::resume::Keep<'_>>,
+    ) -> Result<Report> {
+        let r = train_resumable(genome, data.train, data.test, self, observer, resume, checkpoint)?;
         let per = self.batches_per_generation(data.train.len());
         let batches = r.generations.len() * per;
         let gens = &r.generations;
@@ -332,12 +352,43 @@ pub fn train<G: Genome + ?Sized>(
     config: &IntermittentConfig,
     observer: &mut dyn Observer,
 ) -> Result<IntermittentReport> {
+    train_resumable(genome, train, test, config, observer, None, None)
+}
+
+/// What an intermittent checkpoint holds besides tensors ([`TrainState::numbers`]).
+#[derive(Serialize, Deserialize)]
+struct Numbers {
+    p_step: i32,
+    p_moments: usize,
+    g_step: i32,
+    g_moments: usize,
+    fit: u64,
+    dropout: u64,
+    best_ab_initio: f64,
+    best_generation: usize,
+    learned: bool,
+    at_chance: usize,
+    generations: Vec<GenerationPoint>,
+}
+
+/// [`train`], going on from `resume` when given (a state that a run of the same settings passed
+/// to its `checkpoint`), and passing `checkpoint`, when given, a [`TrainState`] after every
+/// generation that it can go on from ([`crate::resume`]: not those whose p-network's training
+/// loss was at chance after it had learned).
+pub fn train_resumable<G: Genome + ?Sized>(
+    genome: &G,
+    train: &DeviceDataset,
+    test: &DeviceDataset,
+    config: &IntermittentConfig,
+    observer: &mut dyn Observer,
+    resume: Option<TrainState>,
+    mut checkpoint: Option<crate::resume::Keep<'_>>,
+) -> Result<IntermittentReport> {
     config.validate()?;
     if train.is_empty() || test.is_empty() {
         return Err(TrainError::Config("intermittent training needs training and test images".into()));
     }
     let start = Instant::now();
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let developed = genome.develop()?;
     // W_0: the usual random initialisation (uniform in ±1/sqrt(fan_in), as nn.Linear); a bias
     // takes the fan-in of the weight matrix before it.
@@ -373,15 +424,55 @@ pub fn train<G: Genome + ?Sized>(
             vars.len()
         )));
     }
-    // Dropout masks, for p-networks that have dropout (a stream of its own).
-    let mut dropout = ChaCha8Rng::seed_from_u64(config.seed ^ 0xd409);
-    let mut g_opt =
-        Adam::new(genome.varmap().all_vars(), AdamConfig { lr: config.fit.lr, ..AdamConfig::default() })?;
-    let mut batches = train.shuffled(config.batch_size, config.seed);
+    // The genome's variables in the order of their names, so that a checkpoint's moments go
+    // back to the same ones.
+    let g_vars = crate::lifetime::free_vars(genome, &[])?;
+    let mut g_opt = Adam::new(g_vars, AdamConfig { lr: config.fit.lr, ..AdamConfig::default() })?;
+    let (fit_seed, dropout_seed) = (config.seed, config.seed ^ 0xd409);
+    let steps = config.batches_per_generation(train.len());
+    let mut watch = CollapseWatch::new(train.classes(), config.collapse_after);
 
-    let mut points = Vec::with_capacity(config.generations);
-    let mut best = (f64::NEG_INFINITY, 0usize, innate_encodings::checkpoint::current_tensors(genome)?);
-    for n in 1..=config.generations {
+    let (mut rng, mut dropout, mut points, mut best, done, offset);
+    match resume {
+        Some(state) => {
+            let n: Numbers = state.numbers("intermittent")?;
+            let now = crate::lifetime::tensor_map(&state.with_prefix("genome."));
+            innate_encodings::checkpoint::restore(
+                genome.varmap(),
+                &now,
+                std::path::Path::new("the checkpoint"),
+            )?;
+            let p = state.numbered("pnet.", vars.len())?;
+            for (v, t) in vars.iter().zip(p) {
+                if t.dims() != v.dims() {
+                    return Err(TrainError::Config(format!(
+                        "the checkpoint's p-network tensor is {:?}, this run's {:?}; the run's settings differ",
+                        t.dims(),
+                        v.dims()
+                    )));
+                }
+                v.set(&t.to_device(train.device())?)?;
+            }
+            p_opt.restore(n.p_step, &state.numbered("popt.", n.p_moments)?)?;
+            g_opt.restore(n.g_step, &state.numbered("gopt.", n.g_moments)?)?;
+            rng = Stream::at(fit_seed, n.fit);
+            dropout = Stream::at(dropout_seed, n.dropout);
+            best = (n.best_ab_initio, n.best_generation, state.with_prefix("best."));
+            watch.restore(n.learned, n.at_chance);
+            done = state.done;
+            offset = n.generations.last().map_or(0.0, |g| g.seconds);
+            points = n.generations;
+            observer.batch(done);
+        }
+        None => {
+            (rng, dropout) = (Stream::new(fit_seed), Stream::new(dropout_seed));
+            points = Vec::with_capacity(config.generations);
+            best = (f64::NEG_INFINITY, 0usize, innate_encodings::checkpoint::current_tensors(genome)?);
+            (done, offset) = (0, 0.0);
+        }
+    }
+    let mut batches = train.shuffled_from(config.batch_size, config.seed, done * steps);
+    for n in done + 1..=config.generations {
         // 1. Develop, measure ab initio, blend into the p-network.
         let fresh = genome.develop()?;
         let ab_initio = accuracy(&fresh, test, config.eval_batch_size)?;
@@ -404,19 +495,37 @@ pub fn train<G: Genome + ?Sized>(
 
         // 2. Learn.
         let mut loss_sum = 0f64;
-        let steps = config.batches_per_generation(train.len());
         for _ in 0..steps {
             let batch = batches
                 .next()
                 .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-            let logits = p_net.forward_train(&batch.images, &mut dropout)?;
+            let logits = p_net.forward_train(&batch.images, &mut dropout.rng)?;
             let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
             p_opt.backward_step(&loss)?;
             loss_sum += loss.to_scalar::<f32>()? as f64;
         }
         let train_loss = loss_sum / steps as f64;
         if !train_loss.is_finite() {
-            return Err(TrainError::Diverged { batches: n * steps, lr: config.lr });
+            return Err(TrainError::Diverged {
+                batches: n * steps,
+                at: format!(
+                    "in generation {n} (the p-network's batches {}-{})",
+                    (n - 1) * steps + 1,
+                    n * steps
+                ),
+                lr: config.lr,
+            });
+        }
+        let verdict = watch.observe(train_loss);
+        if verdict == Watch::Collapsed {
+            return Err(TrainError::Collapsed {
+                classes: train.classes(),
+                chance: watch.chance(),
+                steps: watch.at_chance(),
+                unit: "generations",
+                since: format!("generation {}", n + 1 - watch.at_chance()),
+                lr: config.lr,
+            });
         }
         let trained_accuracy = if config.eval_trained_every > 0 && n % config.eval_trained_every == 0 {
             Some(accuracy(&p_net, test, config.eval_batch_size)?)
@@ -425,17 +534,50 @@ pub fn train<G: Genome + ?Sized>(
         };
 
         // 3. Fit the genome to the trained tensors.
-        let fit_loss = fit(genome, &vars, &mut g_opt, &config.fit, &mut rng)?;
+        let fit_loss = fit(genome, &vars, &mut g_opt, &config.fit, &mut rng.rng)?;
         let point = GenerationPoint {
             generation: n,
             ab_initio_accuracy: ab_initio,
             trained_accuracy,
             train_loss,
             fit_loss,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: offset + start.elapsed().as_secs_f64(),
         };
         observer.generation(&point);
         points.push(point);
+        if let Some(keep) = checkpoint.as_mut()
+            && verdict == Watch::Good
+            && n < config.generations
+        {
+            let ((p_step, p_moments), (g_step, g_moments)) = (p_opt.state()?, g_opt.state()?);
+            let numbers = Numbers {
+                p_step,
+                p_moments: p_moments.len(),
+                g_step,
+                g_moments: g_moments.len(),
+                fit: rng.position(),
+                dropout: dropout.position(),
+                best_ab_initio: best.0,
+                best_generation: best.1,
+                learned: watch.learned(),
+                at_chance: watch.at_chance(),
+                generations: points.clone(),
+            };
+            let mut tensors: Vec<(String, Tensor)> = innate_encodings::checkpoint::current_tensors(genome)?
+                .into_iter()
+                .map(|(name, t)| (format!("genome.{name}"), t))
+                .collect();
+            tensors.extend(best.2.iter().map(|(name, t)| (format!("best.{name}"), t.clone())));
+            tensors.extend(TrainState::number(
+                "pnet.",
+                vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?,
+            ));
+            tensors.extend(TrainState::number("popt.", p_moments));
+            tensors.extend(TrainState::number("gopt.", g_moments));
+            let numbers = serde_json::to_value(numbers)
+                .map_err(|e| TrainError::Config(format!("the checkpoint's numbers: {e}")))?;
+            keep(&TrainState { strategy: "intermittent".into(), done: n, tensors, numbers })?;
+        }
     }
     let final_ab_initio = accuracy(&genome.develop()?, test, config.eval_batch_size)?;
     if final_ab_initio > best.0 {
@@ -448,7 +590,7 @@ pub fn train<G: Genome + ?Sized>(
         best_generation: best.1,
         final_ab_initio,
         best_tensors: best.2,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: offset + start.elapsed().as_secs_f64(),
     })
 }
 
@@ -505,6 +647,7 @@ mod tests {
     use innate_encodings::MlpSpec;
     use innate_gem::Direct;
 
+    use crate::lifetime::Optimizer;
     use crate::lifetime::tests::toy;
 
     fn config() -> IntermittentConfig {
@@ -533,6 +676,52 @@ mod tests {
             r.generations.iter().all(|p| p.fit_loss.len() == 2 && p.fit_loss.iter().all(|l| l.is_finite()))
         );
         assert_eq!(r.generations.iter().filter(|p| p.trained_accuracy.is_some()).count(), 3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_resumed_run_ends_as_one_that_never_stopped() -> Result<()> {
+        use crate::lifetime::tests::{through_json, values};
+        let data = toy(48);
+        for optimizer in [Optimizer::Adam, Optimizer::Sgd { momentum: 0.9 }] {
+            let cfg = IntermittentConfig { lambda: 2.0, generations: 5, optimizer, ..config() };
+            let genome = || Direct::new(MlpSpec::mlp(4, 3, 2), 1, &Device::Cpu);
+            let g = genome()?;
+            let mut states = Vec::new();
+            let whole = train_resumable(
+                &g,
+                &data,
+                &data,
+                &cfg,
+                &mut (),
+                None,
+                Some(&mut |s| {
+                    states.push(through_json(s));
+                    Ok(())
+                }),
+            )?;
+            assert_eq!(states.iter().map(|s| s.done).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+            let ours = innate_encodings::checkpoint::current_tensors(&g)?;
+            for state in [&states[0], &states[2]] {
+                let g2 = genome()?;
+                let resumed = train_resumable(&g2, &data, &data, &cfg, &mut (), Some(state.clone()), None)?;
+                let same = |p: &GenerationPoint| {
+                    (p.generation, p.ab_initio_accuracy, p.trained_accuracy, p.train_loss, p.fit_loss.clone())
+                };
+                assert_eq!(
+                    resumed.generations.iter().map(same).collect::<Vec<_>>(),
+                    whole.generations.iter().map(same).collect::<Vec<_>>(),
+                    "{optimizer:?} from generation {}",
+                    state.done
+                );
+                assert_eq!(values(&resumed.best_tensors), values(&whole.best_tensors));
+                assert_eq!(values(&innate_encodings::checkpoint::current_tensors(&g2)?), values(&ours));
+                assert_eq!(
+                    (resumed.best_generation, resumed.final_ab_initio),
+                    (whole.best_generation, whole.final_ab_initio)
+                );
+            }
+        }
         Ok(())
     }
 

@@ -29,6 +29,7 @@ use crate::error::{Result, TrainError};
 use crate::observer::Observer;
 pub use crate::report::EvalPoint;
 use crate::report::Report;
+use crate::resume::{CollapseWatch, Stream, TrainState, Watch};
 use crate::strategy::{Data, Progress, Strategy};
 
 /// Settings of the lifetime-learning loop. The defaults are the papers' protocol.
@@ -72,6 +73,14 @@ pub struct LifetimeConfig {
     /// tensor must stay free.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub frozen: Vec<String>,
+    /// Stop with [`TrainError::Collapsed`] when the mean training loss has been at chance for
+    /// this many evaluations in a row after the network had learned
+    /// ([`CollapseWatch`]; 3); 0: never.
+    #[serde(
+        default = "crate::resume::default_collapse_after",
+        skip_serializing_if = "crate::resume::is_default_collapse_after"
+    )]
+    pub collapse_after: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -120,6 +129,21 @@ impl Running {
             Running::Sgd(s) => s.backward_step(loss),
         }
     }
+
+    /// Steps taken (Adam's; 0 for SGD, which does not count them) and moments or momentum buffers.
+    pub(crate) fn state(&self) -> candle_core::Result<(i32, Vec<Tensor>)> {
+        match self {
+            Running::Adam(a) => a.state(),
+            Running::Sgd(s) => Ok((0, s.state()?)),
+        }
+    }
+
+    pub(crate) fn restore(&mut self, step: i32, moments: &[Tensor]) -> candle_core::Result<()> {
+        match self {
+            Running::Adam(a) => a.restore(step, moments),
+            Running::Sgd(s) => s.restore(moments),
+        }
+    }
 }
 
 impl Default for LifetimeConfig {
@@ -137,6 +161,7 @@ impl Default for LifetimeConfig {
             stop_sample: 0,
             epochs: 0,
             frozen: Vec::new(),
+            collapse_after: crate::resume::default_collapse_after(),
         }
     }
 }
@@ -242,7 +267,18 @@ impl Strategy for LifetimeConfig {
         data: &Data<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Report> {
-        let r = train(genome, data.train, data.test, self, observer)?;
+        self.train_resumable(genome, data, observer, None, None)
+    }
+
+    fn train_resumable<G: Genome + ?Sized>(
+        &self,
+        genome: &G,
+        data: &Data<'_>,
+        observer: &mut dyn Observer,
+        resume: Option<TrainState>,
+        checkpoint: Option<crate::resume::Keep<'_>>,
+    ) -> Result<Report> {
+        let r = train_resumable(genome, data.train, data.test, self, observer, resume, checkpoint)?;
         let trained_params = if self.frozen.is_empty() {
             None
         } else {
@@ -306,6 +342,38 @@ pub fn train<G: Genome + ?Sized>(
     config: &LifetimeConfig,
     observer: &mut dyn Observer,
 ) -> Result<LifetimeReport> {
+    train_resumable(genome, train, test, config, observer, None, None)
+}
+
+/// What a lifetime-learning checkpoint holds besides tensors ([`TrainState::numbers`]).
+#[derive(Serialize, Deserialize)]
+struct Numbers {
+    adam_step: i32,
+    moments: usize,
+    sampler: u64,
+    dropout: u64,
+    best_accuracy: f64,
+    best_batches: usize,
+    reference: f64,
+    stale: usize,
+    at_chance: usize,
+    learned: bool,
+    curve: Vec<EvalPoint>,
+    train_seconds: f64,
+}
+
+/// [`train`], going on from `resume` when given (a state that a run of the same settings passed
+/// to its `checkpoint`), and passing `checkpoint`, when given, a [`TrainState`] after every
+/// evaluation that it can go on from ([`crate::resume`]: not the ones at chance after learning).
+pub fn train_resumable<G: Genome + ?Sized>(
+    genome: &G,
+    train: &DeviceDataset,
+    test: &DeviceDataset,
+    config: &LifetimeConfig,
+    observer: &mut dyn Observer,
+    resume: Option<TrainState>,
+    mut checkpoint: Option<crate::resume::Keep<'_>>,
+) -> Result<LifetimeReport> {
     config.validate()?;
     if train.is_empty() || test.is_empty() {
         return Err(TrainError::Config(format!(
@@ -318,53 +386,76 @@ pub fn train<G: Genome + ?Sized>(
     let vars = free_vars(genome, &config.frozen)?;
     let mut opt = Running::new(vars, config.optimizer, config.lr)?;
     let start = Instant::now();
-    let mut train_seconds = 0.0;
-    let mut sampler = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed ^ 0x5709);
-    let mut evaluate = |batches: usize, loss: Option<f64>, start: &Instant| -> Result<EvalPoint> {
-        let net = genome.develop()?;
-        let (acc, stop_accuracy) = if config.stop_sample > 0 && config.stop_sample < test.len() {
-            let h = hits(&net, test, config.eval_batch_size)?;
-            let all = h.iter().map(|&x| x as f64).sum::<f64>() / h.len() as f64;
-            let pick = rand::seq::index::sample(&mut sampler, h.len(), config.stop_sample);
-            let some = pick.iter().map(|i| h[i] as f64).sum::<f64>() / config.stop_sample as f64;
-            (all, Some(some))
-        } else {
-            (accuracy(&net, test, config.eval_batch_size)?, None)
-        };
-        Ok(EvalPoint {
-            batches,
-            test_accuracy: acc,
-            train_loss: loss,
-            stop_accuracy,
-            test_ci95: None,
-            seconds: start.elapsed().as_secs_f64(),
-        })
-    };
-
-    let first = evaluate(0, None, &start)?;
-    observer.eval(&first);
-    let mut best_acc = first.test_accuracy;
-    let mut best_batches = 0;
-    let mut best_tensors = innate_encodings::checkpoint::current_tensors(genome)?;
-    let decides = |p: &EvalPoint| p.stop_accuracy.unwrap_or(p.test_accuracy);
-    let mut reference = decides(&first);
-    let mut stale = 0;
-    let mut curve = vec![first];
-    let mut loss_sum: Option<Tensor> = None;
-    let mut since_eval = 0usize;
-    let mut done = 0usize;
-    let mut stopped_early = false;
-
+    let sampler_seed = config.seed ^ 0x5709;
     // Dropout masks, for phenotypes that have dropout (a stream of its own, so that other runs
     // are what they always were).
-    let mut dropout = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(config.seed ^ 0xd409);
-    let mut batches = train.shuffled(config.batch_size, config.seed);
+    let dropout_seed = config.seed ^ 0xd409;
+    let evaluate =
+        |batches: usize, loss: Option<f64>, sampler: &mut Stream, offset: f64| -> Result<EvalPoint> {
+            let net = genome.develop()?;
+            let (acc, stop_accuracy) = if config.stop_sample > 0 && config.stop_sample < test.len() {
+                let h = hits(&net, test, config.eval_batch_size)?;
+                let all = h.iter().map(|&x| x as f64).sum::<f64>() / h.len() as f64;
+                let pick = rand::seq::index::sample(&mut sampler.rng, h.len(), config.stop_sample);
+                let some = pick.iter().map(|i| h[i] as f64).sum::<f64>() / config.stop_sample as f64;
+                (all, Some(some))
+            } else {
+                (accuracy(&net, test, config.eval_batch_size)?, None)
+            };
+            Ok(EvalPoint {
+                batches,
+                test_accuracy: acc,
+                train_loss: loss,
+                stop_accuracy,
+                test_ci95: None,
+                seconds: offset + start.elapsed().as_secs_f64(),
+            })
+        };
+    let decides = |p: &EvalPoint| p.stop_accuracy.unwrap_or(p.test_accuracy);
+    let mut watch = CollapseWatch::new(train.classes(), config.collapse_after);
+
+    let (mut sampler, mut dropout, mut best_acc, mut best_batches, mut best_tensors);
+    let (mut reference, mut stale, mut curve, mut train_seconds, mut done, offset);
+    match resume {
+        Some(state) => {
+            let n: Numbers = state.numbers("end-to-end")?;
+            let now = tensor_map(&state.with_prefix("genome."));
+            innate_encodings::checkpoint::restore(
+                genome.varmap(),
+                &now,
+                std::path::Path::new("the checkpoint"),
+            )?;
+            opt.restore(n.adam_step, &state.numbered("opt.", n.moments)?)?;
+            sampler = Stream::at(sampler_seed, n.sampler);
+            dropout = Stream::at(dropout_seed, n.dropout);
+            (best_acc, best_batches, best_tensors) =
+                (n.best_accuracy, n.best_batches, state.with_prefix("best."));
+            (reference, stale, train_seconds, done) = (n.reference, n.stale, n.train_seconds, state.done);
+            watch.restore(n.learned, n.at_chance);
+            offset = n.curve.last().map_or(0.0, |p| p.seconds);
+            curve = n.curve;
+            observer.batch(done);
+        }
+        None => {
+            (sampler, dropout) = (Stream::new(sampler_seed), Stream::new(dropout_seed));
+            let first = evaluate(0, None, &mut sampler, 0.0)?;
+            observer.eval(&first);
+            (best_acc, best_batches) = (first.test_accuracy, 0);
+            best_tensors = innate_encodings::checkpoint::current_tensors(genome)?;
+            (reference, stale, train_seconds, done, offset) = (decides(&first), 0, 0.0, 0, 0.0);
+            curve = vec![first];
+        }
+    }
+    let mut loss_sum: Option<Tensor> = None;
+    let mut since_eval = 0usize;
+    let mut stopped_early = false;
+    let mut batches = train.shuffled_from(config.batch_size, config.seed, done);
     while done < config.max_batches {
         let t0 = Instant::now();
         let batch = batches
             .next()
             .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-        let logits = genome.develop_forward_train(&batch.images, &mut dropout)?;
+        let logits = genome.develop_forward_train(&batch.images, &mut dropout.rng)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
         opt.backward_step(&loss)?;
         let loss = loss.detach();
@@ -382,11 +473,16 @@ pub fn train<G: Genome + ?Sized>(
                 Some(s) => s.to_scalar::<f32>()? as f64 / since_eval as f64,
                 None => f64::NAN,
             };
+            let first_batch = done + 1 - since_eval;
             since_eval = 0;
             if !mean_loss.is_finite() {
-                return Err(TrainError::Diverged { batches: done, lr: config.lr });
+                return Err(TrainError::Diverged {
+                    batches: done,
+                    at: format!("over batches {first_batch}-{done}"),
+                    lr: config.lr,
+                });
             }
-            let point = evaluate(done, Some(mean_loss), &start)?;
+            let point = evaluate(done, Some(mean_loss), &mut sampler, offset)?;
             observer.eval(&point);
             if point.test_accuracy > best_acc {
                 best_acc = point.test_accuracy;
@@ -400,9 +496,52 @@ pub fn train<G: Genome + ?Sized>(
                 stale += 1;
             }
             curve.push(point);
+            let verdict = watch.observe(mean_loss);
+            if verdict == Watch::Collapsed {
+                let steps = watch.at_chance();
+                let since = curve[curve.len() - steps].batches;
+                return Err(TrainError::Collapsed {
+                    classes: train.classes(),
+                    chance: watch.chance(),
+                    steps,
+                    unit: "evaluations",
+                    since: format!("the evaluation after {since} batches"),
+                    lr: config.lr,
+                });
+            }
             if config.patience > 0 && stale >= config.patience {
                 stopped_early = true;
                 break;
+            }
+            if let Some(keep) = checkpoint.as_mut()
+                && verdict == Watch::Good
+                && done < config.max_batches
+            {
+                let (adam_step, moments) = opt.state()?;
+                let numbers = Numbers {
+                    adam_step,
+                    moments: moments.len(),
+                    sampler: sampler.position(),
+                    dropout: dropout.position(),
+                    best_accuracy: best_acc,
+                    best_batches,
+                    reference,
+                    stale,
+                    at_chance: watch.at_chance(),
+                    learned: watch.learned(),
+                    curve: curve.clone(),
+                    train_seconds,
+                };
+                let mut tensors: Vec<(String, Tensor)> =
+                    innate_encodings::checkpoint::current_tensors(genome)?
+                        .into_iter()
+                        .map(|(n, t)| (format!("genome.{n}"), t))
+                        .collect();
+                tensors.extend(best_tensors.iter().map(|(n, t)| (format!("best.{n}"), t.clone())));
+                tensors.extend(TrainState::number("opt.", moments));
+                let numbers = serde_json::to_value(numbers)
+                    .map_err(|e| TrainError::Config(format!("the checkpoint's numbers: {e}")))?;
+                keep(&TrainState { strategy: "end-to-end".into(), done, tensors, numbers })?;
             }
         }
     }
@@ -413,7 +552,7 @@ pub fn train<G: Genome + ?Sized>(
         best_batches,
         final_test_accuracy,
         batches: done,
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: offset + start.elapsed().as_secs_f64(),
         train_seconds,
         stopped_early,
         best_tensors,
@@ -661,6 +800,74 @@ pub(crate) mod tests {
         Ok(())
     }
 
+    /// A state as it comes back from a file: its numbers through JSON text.
+    pub(crate) fn through_json(s: &TrainState) -> TrainState {
+        let text = serde_json::to_string(&s.numbers).unwrap();
+        TrainState { numbers: serde_json::from_str(&text).unwrap(), ..s.clone() }
+    }
+
+    /// A run's tensors as plain numbers, to compare bit for bit.
+    pub(crate) fn values(tensors: &[(String, Tensor)]) -> Vec<(String, Vec<u32>)> {
+        tensors
+            .iter()
+            .map(|(n, t)| {
+                (
+                    n.clone(),
+                    t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().map(|v| v.to_bits()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_resumed_run_ends_as_one_that_never_stopped() -> Result<()> {
+        let data = toy(64);
+        let curve = |r: &LifetimeReport| -> Vec<(usize, f64, Option<f64>, Option<f64>)> {
+            r.curve.iter().map(|p| (p.batches, p.test_accuracy, p.train_loss, p.stop_accuracy)).collect()
+        };
+        for optimizer in [Optimizer::Adam, Optimizer::Sgd { momentum: 0.9 }] {
+            let cfg = LifetimeConfig { optimizer, stop_sample: 20, max_batches: 100, ..config() };
+            let genome = || Direct::new(MlpSpec::mlp(4, 3, 2), 3, &Device::Cpu);
+            let g = genome()?;
+            let mut states = Vec::new();
+            let whole = train_resumable(
+                &g,
+                &data,
+                &data,
+                &cfg,
+                &mut (),
+                None,
+                Some(&mut |s| {
+                    states.push(through_json(s));
+                    Ok(())
+                }),
+            )?;
+            // Every evaluation but the last.
+            assert_eq!(states.iter().map(|s| s.done).collect::<Vec<_>>(), vec![20, 40, 60, 80]);
+            let ours = innate_encodings::checkpoint::current_tensors(&g)?;
+            for state in [&states[0], &states[2]] {
+                // A fresh process: the genome as built, then the state.
+                let g2 = genome()?;
+                let resumed = train_resumable(&g2, &data, &data, &cfg, &mut (), Some(state.clone()), None)?;
+                assert_eq!(curve(&resumed), curve(&whole), "{optimizer:?} from {}", state.done);
+                assert_eq!(values(&resumed.best_tensors), values(&whole.best_tensors));
+                assert_eq!(values(&innate_encodings::checkpoint::current_tensors(&g2)?), values(&ours));
+                assert_eq!((resumed.best_batches, resumed.batches), (whole.best_batches, whole.batches));
+            }
+        }
+        // A state of another strategy is refused.
+        let other = TrainState {
+            strategy: "intermittent".into(),
+            done: 1,
+            tensors: vec![],
+            numbers: serde_json::json!({}),
+        };
+        let g = Direct::new(MlpSpec::mlp(4, 3, 2), 3, &Device::Cpu)?;
+        let e = train_resumable(&g, &data, &data, &config(), &mut (), Some(other), None).unwrap_err();
+        assert!(e.to_string().contains("written by the intermittent strategy"), "{e}");
+        Ok(())
+    }
+
     #[test]
     fn same_seed_same_run() -> Result<()> {
         let data = toy(64);
@@ -727,6 +934,7 @@ pub(crate) mod tests {
         let cfg = LifetimeConfig { lr: 1e300, ..config() };
         let e = train(&g, &data, &data, &cfg, &mut ()).unwrap_err();
         assert!(matches!(e, TrainError::Diverged { batches: 20, .. }), "{e}");
+        assert!(e.to_string().contains("over batches 1-20"), "{e}");
         assert!(e.to_string().contains("Lower the learning rate"));
     }
 }

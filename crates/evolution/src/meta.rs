@@ -462,7 +462,11 @@ pub fn train_resumable<G: Genome + ?Sized>(
             let mean_loss = loss_sum / since as f64;
             (loss_sum, since) = (0.0, 0);
             if !mean_loss.is_finite() {
-                return Err(TrainError::Diverged { batches: done, lr: config.lr });
+                return Err(TrainError::Diverged {
+                    batches: done,
+                    at: format!("in the meta-batches since the last test, up to meta-batch {done}"),
+                    lr: config.lr,
+                });
             }
             let point = evaluate(done, Some(mean_loss), &rates, offset)?;
             observer.eval(&point);

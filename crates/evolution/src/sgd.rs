@@ -38,6 +38,41 @@ impl Sgd {
         Self { params, lr, momentum }
     }
 
+    /// The momentum buffers, for a checkpoint: one per variable (in the order given to
+    /// [`Sgd::new`]), zeros before the first step (the same update: `μ·0 + g = g`), copies.
+    pub fn state(&self) -> candle_core::Result<Vec<Tensor>> {
+        self.params
+            .iter()
+            .map(|(v, b)| match b {
+                Some(b) => b.copy(),
+                None => v.as_tensor().zeros_like(),
+            })
+            .collect()
+    }
+
+    /// Restores buffers [`Sgd::state`] returned for the same variables, so that training goes on
+    /// exactly as if it had not stopped.
+    pub fn restore(&mut self, buffers: &[Tensor]) -> candle_core::Result<()> {
+        if buffers.len() != self.params.len() {
+            candle_core::bail!(
+                "the checkpoint has momentum buffers for {} tensors, the optimiser has {}",
+                buffers.len(),
+                self.params.len()
+            );
+        }
+        for ((v, b), saved) in self.params.iter_mut().zip(buffers) {
+            if saved.dims() != v.dims() {
+                candle_core::bail!(
+                    "the checkpoint's momentum buffer is {:?} for a tensor of {:?}",
+                    saved.dims(),
+                    v.dims()
+                );
+            }
+            *b = Some(saved.to_dtype(DType::F32)?.to_device(v.device())?);
+        }
+        Ok(())
+    }
+
     /// Backpropagates `loss` and applies one update.
     pub fn backward_step(&mut self, loss: &Tensor) -> candle_core::Result<()> {
         let grads = loss.backward()?;

@@ -10,6 +10,7 @@ use crate::lifetime::LifetimeConfig;
 use crate::meta::MetaConfig;
 use crate::observer::Observer;
 use crate::report::Report;
+use crate::resume::TrainState;
 use crate::strategy::{Data, Progress, Strategy};
 
 /// Declares [`StrategyConfig`] from the list of strategies: a variant per settings type, its
@@ -49,6 +50,18 @@ macro_rules! strategies {
                 observer: &mut dyn Observer,
             ) -> Result<Report> {
                 match self { $(Self::$variant(c) => c.train(genome, data, observer),)+ }
+            }
+            fn train_resumable<G: Genome + ?Sized>(
+                &self,
+                genome: &G,
+                data: &Data<'_>,
+                observer: &mut dyn Observer,
+                resume: Option<TrainState>,
+                checkpoint: Option<crate::resume::Keep<'_>>,
+            ) -> Result<Report> {
+                match self {
+                    $(Self::$variant(c) => c.train_resumable(genome, data, observer, resume, checkpoint),)+
+                }
             }
         }
     };

@@ -32,9 +32,10 @@
 use innate_datasets::{DeviceDataset, TaskSampler};
 use innate_encodings::Genome;
 
-use crate::error::Result;
+use crate::error::{Result, TrainError};
 use crate::observer::Observer;
 use crate::report::Report;
+use crate::resume::TrainState;
 
 /// The data a strategy learns from and is tested on.
 #[derive(Debug, Clone, Copy)]
@@ -81,4 +82,27 @@ pub trait Strategy {
         data: &Data<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Report>;
+
+    /// [`Strategy::train`], going on from `resume` when given (a state that a run with the same
+    /// settings, genome and data passed to its `checkpoint`), and passing `checkpoint`, when
+    /// given, a state after every step it can go on from ([`crate::resume`]). Strategies that
+    /// cannot go on after a stop train from the start and never call `checkpoint`; given a state,
+    /// they refuse it.
+    fn train_resumable<G: Genome + ?Sized>(
+        &self,
+        genome: &G,
+        data: &Data<'_>,
+        observer: &mut dyn Observer,
+        resume: Option<TrainState>,
+        checkpoint: Option<crate::resume::Keep<'_>>,
+    ) -> Result<Report> {
+        let _ = checkpoint;
+        match resume {
+            Some(_) => Err(TrainError::Config(format!(
+                "the {} strategy cannot go on from a checkpoint; start the run again",
+                self.name()
+            ))),
+            None => self.train(genome, data, observer),
+        }
+    }
 }

@@ -78,6 +78,17 @@ pub enum RunError {
     #[error(transparent)]
     Train(Box<innate_evolution::TrainError>),
 
+    /// A run stopped because its training diverged or collapsed.
+    #[error("the run in {} stopped: {source}; {kept}", dir.display())]
+    Stopped {
+        /// The run folder.
+        dir: PathBuf,
+        /// What of the run is left (its last good checkpoint, if any).
+        kept: String,
+        /// Why.
+        source: Box<innate_evolution::TrainError>,
+    },
+
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(Box<candle_core::Error>),

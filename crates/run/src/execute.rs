@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use innate_datasets::Split;
-use innate_evolution::{Data, Strategy};
+use innate_evolution::{Data, Strategy, TrainError};
 
 use crate::config::RunConfig;
 use crate::encoding::BuildContext;
@@ -18,9 +18,43 @@ use crate::finish::{DataFacts, finish, log_start};
 use crate::metrics::Metrics;
 use crate::progress::RunProgress;
 
+/// An environment variable for tests of interruption: with `N`, the process aborts right after
+/// writing its `N`th checkpoint, as if killed there.
+pub const ABORT_AFTER: &str = "INNATE_ABORT_AFTER_CHECKPOINTS";
+
 /// Trains as `config` says, writes `out/genome.safetensors` and `out/metrics.json`, and returns
-/// the metrics. A progress bar shows the strategy's steps unless `quiet`.
+/// the metrics. A progress bar shows the strategy's steps unless `quiet`. While it trains, the
+/// run keeps a checkpoint in `out` ([`crate::resume`]).
 pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) -> Result<Metrics> {
+    execute_from(config, env, out, quiet, None)
+}
+
+/// Goes on with the run in `run_dir` from its checkpoint, with the run's own settings, and writes
+/// the run folder as [`crate::execute()`] does; a meta-learning run goes on as
+/// [`crate::meta::resume`] with its own number of meta-batches.
+pub fn resume(run_dir: &Path, env: &RunEnv<'_>, quiet: bool) -> Result<Metrics> {
+    match crate::resume::read(run_dir, env)? {
+        crate::resume::Checkpoint::Meta => crate::meta::resume(run_dir, None, env, quiet),
+        crate::resume::Checkpoint::Train(run, state) => {
+            tracing::info!(
+                "resuming {} after {} {}",
+                run_dir.display(),
+                state.done,
+                crate::resume::unit(&state.strategy)
+            );
+            execute_from(&run, env, run_dir, quiet, Some(state))
+        }
+    }
+}
+
+/// [`execute`], going on from `resume` (a state the same run kept in `out`) when given.
+pub(crate) fn execute_from(
+    config: &RunConfig,
+    env: &RunEnv<'_>,
+    out: &Path,
+    quiet: bool,
+    resume: Option<innate_evolution::TrainState>,
+) -> Result<Metrics> {
     config.network.validate()?;
     if let Some(meta) = config.strategy.meta() {
         return crate::meta::execute(config, meta, env, out, quiet);
@@ -66,9 +100,42 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         strategy.progress(train.len()),
         quiet,
     );
-    let mut report =
-        strategy.train(&*genome, &Data { train: &train, test: &test, tasks: None }, &mut progress)?;
+    let checkpoint_path = out.join(crate::resume::CHECKPOINT);
+    let mut last = resume.as_ref().map(|s| (s.strategy.clone(), s.done));
+    std::fs::create_dir_all(out).map_err(|e| {
+        crate::error::RunError::Config(format!("cannot create the run folder {}: {e}", out.display()))
+    })?;
+    let abort_after: Option<usize> = std::env::var(ABORT_AFTER).ok().and_then(|v| v.parse().ok());
+    let mut written = 0usize;
+    let mut keep = |state: &innate_evolution::TrainState| -> innate_evolution::Result<()> {
+        crate::resume::save(&checkpoint_path, config, state).map_err(|e| {
+            innate_evolution::TrainError::Config(format!(
+                "cannot write the checkpoint {}: {e}",
+                checkpoint_path.display()
+            ))
+        })?;
+        last = Some((state.strategy.clone(), state.done));
+        written += 1;
+        if abort_after == Some(written) {
+            // A kill right after a checkpoint, for the tests of resuming (no clean-up runs).
+            std::process::abort();
+        }
+        Ok(())
+    };
+    let data = Data { train: &train, test: &test, tasks: None };
+    let trained = strategy.train_resumable(&*genome, &data, &mut progress, resume, Some(&mut keep));
     progress.finish();
+    let mut report = match trained {
+        Ok(r) => r,
+        Err(e @ (TrainError::Diverged { .. } | TrainError::Collapsed { .. })) => {
+            return Err(crate::error::RunError::Stopped {
+                dir: out.to_path_buf(),
+                kept: crate::resume::kept(out, last.as_ref().map(|(s, d)| (s.as_str(), *d))),
+                source: Box::new(e),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Trained end to end, a genome's best developed network is its ab initio accuracy; the
     // direct encoding has no genome apart from the network that learns.
     if report.ab_initio_test_accuracy.is_none() && !config.encoding.is_direct() {
@@ -79,7 +146,17 @@ pub fn execute(config: &RunConfig, env: &RunEnv<'_>, out: &Path, quiet: bool) ->
         train_images: train.len(),
         test_images: test.len(),
     };
-    finish(config, env, out, &*genome, &arch, report, data)
+    let metrics = finish(config, env, out, &*genome, &arch, report, data)?;
+    // The genome file and metrics are the result now.
+    if checkpoint_path.is_file() {
+        std::fs::remove_file(&checkpoint_path).map_err(|e| {
+            crate::error::RunError::Config(format!(
+                "cannot remove the finished run's {}: {e}",
+                checkpoint_path.display()
+            ))
+        })?;
+    }
+    Ok(metrics)
 }
 
 /// Sets `genome`'s learned tensors to those of the genome file at `path`, which must hold a

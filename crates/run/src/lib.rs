@@ -56,6 +56,7 @@ pub mod network;
 pub mod progress;
 pub mod python;
 pub mod quantise;
+pub mod resume;
 pub mod transfer;
 
 pub use config::RunConfig;
