@@ -436,12 +436,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
     match resume {
         Some(state) => {
             let n: Numbers = state.numbers("intermittent")?;
-            let now = crate::lifetime::tensor_map(&state.with_prefix("genome."));
-            innate_encodings::checkpoint::restore(
-                genome.varmap(),
-                &now,
-                std::path::Path::new("the checkpoint"),
-            )?;
+            state.restore_genome(genome)?;
             let p = state.numbered("pnet.", vars.len())?;
             for (v, t) in vars.iter().zip(p) {
                 if t.dims() != v.dims() {
@@ -563,20 +558,11 @@ pub fn train_resumable<G: Genome + ?Sized>(
                 at_chance: watch.at_chance(),
                 generations: points.clone(),
             };
-            let mut tensors: Vec<(String, Tensor)> = innate_encodings::checkpoint::current_tensors(genome)?
-                .into_iter()
-                .map(|(name, t)| (format!("genome.{name}"), t))
-                .collect();
-            tensors.extend(best.2.iter().map(|(name, t)| (format!("best.{name}"), t.clone())));
-            tensors.extend(TrainState::number(
-                "pnet.",
-                vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?,
-            ));
-            tensors.extend(TrainState::number("popt.", p_moments));
-            tensors.extend(TrainState::number("gopt.", g_moments));
-            let numbers = serde_json::to_value(numbers)
-                .map_err(|e| TrainError::Config(format!("the checkpoint's numbers: {e}")))?;
-            keep(&TrainState { strategy: "intermittent".into(), done: n, tensors, numbers })?;
+            let p_now = vars.iter().map(|v| v.as_tensor().copy()).collect::<candle_core::Result<_>>()?;
+            let own = TrainState::number("pnet.", p_now)
+                .chain(TrainState::number("popt.", p_moments))
+                .chain(TrainState::number("gopt.", g_moments));
+            keep(&TrainState::new("intermittent", n, genome, &best.2, own, &numbers)?)?;
         }
     }
     let final_ab_initio = accuracy(&genome.develop()?, test, config.eval_batch_size)?;

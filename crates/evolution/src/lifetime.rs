@@ -419,12 +419,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
     match resume {
         Some(state) => {
             let n: Numbers = state.numbers("end-to-end")?;
-            let now = tensor_map(&state.with_prefix("genome."));
-            innate_encodings::checkpoint::restore(
-                genome.varmap(),
-                &now,
-                std::path::Path::new("the checkpoint"),
-            )?;
+            state.restore_genome(genome)?;
             opt.restore(n.adam_step, &state.numbered("opt.", n.moments)?)?;
             sampler = Stream::at(sampler_seed, n.sampler);
             dropout = Stream::at(dropout_seed, n.dropout);
@@ -532,16 +527,8 @@ pub fn train_resumable<G: Genome + ?Sized>(
                     curve: curve.clone(),
                     train_seconds,
                 };
-                let mut tensors: Vec<(String, Tensor)> =
-                    innate_encodings::checkpoint::current_tensors(genome)?
-                        .into_iter()
-                        .map(|(n, t)| (format!("genome.{n}"), t))
-                        .collect();
-                tensors.extend(best_tensors.iter().map(|(n, t)| (format!("best.{n}"), t.clone())));
-                tensors.extend(TrainState::number("opt.", moments));
-                let numbers = serde_json::to_value(numbers)
-                    .map_err(|e| TrainError::Config(format!("the checkpoint's numbers: {e}")))?;
-                keep(&TrainState { strategy: "end-to-end".into(), done, tensors, numbers })?;
+                let own = TrainState::number("opt.", moments);
+                keep(&TrainState::new("end-to-end", done, genome, &best_tensors, own, &numbers)?)?;
             }
         }
     }

@@ -25,9 +25,10 @@
 //! ```
 
 use candle_core::Tensor;
+use innate_encodings::Genome;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
 
@@ -80,6 +81,35 @@ impl TrainState {
         }
         serde_json::from_value(self.numbers.clone())
             .map_err(|e| TrainError::Config(format!("the checkpoint's numbers cannot be read ({e})")))
+    }
+
+    /// The state of `strategy` after `done` steps: `genome`'s tensors now (`genome.NAME`), `best`
+    /// (`best.NAME`), the strategy's `own` tensors and its `numbers`.
+    pub fn new<G: Genome + ?Sized, N: Serialize>(
+        strategy: &str,
+        done: usize,
+        genome: &G,
+        best: &[(String, Tensor)],
+        own: impl IntoIterator<Item = (String, Tensor)>,
+        numbers: &N,
+    ) -> Result<Self> {
+        let mut tensors: Vec<(String, Tensor)> = innate_encodings::checkpoint::current_tensors(genome)?
+            .into_iter()
+            .map(|(n, t)| (format!("genome.{n}"), t))
+            .collect();
+        tensors.extend(best.iter().map(|(n, t)| (format!("best.{n}"), t.clone())));
+        tensors.extend(own);
+        let numbers = serde_json::to_value(numbers)
+            .map_err(|e| TrainError::Config(format!("the checkpoint's numbers: {e}")))?;
+        Ok(Self { strategy: strategy.to_string(), done, tensors, numbers })
+    }
+
+    /// Sets `genome`'s learned tensors to the state's `genome.NAME` ones.
+    pub fn restore_genome<G: Genome + ?Sized>(&self, genome: &G) -> Result<()> {
+        let now: std::collections::HashMap<String, Tensor> =
+            self.with_prefix("genome.").into_iter().collect();
+        innate_encodings::checkpoint::restore(genome.varmap(), &now, std::path::Path::new("the checkpoint"))?;
+        Ok(())
     }
 
     /// Tensors named `PREFIX0`, `PREFIX1`, ... for a state.
