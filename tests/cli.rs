@@ -1023,6 +1023,23 @@ fn allcnn_trains_directly_with_its_protocol_on_the_cifar_fixture() {
     assert_eq!(m["genome_params"], 2_618);
     let e = ok(&format!("eval {r}/genome.safetensors --data-dir {fx}"));
     assert!(e.contains("identical"), "{e}");
+    // The labelled stabilisers: the run records the channel statistics it measured, and eval
+    // applies them.
+    let st = dir(&tmp, "standardised");
+    ok(&format!(
+        "train --dataset cifar10 --model allcnn --width 4 --epochs 2 --standardise --warmup 10 --data-dir {fx} \
+         --out {st} --quiet"
+    ));
+    let c = &metrics(&st)["config"];
+    assert_eq!(c["strategy"]["warmup"], 10, "{c}");
+    let (mean, std) =
+        (c["standardise"]["channels"]["mean"].as_array().unwrap(), &c["standardise"]["channels"]["std"]);
+    assert_eq!(mean.len(), 3, "{c}");
+    assert!(mean.iter().all(|m| (0.2..0.8).contains(&m.as_f64().unwrap())), "{c}");
+    assert!(std.as_array().unwrap().iter().all(|s| (0.05..0.5).contains(&s.as_f64().unwrap())), "{c}");
+    assert_ne!(metrics(&st)["curve"], metrics(&r)["curve"]);
+    let e = ok(&format!("eval {st}/genome.safetensors --data-dir {fx}"));
+    assert!(e.contains("identical"), "{e}");
     let e = fails(&format!(
         "train --dataset cifar10 --model allcnn --encoding gem --genes 3 --data-dir {fx} --out {r}-g"
     ));

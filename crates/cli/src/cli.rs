@@ -361,6 +361,19 @@ pub struct TrainArgs {
     #[arg(long, value_name = "M")]
     pub momentum: Option<f64>,
 
+    /// Raise the learning rate linearly over the first N training batches (with --strategy
+    /// intermittent: the p-network's first N batches of the run) [default: 0, none, the papers'
+    /// protocol]. Not in the papers: with --standardise it keeps All-CNN-C's SGD from stalling at
+    /// chance on some seeds (README, "Seed stability"; 160 there)
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<usize>,
+
+    /// Standardise each image channel with the training images' mean and standard deviation
+    /// (measured when the run starts, recorded in its files and applied by `innate eval`) instead
+    /// of scaling pixels to [0, 1], the papers' protocol
+    #[arg(long)]
+    pub standardise: bool,
+
     /// Seed of the initial genome and of the batch order (same seed, same CPU run)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

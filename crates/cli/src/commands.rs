@@ -165,7 +165,7 @@ pub fn eval(g: &GlobalArgs, a: &EvalArgs) -> anyhow::Result<()> {
     let data = dataset.load(&root, split)?;
     let net = genome.develop()?;
     innate_run::load::check_fits(&a.genome, &net, &data, &dataset.to_string())?;
-    let data = data.to_device(&device)?;
+    let data = genome.input(&data.to_device(&device)?)?;
     let t = Instant::now();
     let acc = innate_run::load::accuracy(&net, &data)?;
     println!(

@@ -181,6 +181,7 @@ impl TrainArgs {
                     seed: self.seed,
                     stop_sample: self.stop_sample.unwrap_or(0),
                     optimizer: self.momentum.map_or(d.optimizer, |momentum| Optimizer::Sgd { momentum }),
+                    warmup: self.warmup.unwrap_or(d.warmup),
                     ..d
                 };
                 lifetime
@@ -236,6 +237,7 @@ impl TrainArgs {
                     seed: self.seed,
                     develop_first: self.develop_first,
                     fit: if self.fit_all { fit.all() } else { fit },
+                    warmup: self.warmup.unwrap_or(d.warmup),
                     ..d
                 };
                 c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
@@ -245,6 +247,7 @@ impl TrainArgs {
         let mut config = RunConfig::new(&dataset.to_string(), network, encoding, strategy, self.seed);
         config.train_limit = self.train_limit;
         config.genome_from = self.from.clone();
+        config.standardise = self.standardise.then_some(innate_run::Standardise::Train);
         Ok(config)
     }
 }

@@ -134,7 +134,7 @@ impl ImageDataset {
         let [c, h, w] = self.shape;
         let images = Tensor::from_slice(&self.images, (self.len(), c, h, w), device)?;
         let labels = Tensor::from_slice(&self.labels, self.len(), device)?;
-        Ok(DeviceDataset { images, labels, len: self.len(), classes: self.classes.len() })
+        Ok(DeviceDataset { images, labels, len: self.len(), classes: self.classes.len(), norm: None })
     }
 }
 
@@ -146,9 +146,13 @@ pub struct DeviceDataset {
     labels: Tensor,
     len: usize,
     classes: usize,
+    /// Per-channel `(scale, shift)`, each `(1, C, 1, 1)`, in place of `1 / 255` and 0
+    /// ([`DeviceDataset::standardised`]).
+    norm: Option<(Tensor, Tensor)>,
 }
 
-/// One batch: images as `f32` in `[0, 1]` with shape `(B, C, H, W)`, labels as `u32` `(B,)`.
+/// One batch: images as `f32` in `[0, 1]` (or standardised, [`DeviceDataset::standardised`]) with
+/// shape `(B, C, H, W)`, labels as `u32` `(B,)`.
 #[cfg(feature = "tensors")]
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -183,6 +187,69 @@ impl DeviceDataset {
             labels: self.labels.narrow(0, 0, n)?,
             len: n,
             classes: self.classes,
+            norm: self.norm.clone(),
+        })
+    }
+
+    /// Each channel's mean and standard deviation (over all images and pixels, the population's)
+    /// of the pixel values in `[0, 1]`, measured in chunks of 1,000 images on the device.
+    pub fn channel_stats(&self) -> Result<(Vec<f32>, Vec<f32>)> {
+        let c = self.images.dims()[1];
+        let (mut sum, mut sq) = (vec![0f64; c], vec![0f64; c]);
+        for start in (0..self.len).step_by(1000) {
+            let n = 1000.min(self.len - start);
+            let x = self.images.narrow(0, start, n)?.to_dtype(DType::F32)?.affine(1.0 / 255.0, 0.0)?;
+            let x = x.transpose(0, 1)?.flatten_from(1)?;
+            let s: Vec<f32> = x.sum(1)?.to_vec1()?;
+            let q: Vec<f32> = x.sqr()?.sum(1)?.to_vec1()?;
+            for i in 0..c {
+                sum[i] += s[i] as f64;
+                sq[i] += q[i] as f64;
+            }
+        }
+        let count = (self.len * self.images.dims()[2..].iter().product::<usize>()) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / count.max(1.0)).collect();
+        let std = sq.iter().zip(&mean).map(|(q, m)| ((q / count.max(1.0) - m * m).max(0.0)).sqrt() as f32);
+        Ok((mean.iter().map(|&m| m as f32).collect(), std.collect()))
+    }
+
+    /// The same images, whose batches are standardised per channel: `(x - mean[c]) / std[c]`,
+    /// `x` the pixel value in `[0, 1]` (one `mean` and `std` per channel, each `std` positive).
+    pub fn standardised(&self, mean: &[f32], std: &[f32]) -> Result<DeviceDataset> {
+        let c = self.images.dims()[1];
+        if mean.len() != c || std.len() != c {
+            return Err(DataError::Invalid(format!(
+                "standardising {c}-channel images needs {c} means and {c} standard deviations, got {} and {}",
+                mean.len(),
+                std.len()
+            )));
+        }
+        if let Some(bad) = std.iter().chain(mean).find(|v| !v.is_finite()).or(std.iter().find(|&&s| s <= 0.0))
+        {
+            return Err(DataError::Invalid(format!(
+                "standardising with mean {mean:?} and std {std:?}: {bad} will not do (each must be a finite \
+                 number, each std positive)"
+            )));
+        }
+        let dev = self.images.device();
+        let scale: Vec<f32> = std.iter().map(|s| 1.0 / (255.0 * s)).collect();
+        let shift: Vec<f32> = mean.iter().zip(std).map(|(m, s)| -m / s).collect();
+        let scale = Tensor::from_vec(scale, (1, c, 1, 1), dev)?;
+        let shift = Tensor::from_vec(shift, (1, c, 1, 1), dev)?;
+        Ok(DeviceDataset { norm: Some((scale, shift)), ..self.clone() })
+    }
+
+    /// Whether batches are standardised.
+    pub fn is_standardised(&self) -> bool {
+        self.norm.is_some()
+    }
+
+    /// Bytes to floats: `x / 255`, or standardised.
+    fn to_float(&self, bytes: Tensor) -> Result<Tensor> {
+        let x = bytes.to_dtype(DType::F32)?;
+        Ok(match &self.norm {
+            None => x.affine(1.0 / 255.0, 0.0)?,
+            Some((scale, shift)) => x.broadcast_mul(scale)?.broadcast_add(shift)?,
         })
     }
 
@@ -198,7 +265,7 @@ impl DeviceDataset {
     }
 
     fn batch_from_tensor(&self, idx: &Tensor) -> Result<Batch> {
-        let images = self.images.index_select(idx, 0)?.to_dtype(DType::F32)?.affine(1.0 / 255.0, 0.0)?;
+        let images = self.to_float(self.images.index_select(idx, 0)?)?;
         let labels = self.labels.index_select(idx, 0)?;
         Ok(Batch { images, labels })
     }
@@ -206,7 +273,7 @@ impl DeviceDataset {
     /// Images `start..start + n` in order (for evaluation).
     pub fn range(&self, start: usize, n: usize) -> Result<Batch> {
         let n = n.min(self.len.saturating_sub(start));
-        let images = self.images.narrow(0, start, n)?.to_dtype(DType::F32)?.affine(1.0 / 255.0, 0.0)?;
+        let images = self.to_float(self.images.narrow(0, start, n)?)?;
         let labels = self.labels.narrow(0, start, n)?;
         Ok(Batch { images, labels })
     }
@@ -280,6 +347,27 @@ mod tests {
         assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
         let all: Vec<usize> = d.sequential(3).map(|b| b.unwrap().labels.dims()[0]).collect();
         assert_eq!(all, vec![3, 1]);
+    }
+
+    #[cfg(feature = "tensors")]
+    #[test]
+    fn standardised_batches_have_zero_mean_and_unit_deviation() {
+        let d = tiny().to_device(&Device::Cpu).unwrap();
+        let (mean, std) = d.channel_stats().unwrap();
+        // Pixels 0, 1/3, 2/3, 1 four times each: mean 1/2, variance 5/36.
+        assert!((mean[0] - 0.5).abs() < 1e-6, "{mean:?}");
+        assert!((std[0] - (5.0f32 / 36.0).sqrt()).abs() < 1e-6, "{std:?}");
+        let s = d.standardised(&mean, &std).unwrap();
+        assert!(s.is_standardised() && !d.is_standardised());
+        let v: Vec<f32> = s.range(0, 4).unwrap().images.flatten_all().unwrap().to_vec1().unwrap();
+        let m = v.iter().sum::<f32>() / v.len() as f32;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / v.len() as f32;
+        assert!(m.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "{m} {var}");
+        let b: Vec<f32> = s.batch(&[3]).unwrap().images.flatten_all().unwrap().to_vec1().unwrap();
+        assert!((b[0] - 0.5 / std[0]).abs() < 1e-5);
+        assert!(s.take(2).unwrap().is_standardised());
+        assert!(d.standardised(&[0.5, 0.5], &[1.0, 1.0]).unwrap_err().to_string().contains("needs 1 means"));
+        assert!(d.standardised(&[0.5], &[0.0]).is_err());
     }
 
     #[cfg(feature = "tensors")]

@@ -91,6 +91,45 @@ impl AllCnnGenome {
         Ok(Self { config, varmap, layers })
     }
 
+    /// A genome whose layers `layers` (numbered from 1, input side first, as the paper's L1-L9)
+    /// start from `net`'s kernels and biases, say those a g-network genome develops or those of a
+    /// directly trained network, and whose other layers start as [`AllCnnGenome::new`] draws
+    /// them: transfer of chosen layers (genomic bottleneck, Fig. 3G). Each chosen layer of `net`
+    /// must have this network's shape.
+    pub fn starting_from(
+        config: AllCnnConfig,
+        net: &ConvNet,
+        layers: &[usize],
+        device: &Device,
+    ) -> Result<Self> {
+        let g = Self::new(config, device)?;
+        let theirs: std::collections::HashMap<String, Tensor> = net.parameters().into_iter().collect();
+        for &l in layers {
+            let Some((w, b)) = l.checked_sub(1).and_then(|i| g.layers.get(i)) else {
+                return Err(GenomeError::Config(format!(
+                    "layer {l}: All-CNN-C's layers are numbered 1 to {}",
+                    g.layers.len()
+                )));
+            };
+            for (what, var) in [("weight", w), ("bias", b)] {
+                let name = format!("layer{}.{what}", l - 1);
+                let Some(t) = theirs.get(&name) else {
+                    return Err(GenomeError::Config(format!("the network to start from has no {name}")));
+                };
+                if t.dims() != var.dims() {
+                    return Err(GenomeError::Config(format!(
+                        "layer {l}'s {what} is {:?} in the network to start from, {:?} in this one (another width \
+                         or number of classes?)",
+                        t.dims(),
+                        var.dims()
+                    )));
+                }
+                var.set(&t.detach().to_device(device)?)?;
+            }
+        }
+        Ok(g)
+    }
+
     /// Rebuilds a genome from the configuration stored in a checkpoint's metadata.
     pub fn from_config(config: &serde_json::Value, device: &Device) -> Result<Self> {
         let c: AllCnnConfig = serde_json::from_value(config.clone())
@@ -158,6 +197,35 @@ mod tests {
         let (a, b) = (g.develop()?.forward(&x)?, again.develop()?.forward(&x)?);
         assert_eq!(a.to_vec2::<f32>()?, b.to_vec2::<f32>()?);
         assert!(AllCnnGenome::from_config(&serde_json::json!({"lenet5": 1}), &Device::Cpu).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn chosen_layers_start_from_another_network_and_the_rest_as_drawn() -> Result<()> {
+        let spec = AllCnnSpec { width: 4, ..AllCnnSpec::cifar10() };
+        let c = |seed| AllCnnConfig { allcnn: spec, seed, init: AllCnnInit::Kaiming };
+        let source = AllCnnGenome::new(c(1), &Device::Cpu)?.develop()?;
+        let g = AllCnnGenome::starting_from(c(2), &source, &[1, 9], &Device::Cpu)?;
+        let fresh = AllCnnGenome::new(c(2), &Device::Cpu)?;
+        let v = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let theirs = source.parameters();
+        for (l, ((w, b), (w0, _))) in g.layers.iter().zip(&fresh.layers).enumerate() {
+            if l == 0 || l == 8 {
+                assert_eq!(v(w.as_tensor()), v(&theirs[2 * l].1), "layer {}", l + 1);
+                assert_eq!(v(b.as_tensor()), v(&theirs[2 * l + 1].1));
+            } else {
+                assert_eq!(v(w.as_tensor()), v(w0.as_tensor()), "layer {}", l + 1);
+            }
+        }
+        let e = AllCnnGenome::starting_from(c(2), &source, &[10], &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("numbered 1 to 9"), "{e}");
+        let wider = AllCnnGenome::new(
+            AllCnnConfig { allcnn: AllCnnSpec { width: 8, ..spec }, ..c(1) },
+            &Device::Cpu,
+        )?;
+        let e =
+            AllCnnGenome::starting_from(c(2), &wider.develop()?, &[2], &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains("another width"), "{e}");
         Ok(())
     }
 }

@@ -144,6 +144,10 @@ pub struct IntermittentConfig {
     /// paper's text; see the module docs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub develop_first: bool,
+    /// Raise the p-network's learning rate linearly over its first this many batches of the run
+    /// (0, the paper's protocol: none; see [`crate::LifetimeConfig::warmup`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup: usize,
 }
 
 impl Default for IntermittentConfig {
@@ -162,6 +166,7 @@ impl Default for IntermittentConfig {
             seed: 0,
             eval_batch_size: 1_000,
             develop_first: false,
+            warmup: 0,
         }
     }
 }
@@ -490,13 +495,13 @@ pub fn train_resumable<G: Genome + ?Sized>(
 
         // 2. Learn.
         let mut loss_sum = 0f64;
-        for _ in 0..steps {
+        for i in 0..steps {
             let batch = batches
                 .next()
                 .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
             let logits = p_net.forward_train(&batch.images, &mut dropout.rng)?;
             let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-            p_opt.backward_step(&loss)?;
+            p_opt.warmed_step(&loss, config.lr, config.warmup, (n - 1) * steps + i)?;
             loss_sum += loss.to_scalar::<f32>()? as f64;
         }
         let train_loss = loss_sum / steps as f64;

@@ -47,6 +47,53 @@ pub struct RunConfig {
     /// it develops. The strategy's frozen tensors (`frozen`) keep the file's values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genome_from: Option<PathBuf>,
+    /// Standardise the images per channel instead of scaling them to `[0, 1]` (none: the papers'
+    /// protocol). A run given [`Standardise::Train`] measures its training images when it starts
+    /// and records the values it used, so that its files say [`Standardise::Channels`] and
+    /// whatever evaluates the genome later applies the same ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardise: Option<Standardise>,
+}
+
+/// How a run standardises its images: `(x - mean[c]) / std[c]`, `x` a pixel value in `[0, 1]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Standardise {
+    /// The training images' own per-channel mean and standard deviation, measured when the run
+    /// starts (after `train_limit`).
+    Train,
+    /// These values, one per channel.
+    Channels {
+        /// Per-channel means.
+        mean: Vec<f32>,
+        /// Per-channel standard deviations.
+        std: Vec<f32>,
+    },
+}
+
+impl Standardise {
+    /// `data` with these values applied ([`Standardise::Train`] applies nothing: resolve it first
+    /// with [`Standardise::measured`]).
+    pub fn apply(
+        &self,
+        data: &innate_datasets::DeviceDataset,
+    ) -> crate::error::Result<innate_datasets::DeviceDataset> {
+        match self {
+            Standardise::Train => Ok(data.clone()),
+            Standardise::Channels { mean, std } => Ok(data.standardised(mean, std)?),
+        }
+    }
+
+    /// These values, with [`Standardise::Train`] measured on `train`.
+    pub fn measured(&self, train: &innate_datasets::DeviceDataset) -> crate::error::Result<Standardise> {
+        Ok(match self {
+            Standardise::Train => {
+                let (mean, std) = train.channel_stats()?;
+                Standardise::Channels { mean, std }
+            }
+            fixed => fixed.clone(),
+        })
+    }
 }
 
 impl RunConfig {
@@ -66,6 +113,7 @@ impl RunConfig {
             seed,
             train_limit: None,
             genome_from: None,
+            standardise: None,
         }
     }
 

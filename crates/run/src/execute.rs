@@ -70,10 +70,21 @@ pub(crate) fn execute_from(
             train_split.classes.len()
         ));
     }
-    let (mut train, test, classes) = (train_split.data, test_split.data, train_split.classes.len());
+    let (mut train, mut test, classes) = (train_split.data, test_split.data, train_split.classes.len());
     if let Some(n) = config.train_limit {
         train = train.take(n)?;
     }
+    // The run's files record the values it standardised with, not "measure them".
+    let resolved;
+    let config = match &config.standardise {
+        Some(s) => {
+            let s = s.measured(&train)?;
+            (train, test) = (s.apply(&train)?, s.apply(&test)?);
+            resolved = RunConfig { standardise: Some(s), ..config.clone() };
+            &resolved
+        }
+        None => config,
+    };
     let first = test.range(0, 1)?.images.dims().to_vec();
     let shape = [first[1], first.get(2).copied().unwrap_or(1), first.get(3).copied().unwrap_or(1)];
     let image = (first.len() == 4 && first[1] == 1).then(|| (first[2], first[3]));

@@ -82,7 +82,11 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
             })
         };
         let encoding = match c.encoding.as_str() {
-            "direct" => Encoding::Direct(DirectSpec { bias: c.bias, init_from: c.init_from.clone() }),
+            "direct" => Encoding::Direct(DirectSpec {
+                bias: c.bias,
+                init_from: c.init_from.clone(),
+                init_layers: Vec::new(),
+            }),
             "gem" => Encoding::Gem(GemSpec {
                 genes: needs(c.genes, "genes")?,
                 learn_output: c.learn_output,
@@ -113,6 +117,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
             seed: c.seed,
             train_limit: c.train_limit,
             genome_from: None,
+            standardise: None,
         })
     }
 }

@@ -59,7 +59,7 @@ pub mod quantise;
 pub mod resume;
 pub mod transfer;
 
-pub use config::RunConfig;
+pub use config::{RunConfig, Standardise};
 pub use data::{DataCache, LoadedSplit};
 pub use encoding::{BuildContext, Encoding, EncodingFlags, EncodingKind, NetGenome};
 pub use error::{Result, RunError};

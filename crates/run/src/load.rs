@@ -111,6 +111,15 @@ impl LoadedGenome {
         RunConfig::from_json(self.file.run.clone()).ok()
     }
 
+    /// `data` as the run that trained the genome fed it its images: standardised per channel
+    /// when the run was ([`crate::config::Standardise`]), as it is otherwise.
+    pub fn input(&self, data: &DeviceDataset) -> Result<DeviceDataset> {
+        match self.run().and_then(|r| r.standardise) {
+            Some(s) => s.apply(data),
+            None => Ok(data.clone()),
+        }
+    }
+
     /// Layer sizes of the MLP it develops, input first; an error for another network.
     pub fn sizes(&self) -> Result<Vec<usize>> {
         let net = self.develop()?;

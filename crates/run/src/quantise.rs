@@ -84,6 +84,7 @@ pub fn quantised_genome(g: &LoadedGenome, bits: u32) -> Result<NetGenome> {
 /// [`levels`] with the accuracy on `data` of the network developed at each (the 32-bit one is
 /// the genome as it is).
 pub fn check(g: &LoadedGenome, data: &DeviceDataset) -> Result<Vec<Level>> {
+    let data = &g.input(data)?;
     let mut out = levels(g)?;
     for level in &mut out {
         let net = if level.bits == 32 { g.develop()? } else { quantised_genome(g, level.bits)?.develop()? };

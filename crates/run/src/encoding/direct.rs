@@ -23,6 +23,10 @@ pub struct DirectSpec {
     /// Start from the network this genome file develops instead of random weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
+    /// All-CNN-C: only these layers (numbered from 1) start from `init_from`'s network, the others
+    /// from random weights (empty: all of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_layers: Vec<usize>,
 }
 
 impl EncodingKind for DirectSpec {
@@ -31,7 +35,7 @@ impl EncodingKind for DirectSpec {
     const READS: &'static [Flag] = &[];
 
     fn from_flags(flags: &EncodingFlags) -> Result<Self> {
-        Ok(Self { bias: flags.bias, init_from: None })
+        Ok(Self { bias: flags.bias, init_from: None, init_layers: Vec::new() })
     }
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
@@ -42,6 +46,11 @@ impl EncodingKind for DirectSpec {
         }
         let spec = match &ctx.arch {
             Arch::Mlp(spec) => MlpSpec { bias: self.bias != Some(BiasMode::None), ..spec.clone() },
+            _ if !self.init_layers.is_empty() && !matches!(ctx.arch, Arch::AllCnn(_)) => {
+                return config(
+                    "choosing the layers that start from another network (init_layers) is for All-CNN-C",
+                );
+            }
             Arch::LeNet5(lenet5) => {
                 if self.bias.is_some() || self.init_from.is_some() {
                     return config(
@@ -58,14 +67,33 @@ impl EncodingKind for DirectSpec {
                 return Ok(Box::new(AnyNet(LeNet5Genome::new(c, ctx.device)?)));
             }
             Arch::AllCnn(allcnn) => {
-                if self.bias.is_some() || self.init_from.is_some() {
-                    return config(
-                        "--model allcnn --encoding direct learns its biases and starts from random weights: leave \
-                         out --bias (and starting from another genome's network is for MLPs)",
-                    );
+                if self.bias.is_some() {
+                    return config("--model allcnn --encoding direct learns its biases: leave out --bias");
                 }
                 let c = AllCnnConfig { allcnn: *allcnn, seed: ctx.seed, init: AllCnnInit::default() };
-                return Ok(Box::new(AnyNet(AllCnnGenome::new(c, ctx.device)?)));
+                let g = match (ctx.start.as_ref(), &self.init_from) {
+                    (Some(Net::Conv(net)), Some(path)) => {
+                        let layers: Vec<usize> = if self.init_layers.is_empty() {
+                            (1..=allcnn.layers().len()).collect()
+                        } else {
+                            self.init_layers.clone()
+                        };
+                        AllCnnGenome::starting_from(c, net, &layers, ctx.device).map_err(|e| {
+                            RunError::Config(format!(
+                                "{}: starting All-CNN-C from its network: {e}",
+                                path.display()
+                            ))
+                        })?
+                    }
+                    (_, Some(path)) => {
+                        return config(format!(
+                            "{}: its network is not convolutional; All-CNN-C starts from an All-CNN-C genome's network",
+                            path.display()
+                        ));
+                    }
+                    _ => AllCnnGenome::new(c, ctx.device)?,
+                };
+                return Ok(Box::new(AnyNet(g)));
             }
         };
         Ok(match (ctx.start.as_ref().and_then(Net::as_mlp), &self.init_from) {

@@ -231,6 +231,16 @@ impl Encoding {
     pub fn direct_from(path: impl Into<std::path::PathBuf>) -> Self {
         Encoding::Direct(DirectSpec { init_from: Some(path.into()), ..DirectSpec::default() })
     }
+
+    /// The direct encoding of All-CNN-C whose layers `layers` (numbered from 1) start from the
+    /// network the genome file at `path` develops, the others from random weights.
+    pub fn direct_from_layers(path: impl Into<std::path::PathBuf>, layers: Vec<usize>) -> Self {
+        Encoding::Direct(DirectSpec {
+            init_from: Some(path.into()),
+            init_layers: layers,
+            ..DirectSpec::default()
+        })
+    }
 }
 
 #[cfg(test)]
