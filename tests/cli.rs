@@ -609,6 +609,96 @@ fn genomic_bottleneck_experiments_on_fixtures() {
 }
 
 #[test]
+fn cifar_genomic_bottleneck_experiments_and_layer_transfer_on_fixtures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fx, out) = (fixtures(), dir(&tmp, "out"));
+    // SVHN transfer needs fig3cd's genome; on a data root without SVHN it is skipped, saying what
+    // is missing, and the rest runs.
+    let no_svhn = tmp.path().join("no-svhn");
+    std::fs::create_dir_all(&no_svhn).unwrap();
+    std::os::unix::fs::symlink(
+        std::fs::canonicalize(PathBuf::from(&fx).join("cifar-10")).unwrap(),
+        no_svhn.join("cifar-10"),
+    )
+    .unwrap();
+    let log = ok(&format!(
+        "reproduce --profile smoke --only gnet-cifar-fig3cd --only gnet-cifar-figS2d --only gnet-cifar-fig3e \
+         --only gnet-cifar-fig3g --data-dir {} --out {out} --jobs 2",
+        no_svhn.display()
+    ));
+    assert!(
+        log.contains("skipped gnet-cifar-fig3g: svhn:") && log.contains("test_32x32.mat not found"),
+        "{log}"
+    );
+    let outp = PathBuf::from(&out);
+    assert!(!outp.join("results/gnet-cifar-fig3g.jsonl").exists());
+    // With the generated .mat fixture the SVHN path runs; the stand-in trains its own sources.
+    ok(&format!(
+        "reproduce --profile smoke --only gnet-cifar-fig3g --only gnet-cifar-fig3g-classes --data-dir {fx} --out {out} \
+         --quiet --jobs 2"
+    ));
+    for name in [
+        "gnet-cifar-fig3cd",
+        "gnet-cifar-figS2d",
+        "gnet-cifar-fig3e",
+        "gnet-cifar-fig3g",
+        "gnet-cifar-fig3g-classes",
+    ] {
+        let png = std::fs::read(outp.join("figures").join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}");
+    }
+    let report = std::fs::read_to_string(outp.join("REPORT.md")).unwrap();
+    for needle in [
+        "GN50 ab initio test accuracy (14958 genome parameters",
+        "naive: the network a random genome",
+        "L1 from the GN50 genome: epochs to 50%",
+        "GN50 innate: test accuracy after 0",
+    ] {
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+    let rows = std::fs::read_to_string(outp.join("results/gnet-cifar-fig3g-classes.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = rows.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let l1 = rows.iter().find(|r| r["run"] == "genome-l1-seed0").unwrap();
+    assert_eq!(l1["metrics"]["config"]["classes"], serde_json::json!([5, 6, 7, 8, 9]));
+    assert_eq!(l1["metrics"]["config"]["encoding"]["init_layers"], serde_json::json!([1]));
+    let source = rows.iter().find(|r| r["run"] == "source-gn50-seed0").unwrap();
+    assert!(source["metrics"]["train_images"].as_u64().unwrap() < 100, "classes 0-4 only: {source}");
+
+    // `innate transfer` of chosen layers of an All-CNN-C genome, and --classes.
+    let g = outp.join("runs/gnet-cifar-fig3cd/smoke/gn50-seed0/genome.safetensors");
+    let t = dir(&tmp, "transfer");
+    let line = ok(&format!(
+        "transfer --from {} --dataset cifar-10 --classes 5-9 --layers 1-2 --epochs 1 --data-dir {fx} --out {t} --quiet",
+        g.display()
+    ));
+    assert!(line.contains("layers [1, 2] from the genome"), "{line}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(PathBuf::from(&t).join("transfer.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["layers"], serde_json::json!([1, 2]));
+    let innate = metrics(&format!("{t}/innate"));
+    assert_eq!(
+        innate["config"]["strategy"]["optimizer"],
+        serde_json::json!({"kind": "sgd", "momentum": 0.9})
+    );
+    assert_eq!(innate["config"]["classes"], serde_json::json!([5, 6, 7, 8, 9]));
+    assert!(innate["config"]["standardise"]["channels"].is_object(), "{innate}");
+    let e = fails(&format!(
+        "transfer --from {} --layers 10 --dataset cifar-10 --epochs 1 --data-dir {fx} --out {t}-x",
+        g.display()
+    ));
+    assert!(e.contains("numbered 1 to 9"), "{e}");
+    let e = fails(&format!(
+        "transfer --from {fx}/genomes/sgem/genome.safetensors --layers 1 --data-dir {fx} --out {t}-y"
+    ));
+    assert!(e.contains("--layers) is for All-CNN-C"), "{e}");
+    let e = fails(&format!(
+        "train --dataset cifar10 --model allcnn --width 4 --classes 3-1 --data-dir {fx} --out {t}-z"
+    ));
+    assert!(e.contains("--classes 3-1: expected"), "{e}");
+}
+
+#[test]
 fn lenet5_trains_in_every_variant_and_its_genomes_load_evaluate_and_draw() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = fixtures();

@@ -382,6 +382,11 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub train_limit: Option<usize>,
 
+    /// Train and test on the images of these classes only, e.g. 0-4 or 0,2,4 (labels unchanged,
+    /// so the network keeps an output for every class) [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub classes: Option<String>,
+
     /// Start from the learned tensors of this genome (a file, or hf://USER/NAME[@REVISION]) instead
     /// of the seed's random draw: the file must be of the same encoding, network, settings and seed
     /// (to change those, see `innate transfer --learn genome`)
@@ -562,22 +567,37 @@ pub struct TransferArgs {
     #[arg(long, default_value = "fashion-mnist")]
     pub dataset: String,
 
-    /// Training batches (no early stopping, so both curves have the same length)
-    #[arg(long, default_value_t = 6_000)]
-    pub batches: usize,
+    /// Training batches (no early stopping, so both curves have the same length) [default: 6,000;
+    /// for an All-CNN-C genome, --epochs]
+    #[arg(long)]
+    pub batches: Option<usize>,
 
-    /// Evaluate on the whole test set every N batches
-    #[arg(long, default_value_t = 200, value_name = "N")]
-    pub eval_every: usize,
+    /// Evaluate on the whole test set every N batches [default: 200]
+    #[arg(long, value_name = "N")]
+    pub eval_every: Option<usize>,
 
-    /// Images per training batch
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
+    /// Passes over the training set, the test set after each, in place of --batches [default
+    /// for an All-CNN-C genome: 20]
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
 
-    /// Adam's learning rate [default: 0.001 with --learn weights, else the encoding's own, 0.01
-    /// for the GEM family]
+    /// Images per training batch [default: 64; 128 for an All-CNN-C genome]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+
+    /// The learning rate [default: Adam's 0.001 with --learn weights, else the encoding's own, 0.01
+    /// for the GEM family; for an All-CNN-C genome the paper's SGD, 0.05 with momentum 0.9]
     #[arg(long)]
     pub lr: Option<f64>,
+
+    /// All-CNN-C genomes: the layers (numbered 1-9, input side first) that start from the genome's
+    /// network, e.g. 1, 1-2 or 8-9 (Fig. 3G); the others start from random weights [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub layers: Option<String>,
+
+    /// Learn only the images of these classes, e.g. 5-9 or 0,2,4 (labels unchanged) [default: all]
+    #[arg(long, value_name = "LIST")]
+    pub classes: Option<String>,
 
     /// Seed of the batch order and of the naive network's initial weights
     #[arg(long, default_value_t = 0)]

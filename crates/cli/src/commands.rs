@@ -576,11 +576,15 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     let dataset: Dataset = a.dataset.parse()?;
     let device = innate_run::device::parse(&g.device)?;
     let learn = a.learn();
+    let source = innate_run::load(&a.from, &device)?.run();
     let default_lr = match learn {
         innate_run::Learn::Weights => 1e-3,
-        _ => innate_run::load(&a.from, &device)?.run().map_or(1e-3, |r| r.encoding.default_lr()),
+        _ => source.as_ref().map_or(1e-3, |r| r.encoding.default_lr()),
     };
-    let lifetime = a.lifetime(default_lr)?;
+    let allcnn =
+        source.as_ref().map(|r| &r.network).filter(|n| matches!(n, innate_run::Network::AllCnn { .. }));
+    let lifetime = a.lifetime(default_lr, allcnn)?;
+    let layers = a.layers()?;
     let out = a.out.clone().unwrap_or_else(|| {
         let name = match learn {
             innate_run::Learn::Weights => format!("transfer-{}-seed{}", dataset, a.seed),
@@ -600,10 +604,30 @@ pub fn transfer(g: &GlobalArgs, a: &TransferArgs) -> anyhow::Result<()> {
     }
     let root = data_root(g.data_dir.as_deref());
     let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
-    let report = innate_run::transfer(&a.from, &dataset.to_string(), lifetime, learn, &env, &out, g.quiet)?;
+    let classes = match &a.classes {
+        Some(c) => crate::convert::number_list(c, "--classes")?.into_iter().map(|c| c as u32).collect(),
+        None => Vec::new(),
+    };
+    let batch_size = lifetime.batch_size;
+    let opts = innate_run::TransferOptions {
+        layers,
+        classes,
+        ..innate_run::TransferOptions::new(&dataset.to_string(), lifetime, learn)
+    };
+    let report = innate_run::transfer(&a.from, &opts, &env, &out, g.quiet)?;
     let trained =
         report.trained_params.map_or(String::new(), |n| format!(", {n} parameters trained on each side"));
-    println!("{dataset}, {} batches of {}, learning {}{trained}:", a.batches, a.batch_size, learn.name());
+    let layers = if report.layers.is_empty() {
+        String::new()
+    } else {
+        format!(", layers {:?} from the genome", report.layers)
+    };
+    println!(
+        "{dataset}, {} batches of {}, learning {}{trained}{layers}:",
+        report.innate_curve.last().map_or(0, |p| p.batches),
+        batch_size,
+        learn.name()
+    );
     println!("  batches   innate   naive");
     for (i, n) in report.innate_curve.iter().zip(&report.naive_curve) {
         println!(

@@ -248,6 +248,9 @@ impl TrainArgs {
         config.train_limit = self.train_limit;
         config.genome_from = self.from.clone();
         config.standardise = self.standardise.then_some(innate_run::Standardise::Train);
+        if let Some(c) = &self.classes {
+            config.classes = number_list(c, "--classes")?.into_iter().map(|c| c as u32).collect();
+        }
         Ok(config)
     }
 }
@@ -265,19 +268,43 @@ impl TransferArgs {
         }
     }
 
-    /// The runs' training settings; `default_lr` when --lr is not given.
-    pub fn lifetime(&self, default_lr: f64) -> anyhow::Result<LifetimeConfig> {
-        let lifetime = LifetimeConfig {
-            batch_size: self.batch_size,
-            max_batches: self.batches,
-            eval_every: self.eval_every,
-            patience: 0,
-            lr: self.lr.unwrap_or(default_lr),
-            seed: self.seed,
-            ..LifetimeConfig::default()
+    /// The runs' training settings; `default_lr` when --lr is not given. For an All-CNN-C
+    /// genome (`allcnn`) the paper's SGD protocol for `--epochs` (20) epochs, unless --batches.
+    pub fn lifetime(&self, default_lr: f64, allcnn: Option<&Network>) -> anyhow::Result<LifetimeConfig> {
+        let lifetime = match allcnn {
+            Some(network) => {
+                let d = network.protocol();
+                let epochs =
+                    if self.batches.is_some() { self.epochs.unwrap_or(0) } else { self.epochs.unwrap_or(20) };
+                LifetimeConfig {
+                    batch_size: self.batch_size.unwrap_or(d.batch_size),
+                    max_batches: self.batches.unwrap_or(d.max_batches),
+                    eval_every: self.eval_every.unwrap_or(d.eval_every),
+                    epochs,
+                    patience: 0,
+                    lr: self.lr.unwrap_or(d.lr),
+                    seed: self.seed,
+                    ..d
+                }
+            }
+            None => LifetimeConfig {
+                batch_size: self.batch_size.unwrap_or(64),
+                max_batches: self.batches.unwrap_or(6_000),
+                eval_every: self.eval_every.unwrap_or(200),
+                epochs: self.epochs.unwrap_or(0),
+                patience: 0,
+                lr: self.lr.unwrap_or(default_lr),
+                seed: self.seed,
+                ..LifetimeConfig::default()
+            },
         };
-        lifetime.validate().context("--batches / --eval-every / --batch-size / --lr")?;
+        lifetime.validate().context("--batches / --epochs / --eval-every / --batch-size / --lr")?;
         Ok(lifetime)
+    }
+
+    /// `--layers`, as layer numbers.
+    pub fn layers(&self) -> anyhow::Result<Vec<usize>> {
+        self.layers.as_deref().map_or(Ok(Vec::new()), |l| number_list(l, "--layers"))
     }
 }
 
@@ -347,6 +374,33 @@ impl MetaArgs {
     }
 }
 
+/// `1`, `1-2`, `8-9` or `0,2,4-6` as the numbers it lists, in order, without repeats; `flag`
+/// names the option in the error.
+pub fn number_list(text: &str, flag: &str) -> anyhow::Result<Vec<usize>> {
+    let bad = || {
+        anyhow::anyhow!("{flag} {text}: expected numbers and ranges separated by commas, e.g. 1-2 or 0,2,4")
+    };
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            None => {
+                let n: usize = part.parse().map_err(|_| bad())?;
+                (n, n)
+            }
+        };
+        if a > b {
+            return Err(bad());
+        }
+        for n in a..=b {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -361,6 +415,17 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn lists_of_numbers_and_ranges() {
+        assert_eq!(number_list("1-2", "--layers").unwrap(), [1, 2]);
+        assert_eq!(number_list("8, 9,1", "--layers").unwrap(), [8, 9, 1]);
+        assert_eq!(number_list("0,2-4,3", "--classes").unwrap(), [0, 2, 3, 4]);
+        for bad in ["", "a", "3-1", "1-", "1,,2"] {
+            let e = number_list(bad, "--layers").unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--layers {bad}: expected numbers")), "{e}");
+        }
+    }
 
     #[test]
     fn each_model_defaults_to_its_papers_protocol_and_flags_override_it() -> anyhow::Result<()> {

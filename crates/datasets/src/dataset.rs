@@ -191,6 +191,32 @@ impl DeviceDataset {
         })
     }
 
+    /// The images whose labels are among `classes`, in their order, labels unchanged (so a
+    /// network still has an output for every class): CIFAR-10's classes 5-9, say, for a transfer
+    /// test from a network trained on classes 0-4. Gathers the images once, on the device.
+    pub fn with_classes(&self, classes: &[u32]) -> Result<DeviceDataset> {
+        if let Some(bad) = classes.iter().find(|&&c| c as usize >= self.classes) {
+            return Err(DataError::Invalid(format!(
+                "class {bad}: the dataset's classes are 0 to {}",
+                self.classes.saturating_sub(1)
+            )));
+        }
+        let labels: Vec<u32> = self.labels.to_vec1()?;
+        let keep: Vec<u32> =
+            (0..labels.len() as u32).filter(|&i| classes.contains(&labels[i as usize])).collect();
+        if keep.is_empty() {
+            return Err(DataError::Invalid(format!("no image has one of the classes {classes:?}")));
+        }
+        let idx = Tensor::from_slice(&keep, keep.len(), self.images.device())?;
+        Ok(DeviceDataset {
+            images: self.images.index_select(&idx, 0)?,
+            labels: self.labels.index_select(&idx, 0)?,
+            len: keep.len(),
+            classes: self.classes,
+            norm: self.norm.clone(),
+        })
+    }
+
     /// Each channel's mean and standard deviation (over all images and pixels, the population's)
     /// of the pixel values in `[0, 1]`, measured in chunks of 1,000 images on the device.
     pub fn channel_stats(&self) -> Result<(Vec<f32>, Vec<f32>)> {
@@ -368,6 +394,19 @@ mod tests {
         assert!(s.take(2).unwrap().is_standardised());
         assert!(d.standardised(&[0.5, 0.5], &[1.0, 1.0]).unwrap_err().to_string().contains("needs 1 means"));
         assert!(d.standardised(&[0.5], &[0.0]).is_err());
+    }
+
+    #[cfg(feature = "tensors")]
+    #[test]
+    fn a_subset_of_classes_keeps_its_images_and_labels() {
+        let d = tiny().to_device(&Device::Cpu).unwrap();
+        let odd = d.with_classes(&[1]).unwrap();
+        assert_eq!((odd.len(), odd.classes()), (2, 2));
+        let b = odd.range(0, 2).unwrap();
+        assert_eq!(b.labels.to_vec1::<u32>().unwrap(), vec![1, 1]);
+        let v: Vec<f32> = b.images.flatten_all().unwrap().to_vec1().unwrap();
+        assert!((v[0] - 85.0 / 255.0).abs() < 1e-6 && v[4] == 1.0, "{v:?}");
+        assert!(d.with_classes(&[2]).unwrap_err().to_string().contains("classes are 0 to 1"));
     }
 
     #[cfg(feature = "tensors")]

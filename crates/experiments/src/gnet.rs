@@ -236,7 +236,8 @@ pub(crate) mod tests {
     use innate_evolution::{EvalPoint, GenerationPoint, Report};
     use innate_run::Metrics;
 
-    fn metrics(config: RunConfig, genome_params: usize, report: Report) -> Metrics {
+    /// Metrics of an MNIST p-network run with these settings and this report.
+    pub(crate) fn metrics(config: RunConfig, genome_params: usize, report: Report) -> Metrics {
         Metrics {
             dataset: config.dataset.clone(),
             encoding: config.encoding.name().into(),

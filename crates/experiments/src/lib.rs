@@ -32,6 +32,7 @@ pub mod experiment;
 pub mod experiments;
 pub mod figures;
 pub mod gnet;
+pub mod gnet_cifar;
 pub mod lenet;
 pub mod profile;
 pub mod registry;

@@ -74,6 +74,14 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
                 }
             }
             Kind::Runs(r) => {
+                if let Some((device, cache)) = &run_ctx
+                    && let Some(missing) = missing_data(e, opts, device, cache)?
+                {
+                    // An experiment on a dataset this machine lacks says so and lets the rest run.
+                    tracing::warn!("{}: skipped: {missing}", e.name);
+                    println!("skipped {}: {missing}", e.name);
+                    continue;
+                }
                 if let Some((device, cache)) = &run_ctx {
                     let ctx = RunContext {
                         profile: opts.profile,
@@ -113,6 +121,30 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
         }
     }
     crate::report::write(&all, out)
+}
+
+/// What is missing for `e`'s runs, when a dataset they learn is not in the data root (its
+/// files' error, which names them and says where they go); `None` when every dataset loads.
+fn missing_data(
+    e: &Experiment,
+    opts: &ReproduceOptions,
+    device: &candle_core::Device,
+    cache: &DataCache,
+) -> anyhow::Result<Option<String>> {
+    let mut datasets: Vec<String> = e.runs(opts.profile).into_iter().map(|(_, c)| c.dataset).collect();
+    datasets.sort();
+    datasets.dedup();
+    for d in datasets.iter().filter(|d| d.as_str() != "omniglot") {
+        match cache.get(&opts.data_root, d, innate_datasets::Split::Test, device) {
+            Err(innate_run::RunError::Data(err))
+                if matches!(*err, innate_datasets::DataError::Missing { .. }) =>
+            {
+                return Ok(Some(err.to_string()));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Recomputes derived experiment `name` from the results present, if it has any for `profile`.

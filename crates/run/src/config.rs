@@ -53,6 +53,10 @@ pub struct RunConfig {
     /// whatever evaluates the genome later applies the same ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standardise: Option<Standardise>,
+    /// Train and test on the images of these classes only, labels unchanged (empty, the default:
+    /// all): CIFAR-10's classes 0-4 for a genome, 5-9 for the network that starts from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<u32>,
 }
 
 /// How a run standardises its images: `(x - mean[c]) / std[c]`, `x` a pixel value in `[0, 1]`.
@@ -114,6 +118,7 @@ impl RunConfig {
             train_limit: None,
             genome_from: None,
             standardise: None,
+            classes: Vec::new(),
         }
     }
 

@@ -71,6 +71,10 @@ pub(crate) fn execute_from(
         ));
     }
     let (mut train, mut test, classes) = (train_split.data, test_split.data, train_split.classes.len());
+    if !config.classes.is_empty() {
+        train = train.with_classes(&config.classes)?;
+        test = test.with_classes(&config.classes)?;
+    }
     if let Some(n) = config.train_limit {
         train = train.take(n)?;
     }

@@ -118,6 +118,7 @@ impl TryFrom<LegacyRunConfig> for RunConfig {
             train_limit: c.train_limit,
             genome_from: None,
             standardise: None,
+            classes: Vec::new(),
         })
     }
 }

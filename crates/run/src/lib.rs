@@ -67,4 +67,4 @@ pub use execute::{RunEnv, execute};
 pub use load::{LoadedGenome, load, rebuild};
 pub use metrics::{Metrics, read_metrics};
 pub use network::Network;
-pub use transfer::{Learn, TransferReport, is_interaction, transfer, transfer_runs};
+pub use transfer::{Learn, TransferOptions, TransferReport, is_interaction, transfer, transfer_runs};

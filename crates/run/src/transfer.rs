@@ -8,6 +8,12 @@
 //! first task left it) or only its expression (`expression`: O frozen), as the developmental-priors
 //! authors' code transfers S-GEM genomes with frozen genes. The "naive" side is the same genome
 //! drawn at random from the same seed, learning the same tensors: the same parameter count.
+//!
+//! An All-CNN-C genome (a g-network genome of Table 2, or All-CNN-C trained directly) transfers
+//! its developed network with `weights`, some of its layers or all: `layers` numbers them from 1
+//! (the paper's L1-L9; Fig. 3G tries all, 1-2, 1 and the last two), the others start from He's
+//! random weights, as the naive side's all do. When the genome's run standardised its images, both
+//! sides standardise the new dataset's with its own training images' statistics.
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +70,10 @@ pub struct TransferReport {
     /// What the innate side learned.
     #[serde(default)]
     pub learn: Learn,
+    /// The layers (numbered from 1) that started from the genome's network, for an All-CNN-C
+    /// genome (empty: all of them, or an MLP).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<usize>,
     /// Parameters each side trained, when only part of a genome learned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trained_params: Option<usize>,
@@ -81,17 +91,82 @@ pub struct TransferReport {
     pub naive_curve: Vec<EvalPoint>,
 }
 
+/// What a transfer test learns, and how.
+#[derive(Debug, Clone)]
+pub struct TransferOptions {
+    /// The dataset both networks learn.
+    pub dataset: String,
+    /// How both learn (its seed: the batch order's and the naive network's).
+    pub lifetime: LifetimeConfig,
+    /// What the innate side takes from the genome file.
+    pub learn: Learn,
+    /// All-CNN-C: the layers (numbered from 1) that start from the genome's network (empty: all).
+    pub layers: Vec<usize>,
+    /// Only the images of these classes (empty: all; [`RunConfig::classes`]).
+    pub classes: Vec<u32>,
+}
+
+impl TransferOptions {
+    /// Learning `dataset` with `lifetime`, all classes, all layers.
+    pub fn new(dataset: &str, lifetime: LifetimeConfig, learn: Learn) -> Self {
+        Self { dataset: dataset.to_string(), lifetime, learn, layers: Vec::new(), classes: Vec::new() }
+    }
+}
+
 /// The two runs of a transfer test from the genome `loaded` (read from `from`) on `dataset`,
 /// named `innate` and `naive`, as the module docs describe: with `learn` = `weights` both learn
 /// a direct network with `lifetime` and `lifetime.seed`; otherwise both are the file's own run
 /// (encoding, network, seed) trained with `lifetime` and the frozen tensors `learn` implies.
+/// `opts.layers` chooses the layers of an All-CNN-C genome's network that the innate side starts
+/// from, `opts.classes` the classes both learn.
 pub fn transfer_runs(
+    loaded: &LoadedGenome,
+    from: &Path,
+    opts: &TransferOptions,
+) -> Result<[(String, RunConfig); 2]> {
+    let mut runs = transfer_runs_all_classes(
+        loaded,
+        from,
+        &opts.dataset,
+        opts.lifetime.clone(),
+        opts.learn,
+        &opts.layers,
+    )?;
+    for (_, r) in &mut runs {
+        r.classes = opts.classes.clone();
+    }
+    Ok(runs)
+}
+
+fn transfer_runs_all_classes(
     loaded: &LoadedGenome,
     from: &Path,
     dataset: &str,
     lifetime: LifetimeConfig,
     learn: Learn,
+    layers: &[usize],
 ) -> Result<[(String, RunConfig); 2]> {
+    let allcnn = loaded.run().filter(|r| matches!(r.network, Network::AllCnn { .. }));
+    if !layers.is_empty() && (allcnn.is_none() || learn != Learn::Weights) {
+        return crate::error::config(format!(
+            "{}: choosing the layers to transfer (--layers) is for All-CNN-C genomes with --learn weights",
+            from.display()
+        ));
+    }
+    if let (Some(run), Learn::Weights) = (&allcnn, learn) {
+        let seed = lifetime.seed;
+        let mut naive = RunConfig::new(
+            dataset,
+            run.network.clone(),
+            Encoding::direct(),
+            StrategyConfig::EndToEnd(lifetime),
+            seed,
+        );
+        naive.standardise = run.standardise.as_ref().map(|_| crate::config::Standardise::Train);
+        let innate =
+            RunConfig { encoding: Encoding::direct_from_layers(from, layers.to_vec()), ..naive.clone() };
+        return Ok([("innate".to_string(), innate), ("naive".to_string(), naive)]);
+    }
     if learn == Learn::Weights {
         let sizes = loaded.sizes()?;
         let network = match Network::of_sizes(&sizes) {
@@ -157,23 +232,22 @@ pub fn transfer_runs(
 /// `out/naive` and `out/transfer.json` (see [`transfer_runs`] for what each side learns).
 pub fn transfer(
     from: &Path,
-    dataset: &str,
-    lifetime: LifetimeConfig,
-    learn: Learn,
+    opts: &TransferOptions,
     env: &RunEnv<'_>,
     out: &Path,
     quiet: bool,
 ) -> Result<TransferReport> {
     let loaded = crate::load::load(from, env.device)?;
     let mut results = Vec::new();
-    for (name, config) in transfer_runs(&loaded, from, dataset, lifetime, learn)? {
+    for (name, config) in transfer_runs(&loaded, from, opts)? {
         results.push(execute(&config, env, &out.join(&name), quiet)?);
     }
     let start = |m: &crate::Metrics| m.report.curve.first().map_or(0.0, |p| p.test_accuracy);
     let report = TransferReport {
         from: from.to_path_buf(),
-        dataset: dataset.to_string(),
-        learn,
+        dataset: opts.dataset.clone(),
+        learn: opts.learn,
+        layers: opts.layers.clone(),
         trained_params: results[0].report.trained_params,
         innate_start: start(&results[0]),
         naive_start: start(&results[1]),
