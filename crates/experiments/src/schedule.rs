@@ -258,7 +258,7 @@ fn one_run(
     let config = &resolve_refs(config, ctx.out, ctx.profile)?;
     let previous = innate_run::read_metrics(&dir)
         .ok()
-        .filter(|m| &m.config == config)
+        .filter(|m| config.is_run_of(&m.config))
         .filter(|_| !source_is_newer(config, &dir));
     let metrics = match previous {
         Some(m) if !ctx.force => {

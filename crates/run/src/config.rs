@@ -129,6 +129,18 @@ impl RunConfig {
         self.genome_from.as_deref().or_else(|| self.encoding.starts_from())
     }
 
+    /// Whether `recorded`, the configuration a finished run's files hold, is a run of this one: the
+    /// same, except that where this one says [`Standardise::Train`] the run recorded the values it
+    /// measured. Reusing finished runs compares configurations this way.
+    pub fn is_run_of(&self, recorded: &RunConfig) -> bool {
+        match (&self.standardise, &recorded.standardise) {
+            (Some(Standardise::Train), Some(Standardise::Channels { .. })) => {
+                *self == RunConfig { standardise: Some(Standardise::Train), ..recorded.clone() }
+            }
+            _ => self == recorded,
+        }
+    }
+
     /// A default run-folder name:
     /// `runs/<dataset>-<network>-<encoding>[-<size>][-<strategy>]-seed<S>` (the strategy named
     /// unless it is end-to-end).
@@ -170,6 +182,13 @@ mod tests {
         assert_eq!(json["strategy"]["kind"], "end-to-end");
         assert!(json.get("train_limit").is_none());
         assert_eq!(RunConfig::from_json(json).unwrap(), c);
+        let mut measured = c.clone();
+        c.standardise = Some(Standardise::Train);
+        measured.standardise = Some(Standardise::Channels { mean: vec![0.5], std: vec![0.2] });
+        assert!(c.is_run_of(&measured) && !measured.is_run_of(&c) && c.is_run_of(&c));
+        measured.seed = 4;
+        assert!(!c.is_run_of(&measured));
+        c.standardise = None;
         c.dataset = "folder:/x/y".into();
         c.strategy = StrategyConfig::Intermittent(Default::default());
         assert!(

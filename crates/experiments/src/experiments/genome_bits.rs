@@ -55,7 +55,7 @@ fn compute(env: &DerivedEnv<'_>) -> anyhow::Result<Vec<Value>> {
         };
         let rel = Path::new("runs").join(source).join(env.profile.name()).join(id);
         let dir = env.out.join(&rel);
-        let current = innate_run::read_metrics(&dir).ok().is_some_and(|m| m.config == config);
+        let current = innate_run::read_metrics(&dir).ok().is_some_and(|m| config.is_run_of(&m.config));
         if !current {
             if !env.train {
                 bail!("{}: no finished run of {source} {id}", dir.display());
