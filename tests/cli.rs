@@ -252,14 +252,33 @@ fn reproduce_pipeline_on_fixtures() {
             .collect()
     };
     assert_eq!(key(&parallel), key(&rows));
-    // A failing run (no data here) stops the experiment with an error that names it.
+    // Without its data an experiment is skipped, saying what is missing; when that leaves nothing
+    // to do it is an error.
     let empty = dir(&tmp, "empty");
     std::fs::create_dir_all(&empty).unwrap();
     let e = fails(&format!(
         "reproduce --profile smoke --only baselines --data-dir {empty} --out {} --quiet --jobs 2",
         dir(&tmp, "out3")
     ));
-    assert!(e.contains("experiment baselines run") && e.contains("mnist"), "{e}");
+    assert!(e.contains("every experiment asked for was skipped") && e.contains("baselines: mnist:"), "{e}");
+    assert!(e.contains("t10k-images-idx3-ubyte.gz not found"), "{e}");
+    // A run that fails (the training images are missing here) stops the experiment with an error
+    // that names it.
+    let half = tmp.path().join("half/mnist");
+    std::fs::create_dir_all(&half).unwrap();
+    for f in std::fs::read_dir(PathBuf::from(&fx).join("mnist")).unwrap() {
+        let f = f.unwrap().path();
+        if f.file_name().unwrap().to_str().unwrap().starts_with("t10k") {
+            std::os::unix::fs::symlink(std::fs::canonicalize(&f).unwrap(), half.join(f.file_name().unwrap()))
+                .unwrap();
+        }
+    }
+    let e = fails(&format!(
+        "reproduce --profile smoke --only baselines --data-dir {} --out {} --quiet --jobs 2",
+        half.parent().unwrap().display(),
+        dir(&tmp, "out4")
+    ));
+    assert!(e.contains("experiment baselines run") && e.contains("train-images"), "{e}");
     let e = fails(&format!("reproduce --only nope --out {out}"));
     assert!(e.contains("no such experiment") && e.contains("baselines"), "{e}");
     assert!(ok("reproduce --list").contains("sgem-fig2d"));

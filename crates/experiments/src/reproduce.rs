@@ -56,6 +56,7 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
         let device = innate_run::device::parse(&opts.device)?;
         run_ctx = Some((device, DataCache::default()));
     }
+    let mut skipped = Vec::new();
     for e in &selected {
         match &e.kind {
             Kind::Derived(d) => {
@@ -80,6 +81,7 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
                     // An experiment on a dataset this machine lacks says so and lets the rest run.
                     tracing::warn!("{}: skipped: {missing}", e.name);
                     println!("skipped {}: {missing}", e.name);
+                    skipped.push(format!("{}: {missing}", e.name));
                     continue;
                 }
                 if let Some((device, cache)) = &run_ctx {
@@ -109,6 +111,10 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
             }
         }
         crate::report::write(&all, out)?;
+    }
+    // Asked only for experiments this data root cannot run: nothing was done, which is an error.
+    if !skipped.is_empty() && skipped.len() == selected.len() {
+        bail!("every experiment asked for was skipped for missing data:\n{}", skipped.join("\n"));
     }
     // Derived experiments follow the results they are computed from, so that the report never
     // shows them stale: recompute those not selected whose sources have rows of this profile.
