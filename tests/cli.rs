@@ -1242,11 +1242,12 @@ fn an_interrupted_run_resumes_to_the_same_genome_and_curves() {
     let runs = [
         // All-CNN-C learned directly, an evaluation (and checkpoint) per epoch, dropout and SGD.
         ("direct", "train --dataset cifar10 --model allcnn --width 4 --epochs 4", 2),
-        // Table 2's g-networks trained intermittently: a checkpoint per generation.
+        // Table 2's g-networks trained intermittently: a checkpoint per generation; standardised
+        // inputs and an lr warm-up that spans the cut.
         (
             "gnet",
             "train --dataset cifar10 --model allcnn --width 4 --encoding gnet --preset gn10 --strategy \
-             intermittent --generations 3 --images-per-generation 100",
+             intermittent --generations 3 --images-per-generation 100 --standardise --warmup 3",
             1,
         ),
     ];
