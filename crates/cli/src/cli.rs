@@ -309,6 +309,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub fit_all: bool,
 
+    /// intermittent, --schedule cifar: fit each g-network as many Adam steps per generation as
+    /// on the paper's width-96 network (more passes over a narrower --width's fewer weights: at
+    /// width 16, 67 passes over layer 5's kernels instead of 2) in place of the paper's passes,
+    /// which at a narrow width are a few minibatches [default: the paper's passes]
+    #[arg(long)]
+    pub fit_paper_steps: bool,
+
     /// intermittent: train the network developed from the random genome in generation 1 (the
     /// paper's text) instead of a randomly initialised one (the reference code; the default)
     #[arg(long)]
@@ -320,9 +327,10 @@ pub struct TrainArgs {
     pub batches: Option<usize>,
 
     /// Train for N passes over the training set, evaluating after each, in place of --batches
-    /// and --eval-every (end-to-end only) [default: 200 for --model lenet5, the paper's protocol;
-    /// other models count --batches]
-    #[arg(long, value_name = "N")]
+    /// and --eval-every [default: 200 for --model lenet5, the paper's protocol; other models
+    /// count --batches]; with --strategy intermittent, the p-network's passes per generation in
+    /// place of --images-per-generation [default: 10 for --schedule cifar]
+    #[arg(long, value_name = "N", conflicts_with = "images_per_generation")]
     pub epochs: Option<usize>,
 
     /// Images per training batch [default: 64; 128 for --model lenet5; 100 for --strategy
@@ -367,6 +375,13 @@ pub struct TrainArgs {
     /// chance on some seeds (README, "Seed stability"; 160 there)
     #[arg(long, value_name = "N")]
     pub warmup: Option<usize>,
+
+    /// intermittent: raise the p-network's learning rate linearly again over the first N batches
+    /// of every generation, whose p-network is a new blend of the trained one and the genome's
+    /// [default: 0, none, the paper's protocol]. Not in the paper: at --width 16 a GN10 run
+    /// collapsed to chance in generation 4 without it
+    #[arg(long, value_name = "N")]
+    pub generation_warmup: Option<usize>,
 
     /// Standardise each image channel with the training images' mean and standard deviation
     /// (measured when the run starts, recorded in its files and applied by `innate eval`) instead

@@ -166,6 +166,11 @@ impl TrainArgs {
         });
         let strategy = match self.strategy {
             Strategy::EndToEnd => {
+                if self.generation_warmup.is_some() {
+                    bail!(
+                        "--generation-warmup warms up each generation of --strategy intermittent; end to end, use --warmup"
+                    );
+                }
                 // The architecture's protocol, with what the flags say in place of its settings;
                 // --batches or --eval-every count batches where the protocol counts epochs.
                 let d = network.protocol();
@@ -217,19 +222,36 @@ impl TrainArgs {
                          and --fit-epochs (or use --schedule mnist)"
                     );
                 }
-                let fit = FitConfig {
+                let mut fit = FitConfig {
                     lr: self.fit_lr,
                     weight_epochs: self.fit_epochs.unwrap_or(d.fit.weight_epochs),
                     ..d.fit.clone()
                 };
+                if self.fit_paper_steps {
+                    let Network::AllCnn { width } = network else {
+                        bail!("--fit-paper-steps scales the CIFAR-10 fitting of --model allcnn; drop it")
+                    };
+                    if schedule != Schedule::Cifar {
+                        bail!(
+                            "--fit-paper-steps scales --schedule cifar's fitting; drop it or use --schedule cifar"
+                        );
+                    }
+                    let paper = innate_encodings::allcnn::AllCnnSpec::cifar10();
+                    let classes = self
+                        .classes
+                        .as_deref()
+                        .map_or(Ok(paper.classes), |c| number_list(c, "--classes").map(|c| c.len()))?;
+                    let ours = innate_encodings::allcnn::AllCnnSpec { width, classes, ..paper };
+                    fit = fit.steps_of(&paper.tensor_entries(), &ours.tensor_entries());
+                }
                 let c = IntermittentConfig {
                     generations: self.generations.unwrap_or(d.generations),
                     // A number of images replaces the schedule's epochs.
                     images_per_generation: self.images_per_generation.unwrap_or(d.images_per_generation),
-                    epochs_per_generation: if self.images_per_generation.is_some() {
-                        0
-                    } else {
-                        d.epochs_per_generation
+                    epochs_per_generation: match (self.epochs, self.images_per_generation) {
+                        (Some(e), _) => e,
+                        (None, Some(_)) => 0,
+                        (None, None) => d.epochs_per_generation,
                     },
                     batch_size: self.batch_size.unwrap_or(d.batch_size),
                     lr: if schedule == Schedule::Cifar { self.lr.unwrap_or(d.lr) } else { lr },
@@ -238,6 +260,7 @@ impl TrainArgs {
                     develop_first: self.develop_first,
                     fit: if self.fit_all { fit.all() } else { fit },
                     warmup: self.warmup.unwrap_or(d.warmup),
+                    generation_warmup: self.generation_warmup.unwrap_or(d.generation_warmup),
                     ..d
                 };
                 c.validate().context("--generations / --images-per-generation / --lambda / --lr")?;
@@ -448,6 +471,50 @@ mod tests {
         let e = lifetime("innate train --model lenet5 --epochs 0").unwrap_err();
         assert!(e.to_string().contains("--epochs 0: must be at least 1"), "{e}");
         assert!(Cli::try_parse_from("innate train --epochs 2 --batches 5".split_whitespace()).is_err());
+        Ok(())
+    }
+
+    fn config(line: &str) -> anyhow::Result<RunConfig> {
+        let Command::Train(args) = Cli::parse_from(line.split_whitespace()).command else {
+            unreachable!("a train command line")
+        };
+        args.run_config()
+    }
+
+    #[test]
+    fn fit_paper_steps_scales_a_narrow_all_cnn_c_and_is_refused_elsewhere() -> anyhow::Result<()> {
+        let base = "innate train --dataset cifar10 --model allcnn --encoding gnet --preset gn10 --strategy intermittent";
+        let epochs = |line: &str| -> anyhow::Result<Vec<usize>> {
+            let c = config(line)?;
+            let StrategyConfig::Intermittent(i) = &c.strategy else { unreachable!("intermittent") };
+            Ok(i.fit.tensors.iter().map(|t| t.epochs).collect())
+        };
+        let per_generation = |line: &str| -> anyhow::Result<(usize, usize)> {
+            let c = config(line)?;
+            let i = c.strategy.intermittent().expect("intermittent");
+            Ok((i.epochs_per_generation, i.images_per_generation))
+        };
+        assert_eq!(per_generation(base)?.0, 10);
+        assert_eq!(per_generation(&format!("{base} --epochs 5"))?.0, 5);
+        assert_eq!(per_generation(&format!("{base} --images-per-generation 640"))?, (0, 640));
+        let paper = epochs(base)?;
+        assert_eq!(&paper[..4], &[12, 10, 2, 10]);
+        // At the paper's width the steps are the paper's; at width 16 layer 2's kernels take 56 passes.
+        assert_eq!(epochs(&format!("{base} --fit-paper-steps"))?, paper);
+        assert_eq!(&epochs(&format!("{base} --width 16 --fit-paper-steps"))?[..4], &[36, 50, 56, 50]);
+        // Five classes: layer 9's 160 kernel weights are one minibatch, 2 at width 96 x 12 passes.
+        let five = epochs(&format!("{base} --width 16 --fit-paper-steps --classes 0-4"))?;
+        assert_eq!(five[16], 24);
+        for (line, want) in [
+            (
+                "innate train --strategy intermittent --encoding gnet --preset gn30 --fit-paper-steps",
+                "--model allcnn",
+            ),
+            (&format!("{base} --schedule mnist --fit-paper-steps"), "--schedule cifar"),
+        ] {
+            let e = config(line).unwrap_err().to_string();
+            assert!(e.contains("--fit-paper-steps") && e.contains(want), "{e}");
+        }
         Ok(())
     }
 }

@@ -103,6 +103,12 @@ impl AllCnnSpec {
         self.layers().iter().map(ConvShape::weights).sum()
     }
 
+    /// Entries of each parameter tensor in the order the network lists them: layer 1's kernels,
+    /// its biases, layer 2's kernels, ...
+    pub fn tensor_entries(&self) -> Vec<usize> {
+        self.layers().iter().flat_map(|l| [l.weights(), l.c_out]).collect()
+    }
+
     /// Parameters with biases.
     pub fn params(&self) -> usize {
         self.layers().iter().map(|l| l.weights() + l.c_out).sum()
@@ -185,6 +191,9 @@ mod tests {
     fn the_papers_count_and_its_readings() {
         let spec = AllCnnSpec::cifar10();
         assert_eq!(spec.params(), 1_369_738);
+        let entries = spec.tensor_entries();
+        assert_eq!((entries.len(), entries.iter().sum::<usize>()), (18, 1_369_738));
+        assert_eq!(&entries[..4], &[96 * 3 * 9, 96, 96 * 96 * 9, 96]);
         // Layer 7 as a 1x1 convolution would not give the paper's count.
         let one_by_one: usize = spec
             .layers()

@@ -23,8 +23,9 @@ pub fn experiment() -> Experiment {
                   Table 2 genomes trained intermittently on the CIFAR-10 schedule, against their compression; \
                   naive: the network a random genome develops (generation 1's ab initio accuracy); fully trained: \
                   All-CNN-C trained directly with the same SGD. The quick profile is shortened (narrower network, \
-                  the 4,000-image subset, 5 epochs per generation, 12 generations, standardised inputs and a \
-                  learning-rate warm-up; see the rows), so its accuracies are far below the paper's.",
+                  the 4,000-image subset, 5 epochs per generation, 12 generations, lambda 5, the g-networks fitted \
+                  the paper's Adam steps, standardised inputs and a learning-rate warm-up; see the rows), so its \
+                  accuracies are far below the paper's.",
         kind: Kind::Runs(Runs {
             runs: fig3cd_runs,
             figure: fig3cd_figure,
