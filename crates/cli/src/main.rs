@@ -28,6 +28,9 @@ fn keep_freed_memory() {
     }
 }
 
+/// Rounds Candle's CPU workers spin before they sleep (see `main`).
+const SPIN_LIMIT: u32 = 1_000;
+
 fn main() {
     keep_freed_memory();
     // Piping into `head` and the like closes stdout early: end quietly, as other Unix tools do,
@@ -52,6 +55,17 @@ fn main() {
         // The runs of `--jobs` share rayon's global pool: it keeps every core, while each run's
         // kernels split their work `threads` ways.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(cores).build_global();
+    }
+    // Candle's own CPU workers spin for 25,000 rounds after each of its kernels before they
+    // sleep, and the matrix products run on rayon's threads instead: on 2 cores a spinning
+    // worker took a core from the product after every optimiser step (the direct 784-784-10 MLP:
+    // 2.2-2.5 s per 1,000 batches on 2 threads, 1.6-1.7 s with 1,000 rounds; LeNet-5 unchanged,
+    // 6.1-6.3 s either way). CANDLE_BARRIER_POOL_SPIN_LIMIT still wins.
+    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
+        // SAFETY: set at start-up, before any thread exists that could read the environment.
+        unsafe {
+            std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", SPIN_LIMIT.to_string());
+        }
     }
     if let Err(e) = innate_cli::execute(cli) {
         eprintln!("error: {}", innate_cli::error_text(&e));

@@ -449,6 +449,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
         vars.push(Var::from_tensor(&w0)?);
     }
     let p_net = developed.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect())?;
+    let p_ids: std::collections::HashSet<_> = vars.iter().map(|v| v.as_tensor().id()).collect();
     let mut p_opt = Running::new(vars.clone(), config.optimizer, config.lr)?;
     if !config.fit.tensors.is_empty() && config.fit.tensors.len() != vars.len() {
         return Err(TrainError::Config(format!(
@@ -527,13 +528,20 @@ pub fn train_resumable<G: Genome + ?Sized>(
             let batch = batches
                 .next()
                 .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-            let logits = p_net.forward_train(&batch.images, &mut dropout.rng)?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
             if config.warmup > 0 || config.generation_warmup > 0 {
                 let lr = crate::lifetime::warmed_lr(config.lr, config.generation_warmup, i);
                 p_opt.set_lr(crate::lifetime::warmed_lr(lr, config.warmup, (n - 1) * steps + i));
             }
-            p_opt.backward_step(&loss)?;
+            // An MLP p-network learns through its hand-worked gradient (Running::mlp_step).
+            let loss = match p_net.mlp() {
+                Some(mlp) => p_opt.mlp_step(mlp, &p_ids, &batch.images, &batch.labels)?,
+                None => {
+                    let logits = p_net.forward_train(&batch.images, &mut dropout.rng)?;
+                    let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+                    p_opt.backward_step(&loss)?;
+                    loss
+                }
+            };
             loss_sum += loss.to_scalar::<f32>()? as f64;
         }
         let train_loss = loss_sum / steps as f64;

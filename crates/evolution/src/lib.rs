@@ -35,6 +35,7 @@
 
 pub mod adam;
 pub mod error;
+pub mod grads;
 pub mod intermittent;
 pub mod lifetime;
 pub mod meta;

@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Module, Tensor};
 use innate_datasets::DeviceDataset;
-use innate_encodings::Genome;
+use innate_encodings::{Genome, Mlp, Parameters};
 use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
@@ -159,6 +159,33 @@ impl Running {
             Running::Adam(a) => a.backward_step(loss),
             Running::Sgd(s) => s.backward_step(loss),
         }
+    }
+
+    pub(crate) fn step(&mut self, grads: &impl crate::grads::Gradients) -> candle_core::Result<()> {
+        match self {
+            Running::Adam(a) => a.step(grads),
+            Running::Sgd(s) => s.step(grads),
+        }
+    }
+
+    /// One step on the mean cross-entropy of `mlp` for `(x, labels)`, its gradient worked out by
+    /// hand ([`Mlp::cross_entropy_grads`]) and handed to the optimiser as it is: the network's
+    /// tensors must be the variables themselves (`vars`: the ids of the variables). Returns the
+    /// loss.
+    pub(crate) fn mlp_step(
+        &mut self,
+        mlp: &Mlp,
+        vars: &std::collections::HashSet<candle_core::TensorId>,
+        x: &Tensor,
+        labels: &Tensor,
+    ) -> candle_core::Result<Tensor> {
+        let params = mlp.parameters();
+        if let Some((name, _)) = params.iter().find(|(_, t)| !vars.contains(&t.id())) {
+            candle_core::bail!("the MLP's {name} is not a variable this optimiser trains");
+        }
+        let (loss, grads) = mlp.cross_entropy_grads(x, labels)?;
+        self.step(&crate::grads::OwnGrads::new(params.iter().map(|(_, t)| t).zip(grads)))?;
+        Ok(loss)
     }
 
     /// Steps taken (Adam's; 0 for SGD, which does not count them) and moments or momentum buffers.
@@ -473,6 +500,17 @@ pub fn train_resumable<G: Genome + ?Sized>(
             curve = vec![first];
         }
     }
+    // A genome whose network is an MLP of its own variables (the direct encoding) learns through
+    // the MLP's hand-worked gradient: the same gradient, less autograd's waste. Other encodings
+    // keep `develop_forward_train` and autograd: GEM's forward runs through the genes without
+    // forming the weights, which beats any gradient of the weights themselves (ML-S-GEM with 22
+    // genes: 1.3 s per 1,000 batches, against 5.2 s through its developed MLP).
+    let var_ids: std::collections::HashSet<_> =
+        genome.varmap().all_vars().iter().map(|v| v.as_tensor().id()).collect();
+    let by_hand = genome
+        .develop()?
+        .mlp()
+        .is_some_and(|m| m.parameters().iter().all(|(_, t)| var_ids.contains(&t.id())));
     let mut loss_sum: Option<Tensor> = None;
     let mut since_eval = 0usize;
     let mut stopped_early = false;
@@ -482,10 +520,20 @@ pub fn train_resumable<G: Genome + ?Sized>(
         let batch = batches
             .next()
             .ok_or_else(|| TrainError::Config("the training set yielded no batch".into()))??;
-        let logits = genome.develop_forward_train(&batch.images, &mut dropout.rng)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-        opt.warmed_step(&loss, config.lr, config.warmup, done)?;
-        let loss = loss.detach();
+        let loss = if by_hand {
+            let net = genome.develop()?;
+            let mlp =
+                net.mlp().ok_or_else(|| TrainError::Config("the network is no longer an MLP".into()))?;
+            if config.warmup > 0 {
+                opt.set_lr(warmed_lr(config.lr, config.warmup, done));
+            }
+            opt.mlp_step(mlp, &var_ids, &batch.images, &batch.labels)?
+        } else {
+            let logits = genome.develop_forward_train(&batch.images, &mut dropout.rng)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+            opt.warmed_step(&loss, config.lr, config.warmup, done)?;
+            loss.detach()
+        };
         loss_sum = Some(match loss_sum {
             Some(s) => (s + loss)?,
             None => loss,
@@ -704,6 +752,42 @@ pub(crate) mod tests {
         assert_eq!(back.optimizer, Optimizer::Adam);
         let bad = LifetimeConfig { optimizer: Optimizer::Sgd { momentum: 1.0 }, ..config() };
         assert!(bad.validate().unwrap_err().to_string().contains("momentum must be in [0, 1)"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_step_on_the_hand_worked_gradient_is_autograds_step() -> Result<()> {
+        let data = toy(32);
+        let batch = data.shuffled_from(16, 0, 0).next().expect("a batch")?;
+        for optimizer in [Optimizer::Adam, Optimizer::Sgd { momentum: 0.9 }] {
+            let (a, b) = (
+                Direct::new(MlpSpec::mlp(4, 5, 2), 3, &Device::Cpu)?,
+                Direct::new(MlpSpec::mlp(4, 5, 2), 3, &Device::Cpu)?,
+            );
+            let mut by_hand = Running::new(a.varmap().all_vars(), optimizer, 0.05)?;
+            let mut auto = Running::new(b.varmap().all_vars(), optimizer, 0.05)?;
+            let ids: std::collections::HashSet<_> =
+                a.varmap().all_vars().iter().map(|v| v.as_tensor().id()).collect();
+            for _ in 0..5 {
+                let loss = by_hand.mlp_step(&a.develop()?, &ids, &batch.images, &batch.labels)?;
+                let want =
+                    candle_nn::loss::cross_entropy(&b.develop()?.forward(&batch.images)?, &batch.labels)?;
+                auto.backward_step(&want)?;
+                assert!((loss.to_scalar::<f32>()? - want.to_scalar::<f32>()?).abs() < 1e-6);
+            }
+            let (x, y) = (
+                innate_encodings::checkpoint::current_tensors(&a)?,
+                innate_encodings::checkpoint::current_tensors(&b)?,
+            );
+            for ((name, p), (_, q)) in x.iter().zip(&y) {
+                let d = (p - q)?.abs()?.max_all()?.to_scalar::<f32>()?;
+                assert!(d < 1e-5, "{optimizer:?} {name}: {d}");
+            }
+            // Another genome's network is refused: its gradient would reach no variable.
+            let other = Direct::new(MlpSpec::mlp(4, 5, 2), 4, &Device::Cpu)?.develop()?;
+            let e = by_hand.mlp_step(&other, &ids, &batch.images, &batch.labels).unwrap_err().to_string();
+            assert!(e.contains("not a variable"), "{e}");
+        }
         Ok(())
     }
 

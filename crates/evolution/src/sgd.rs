@@ -21,7 +21,6 @@
 //! # Ok(()) }
 //! ```
 
-use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, Var};
 
 /// SGD with momentum over a set of variables.
@@ -90,9 +89,9 @@ impl Sgd {
     }
 
     /// Applies one update from `grads` (variables without a gradient are left alone).
-    pub fn step(&mut self, grads: &GradStore) -> candle_core::Result<()> {
+    pub fn step(&mut self, grads: &impl crate::grads::Gradients) -> candle_core::Result<()> {
         for (var, buf) in &mut self.params {
-            let Some(g) = grads.get(var.as_tensor()) else { continue };
+            let Some(g) = grads.grad(var.as_tensor()) else { continue };
             let next = match buf.take() {
                 Some(b) if self.momentum != 0.0 => ((b * self.momentum)? + g)?,
                 _ => g.copy()?,
