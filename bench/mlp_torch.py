@@ -9,29 +9,13 @@ the parameter count, seconds per 1,000 batches and the test accuracy at the end 
 """
 
 import argparse
-import gzip
 import json
 import os
 import time
 
-import numpy as np
 import torch
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def mnist(root, split, device):
-    prefix = "train" if split == "train" else "t10k"
-    images = idx(os.path.join(root, "mnist", f"{prefix}-images-idx3-ubyte.gz"))
-    labels = idx(os.path.join(root, "mnist", f"{prefix}-labels-idx1-ubyte.gz"))
-    x = torch.tensor(images.reshape(len(images), -1), dtype=torch.float32, device=device) / 255.0
-    return x, torch.tensor(labels, dtype=torch.long, device=device)
+from sgem_torch import mnist  # the same MNIST loading as the other benchmarks
 
 
 def main():

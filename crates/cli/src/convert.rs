@@ -140,6 +140,10 @@ impl TrainArgs {
     pub fn run_config(&self) -> anyhow::Result<RunConfig> {
         let dataset: Dataset = self.dataset.parse()?;
         self.check_ranges()?;
+        let classes: Vec<u32> = match &self.classes {
+            Some(c) => number_list(c, "--classes")?.into_iter().map(|c| c as u32).collect(),
+            None => Vec::new(),
+        };
         let mut flags = self.encoding_flags();
         // The S-GEM LeNet-5 learns its output neurons' expression (the paper's Methods for S-GEM
         // outside Fig. 2).
@@ -237,10 +241,7 @@ impl TrainArgs {
                         );
                     }
                     let paper = innate_encodings::allcnn::AllCnnSpec::cifar10();
-                    let classes = self
-                        .classes
-                        .as_deref()
-                        .map_or(Ok(paper.classes), |c| number_list(c, "--classes").map(|c| c.len()))?;
+                    let classes = if classes.is_empty() { paper.classes } else { classes.len() };
                     let ours = innate_encodings::allcnn::AllCnnSpec { width, classes, ..paper };
                     fit = fit.steps_of(&paper.tensor_entries(), &ours.tensor_entries());
                 }
@@ -271,9 +272,7 @@ impl TrainArgs {
         config.train_limit = self.train_limit;
         config.genome_from = self.from.clone();
         config.standardise = self.standardise.then_some(innate_run::Standardise::Train);
-        if let Some(c) = &self.classes {
-            config.classes = number_list(c, "--classes")?.into_iter().map(|c| c as u32).collect();
-        }
+        config.classes = classes;
         Ok(config)
     }
 }

@@ -3,8 +3,9 @@
 //! Candle's `AdamW` spends a dozen whole-tensor operations (and allocations) per parameter per
 //! step; for a 784-800-10 MLP on two CPU cores that was over a third of the training time. On the
 //! CPU this optimiser updates both moments in one pass over the gradient and the parameters in a
-//! second pass, in place, each split over Candle's CPU threads. On other devices it runs the same arithmetic as tensor operations. The
-//! update is PyTorch's `torch.optim.Adam` without weight decay:
+//! second pass, in place, each split over Candle's CPU threads. On other devices it runs the same
+//! arithmetic as tensor operations. The update is PyTorch's `torch.optim.Adam` without weight
+//! decay:
 //!
 //! ```text
 //! m = b1 m + (1 - b1) g,   v = b2 v + (1 - b2) g²

@@ -140,6 +140,14 @@ impl Running {
         }
     }
 
+    /// Sets the learning rate of step `step` of a warm-up over `warmup` steps to `lr` (none: the
+    /// rate stays as it is).
+    pub(crate) fn warm(&mut self, lr: f64, warmup: usize, step: usize) {
+        if warmup > 0 {
+            self.set_lr(warmed_lr(lr, warmup, step));
+        }
+    }
+
     /// One step at the learning rate `lr` of a warm-up over `warmup` steps, at step `step`.
     pub(crate) fn warmed_step(
         &mut self,
@@ -148,9 +156,7 @@ impl Running {
         warmup: usize,
         step: usize,
     ) -> candle_core::Result<()> {
-        if warmup > 0 {
-            self.set_lr(warmed_lr(lr, warmup, step));
-        }
+        self.warm(lr, warmup, step);
         self.backward_step(loss)
     }
 
@@ -524,9 +530,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
             let net = genome.develop()?;
             let mlp =
                 net.mlp().ok_or_else(|| TrainError::Config("the network is no longer an MLP".into()))?;
-            if config.warmup > 0 {
-                opt.set_lr(warmed_lr(config.lr, config.warmup, done));
-            }
+            opt.warm(config.lr, config.warmup, done);
             opt.mlp_step(mlp, &var_ids, &batch.images, &batch.labels)?
         } else {
             let logits = genome.develop_forward_train(&batch.images, &mut dropout.rng)?;
