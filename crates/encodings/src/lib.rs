@@ -48,6 +48,7 @@ pub mod net;
 pub mod parallel;
 pub mod params;
 pub mod phenotype;
+pub mod population;
 pub mod quant;
 pub mod shared_conv;
 

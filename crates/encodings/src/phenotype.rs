@@ -173,30 +173,74 @@ impl Mlp {
         x: &Tensor,
         labels: &Tensor,
     ) -> candle_core::Result<(Tensor, Vec<Tensor>)> {
+        self.grads_over(x, labels, 0)
+    }
+
+    /// [`Mlp::cross_entropy_grads`] for a network of `K` members ([`crate::population`]): weights
+    /// `(K, out, in)`, biases `(K, out)`, each member's own batch `x` `(K, B, ...)` and `labels`
+    /// `(K, B)`. Returns each member's mean cross-entropy, `(K,)`, and the gradients of their sum,
+    /// stacked as the tensors are: member `k`'s slice is exactly its own network's gradient.
+    pub fn members_cross_entropy_grads(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+    ) -> candle_core::Result<(Tensor, Vec<Tensor>)> {
+        self.grads_over(x, labels, 1)
+    }
+
+    /// The outputs of a network of `K` members (weights `(K, out, in)`, biases `(K, out)`) for
+    /// their own inputs `x`, `(K, B, ...)` flattened to `(K, B, in)`: `(K, B, classes)`.
+    pub fn forward_members(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut h = x.flatten_from(2)?;
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = h.matmul(&layer.weight.t()?)?;
+            if let Some(b) = &layer.bias {
+                h = h.broadcast_add(&b.unsqueeze(1)?)?;
+            }
+            if i < last {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+
+    /// The hand-worked gradient with `lead` leading member axes (0: one network, 1: members).
+    fn grads_over(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+        lead: usize,
+    ) -> candle_core::Result<(Tensor, Vec<Tensor>)> {
+        use candle_core::D;
         let n = self.layers.len();
         let mut inputs = Vec::with_capacity(n);
-        let mut h = x.flatten_from(1)?.detach();
+        let mut h = x.flatten_from(1 + lead)?.detach();
         for (i, l) in self.layers.iter().enumerate() {
             let mut z = h.matmul(&l.weight.detach().t()?)?;
             if let Some(b) = &l.bias {
-                z = z.broadcast_add(&b.detach())?;
+                let b = if lead == 0 { b.detach() } else { b.detach().unsqueeze(1)? };
+                z = z.broadcast_add(&b)?;
             }
             inputs.push(h);
             h = if i + 1 < n { crate::cpu_kernels::relu(&z)? } else { z };
         }
-        let (batch, classes) = h.dims2()?;
-        let log_p = candle_nn::ops::log_softmax(&h, 1)?;
-        let labels = labels.to_dtype(candle_core::DType::U32)?;
-        let loss = log_p.gather(&labels.unsqueeze(1)?, 1)?.mean_all()?.neg()?;
-        let onehot = labels
-            .unsqueeze(1)?
-            .broadcast_eq(&Tensor::arange(0u32, classes as u32, h.device())?.unsqueeze(0)?)?
-            .to_dtype(h.dtype())?;
+        let (batch, classes) = (h.dim(D::Minus2)?, h.dim(D::Minus1)?);
+        let log_p = candle_nn::ops::log_softmax(&h, D::Minus1)?;
+        let labels = labels.to_dtype(candle_core::DType::U32)?.unsqueeze(D::Minus1)?;
+        let picked = log_p.gather(&labels, D::Minus1)?;
+        let loss = if lead == 0 {
+            picked.mean_all()?.neg()?
+        } else {
+            picked.squeeze(D::Minus1)?.sum(D::Minus1)?.affine(-1.0 / batch as f64, 0.0)?
+        };
+        let onehot =
+            labels.broadcast_eq(&Tensor::arange(0u32, classes as u32, h.device())?)?.to_dtype(h.dtype())?;
         let mut g = ((log_p.exp()? - onehot)? / batch as f64)?;
         let mut grads = Vec::with_capacity(2 * n);
         for (l, layer) in self.layers.iter().enumerate().rev() {
             if layer.bias.is_some() {
-                grads.push(g.sum(0)?);
+                grads.push(g.sum(lead)?);
             }
             grads.push(g.t()?.matmul(&inputs[l])?);
             if l > 0 {

@@ -40,6 +40,7 @@ pub mod intermittent;
 pub mod lifetime;
 pub mod meta;
 pub mod observer;
+pub mod population;
 pub mod report;
 pub mod resume;
 pub mod sgd;

@@ -649,11 +649,17 @@ pub fn matches_pattern(pattern: &str, name: &str) -> bool {
 /// The genome's learned tensors that no pattern of `frozen` names, in name order; an error when
 /// a pattern names none of them or when every tensor would be frozen.
 pub fn free_vars<G: Genome + ?Sized>(genome: &G, frozen: &[String]) -> Result<Vec<candle_core::Var>> {
-    let data = genome
-        .varmap()
-        .data()
-        .lock()
-        .map_err(|_| TrainError::Config("the genome's tensors are poisoned".into()))?;
+    free_vars_in(genome.varmap(), genome.encoding(), frozen)
+}
+
+/// [`free_vars`] of the tensors in `varmap`, an `encoding` genome's (or a population's).
+pub(crate) fn free_vars_in(
+    varmap: &candle_nn::VarMap,
+    encoding: &str,
+    frozen: &[String],
+) -> Result<Vec<candle_core::Var>> {
+    let data =
+        varmap.data().lock().map_err(|_| TrainError::Config("the genome's tensors are poisoned".into()))?;
     let mut named: Vec<(&String, &candle_core::Var)> = data.iter().collect();
     named.sort_by(|a, b| a.0.cmp(b.0));
     let names = || named.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ");
@@ -661,7 +667,7 @@ pub fn free_vars<G: Genome + ?Sized>(genome: &G, frozen: &[String]) -> Result<Ve
         if !named.iter().any(|(n, _)| matches_pattern(p, n)) {
             return Err(TrainError::Config(format!(
                 "frozen-tensor pattern {p:?} names none of the {} genome's tensors ({})",
-                genome.encoding(),
+                encoding,
                 names()
             )));
         }
@@ -674,7 +680,7 @@ pub fn free_vars<G: Genome + ?Sized>(genome: &G, frozen: &[String]) -> Result<Ve
     if free.is_empty() && !frozen.is_empty() {
         return Err(TrainError::Config(format!(
             "the frozen-tensor patterns {frozen:?} freeze every tensor of the {} genome ({}): leave at least one free",
-            genome.encoding(),
+            encoding,
             names()
         )));
     }

@@ -197,7 +197,7 @@ pub struct GemNet {
     expression: Vec<Expression>,
     interactions: Vec<Var>,
     biases: Biases,
-    scales: Vec<f64>,
+    pub(crate) scales: Vec<f64>,
 }
 
 impl std::fmt::Debug for GemNet {
@@ -413,7 +413,7 @@ impl Genome for GemNet {
 /// Whether a batch of `batch` inputs through a layer of `n_in` -> `n_out` neurons with `g` genes
 /// costs fewer multiplications through the genes (`B·G·(Ni + G + No)`) than by forming the weight
 /// matrix first (`No·G·(G + Ni) + B·Ni·No`).
-fn through_genes(batch: usize, n_in: usize, n_out: usize, g: usize) -> bool {
+pub(crate) fn through_genes(batch: usize, n_in: usize, n_out: usize, g: usize) -> bool {
     batch * g * (n_in + g + n_out) < n_out * g * (g + n_in) + batch * n_in * n_out
 }
 

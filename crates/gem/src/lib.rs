@@ -48,6 +48,7 @@
 pub mod direct;
 pub mod fastfood;
 pub mod gem;
+pub mod population;
 pub mod random_basis;
 
 pub use direct::{Direct, DirectConfig};

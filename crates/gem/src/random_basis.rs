@@ -61,20 +61,31 @@ impl RandomBasisConfig {
     }
 }
 
-enum Basis {
+#[derive(Clone)]
+pub(crate) enum Basis {
     /// Applied as a custom CPU operation.
     Fast(Arc<Fastfood>),
     /// Materialised as a dense `(D, B)` matrix on the device.
     Dense(Tensor),
 }
 
+impl Basis {
+    /// A layer's weights `W0 + R p`.
+    pub(crate) fn weight(&self, w0: &Tensor, p: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Basis::Fast(ff) => ff.project_onto(&w0.flatten_all()?, p)?.reshape(w0.dims()),
+            Basis::Dense(m) => w0 + m.matmul(&p.unsqueeze(1)?)?.squeeze(1)?.reshape(w0.dims())?,
+        }
+    }
+}
+
 /// A random-basis genome (see the module docs).
 pub struct RandomBasis {
-    config: RandomBasisConfig,
+    pub(crate) config: RandomBasisConfig,
     varmap: VarMap,
     coords: Var,
     w0: Vec<Tensor>,
-    bases: Vec<Basis>,
+    pub(crate) bases: Vec<Basis>,
     stored: usize,
     biases: Biases,
 }
@@ -185,13 +196,7 @@ impl Genome for RandomBasis {
             .iter()
             .zip(&self.bases)
             .zip(&self.biases.layers)
-            .map(|((w0, basis), b)| {
-                let weight = match basis {
-                    Basis::Fast(ff) => ff.project_onto(&w0.flatten_all()?, p)?.reshape(w0.dims())?,
-                    Basis::Dense(m) => (w0 + m.matmul(&p.unsqueeze(1)?)?.squeeze(1)?.reshape(w0.dims())?)?,
-                };
-                Ok(Dense { weight, bias: b.clone() })
-            })
+            .map(|((w0, basis), b)| Ok(Dense { weight: basis.weight(w0, p)?, bias: b.clone() }))
             .collect::<candle_core::Result<_>>()?;
         Ok(Mlp { layers })
     }
