@@ -393,6 +393,19 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
+    /// Train one run per seed, e.g. 0..10 (seeds 0 to 9) or 0,3,7: runs that can (end-to-end
+    /// learning of an MLP by the direct, gem, sgem, mlsgem or rb encoding) train together as one
+    /// population, each member as its own run would (same data order, early stopping, results),
+    /// the others one after another. Each writes its own run folder: --out DIR/seed<S>, or the
+    /// default folder of its seed
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["seed", "resume", "from"])]
+    pub seeds: Option<String>,
+
+    /// With --seeds: train the runs one at a time instead of as a population (for comparing the
+    /// two; the results agree up to floating-point rounding)
+    #[arg(long, requires = "seeds")]
+    pub one_at_a_time: bool,
+
     /// Train on the first N training images only (for quick checks)
     #[arg(long, value_name = "N")]
     pub train_limit: Option<usize>,

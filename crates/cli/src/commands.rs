@@ -1,7 +1,7 @@
 //! The commands behind `innate train | transfer | eval | inspect | data info | reproduce`: each
 //! calls the libraries and prints what they return.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -34,6 +34,9 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
     let device = innate_run::device::parse(&g.device)?;
     let root = data_root(g.data_dir.as_deref());
     let env = RunEnv { root: &root, device: &device, cache: &DataCache::default() };
+    if let Some(seeds) = &a.seeds {
+        return train_seeds(g, a, &env, seeds);
+    }
     let (m, out) = if let Some(dir) = &a.resume {
         if a.out.as_ref().is_some_and(|o| o != dir) {
             bail!("--resume {} goes on in that folder: drop --out", dir.display());
@@ -122,6 +125,70 @@ pub fn train(g: &GlobalArgs, a: &TrainArgs) -> anyhow::Result<()> {
             life.min_delta,
             life.max_batches
         );
+    }
+    Ok(())
+}
+
+/// `innate train --seeds LIST`: a run per seed, as one population where they can share one.
+fn train_seeds(g: &GlobalArgs, a: &TrainArgs, env: &RunEnv<'_>, seeds: &str) -> anyhow::Result<()> {
+    let base = a.run_config()?;
+    let seeds = crate::convert::number_list(seeds, "--seeds")?;
+    let configs: Vec<innate_run::RunConfig> = seeds.iter().map(|&s| base.with_seed(s as u64)).collect();
+    let outs: Vec<PathBuf> = configs
+        .iter()
+        .map(|c| match &a.out {
+            Some(dir) => dir.join(format!("seed{}", c.seed)),
+            None => c.default_dir(),
+        })
+        .collect();
+    for out in &outs {
+        if !a.overwrite
+            && (out.join("genome.safetensors").exists() || out.join(innate_run::resume::CHECKPOINT).exists())
+        {
+            bail!(
+                "{} already holds a trained genome or a checkpoint: pass --overwrite to replace the runs, or \
+                 choose another --out",
+                out.display()
+            );
+        }
+    }
+    let start = std::time::Instant::now();
+    let results: Vec<innate_run::Result<innate_run::Metrics>> =
+        if !a.one_at_a_time && innate_run::population_key(&base).is_some() {
+            innate_run::execute_population(&configs, env, &outs, g.quiet)?
+        } else {
+            configs.iter().zip(&outs).map(|(c, out)| innate_run::execute(c, env, out, g.quiet)).collect()
+        };
+    let mut best = Vec::new();
+    for (out, r) in outs.iter().zip(results) {
+        match r {
+            Ok(m) => {
+                let r = &m.report;
+                println!(
+                    "seed {}: best test accuracy {:.2}% after {} of {} batches ({:.2} s per 1,000 batches) -> {}",
+                    m.seed,
+                    100.0 * r.best_test_accuracy,
+                    r.best_batches,
+                    r.batches,
+                    r.seconds_per_1000_batches,
+                    out.display()
+                );
+                best.push(100.0 * r.best_test_accuracy);
+            }
+            Err(e) => println!("{}: {e}", out.display()),
+        }
+    }
+    let n = best.len() as f64;
+    let mean = best.iter().sum::<f64>() / n.max(1.0);
+    let sd = (best.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    println!(
+        "{} of {} runs finished: best test accuracy {mean:.2} ± {sd:.2}% (mean ± sd); {:.1} s in all",
+        best.len(),
+        outs.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if best.len() < outs.len() {
+        bail!("{} of the {} runs stopped without a result (above)", outs.len() - best.len(), outs.len());
     }
     Ok(())
 }

@@ -396,17 +396,27 @@ impl MetaArgs {
     }
 }
 
-/// `1`, `1-2`, `8-9` or `0,2,4-6` as the numbers it lists, in order, without repeats; `flag`
-/// names the option in the error.
+/// `1`, `1-2`, `8-9`, `0..10` (0 to 9) or `0,2,4-6` as the numbers it lists, in order, without
+/// repeats; `flag` names the option in the error.
 pub fn number_list(text: &str, flag: &str) -> anyhow::Result<Vec<usize>> {
     let bad = || {
-        anyhow::anyhow!("{flag} {text}: expected numbers and ranges separated by commas, e.g. 1-2 or 0,2,4")
+        anyhow::anyhow!(
+            "{flag} {text}: expected numbers and ranges separated by commas, e.g. 1-2 (1 and 2), 0..10 (0 to 9) \
+             or 0,2,4"
+        )
     };
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim) {
-        let (a, b) = match part.split_once('-') {
-            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
-            None => {
+        let (a, b) = match (part.split_once(".."), part.split_once('-')) {
+            (Some((a, b)), _) => {
+                let (a, b): (usize, usize) =
+                    (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+                (a, b.checked_sub(1).filter(|&b| b >= a).ok_or_else(bad)?)
+            }
+            (None, Some((a, b))) => {
+                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?)
+            }
+            (None, None) => {
                 let n: usize = part.parse().map_err(|_| bad())?;
                 (n, n)
             }
@@ -443,6 +453,8 @@ mod tests {
         assert_eq!(number_list("1-2", "--layers").unwrap(), [1, 2]);
         assert_eq!(number_list("8, 9,1", "--layers").unwrap(), [8, 9, 1]);
         assert_eq!(number_list("0,2-4,3", "--classes").unwrap(), [0, 2, 3, 4]);
+        assert_eq!(number_list("0..3,7", "--seeds").unwrap(), [0, 1, 2, 7]);
+        assert!(number_list("3..3", "--seeds").is_err());
         for bad in ["", "a", "3-1", "1-", "1,,2"] {
             let e = number_list(bad, "--layers").unwrap_err().to_string();
             assert!(e.starts_with(&format!("--layers {bad}: expected numbers")), "{e}");

@@ -344,23 +344,30 @@ impl Strategy for LifetimeConfig {
         checkpoint: Option<crate::resume::Keep<'_>>,
     ) -> Result<Report> {
         let r = train_resumable(genome, data.train, data.test, self, observer, resume, checkpoint)?;
-        let trained_params = if self.frozen.is_empty() {
+        r.into_report(genome, &self.frozen)
+    }
+}
+
+impl LifetimeReport {
+    /// The strategies' common [`Report`] of this run of `genome` with tensors `frozen`.
+    pub fn into_report<G: Genome + ?Sized>(self, genome: &G, frozen: &[String]) -> Result<Report> {
+        let trained_params = if frozen.is_empty() {
             None
         } else {
-            Some(free_vars(genome, &self.frozen)?.iter().map(|v| v.elem_count()).sum())
+            Some(free_vars(genome, frozen)?.iter().map(|v| v.elem_count()).sum())
         };
         Ok(Report {
             trained_params,
-            seconds_per_1000_batches: r.seconds_per_1000_batches(),
-            best_test_accuracy: r.best_test_accuracy,
-            final_test_accuracy: r.final_test_accuracy,
-            best_batches: r.best_batches,
-            batches: r.batches,
-            stopped_early: r.stopped_early,
-            seconds: r.seconds,
-            train_seconds: r.train_seconds,
-            curve: r.curve,
-            best_tensors: r.best_tensors,
+            seconds_per_1000_batches: self.seconds_per_1000_batches(),
+            best_test_accuracy: self.best_test_accuracy,
+            final_test_accuracy: self.final_test_accuracy,
+            best_batches: self.best_batches,
+            batches: self.batches,
+            stopped_early: self.stopped_early,
+            seconds: self.seconds,
+            train_seconds: self.train_seconds,
+            curve: self.curve,
+            best_tensors: self.best_tensors,
             ..Report::default()
         })
     }

@@ -141,6 +141,12 @@ impl RunConfig {
         }
     }
 
+    /// The same run with seed `seed`: the genome's and the strategy's.
+    pub fn with_seed(&self, seed: u64) -> Self {
+        use innate_evolution::Strategy;
+        Self { seed, strategy: self.strategy.with_seed(seed), ..self.clone() }
+    }
+
     /// A default run-folder name:
     /// `runs/<dataset>-<network>-<encoding>[-<size>][-<strategy>]-seed<S>` (the strategy named
     /// unless it is end-to-end).

@@ -59,40 +59,8 @@ pub(crate) fn execute_from(
     if let Some(meta) = config.strategy.meta() {
         return crate::meta::execute(config, meta, env, out, quiet);
     }
-    let train_split = env.cache.get(env.root, &config.dataset, Split::Train, env.device)?;
-    let test_split = env.cache.get(env.root, &config.dataset, Split::Test, env.device)?;
-    if train_split.classes != test_split.classes {
-        return crate::error::config(format!(
-            "{}: the test split's classes are not the training split's ({} vs {} classes), so test \
-             accuracy means nothing; omniglot is a few-shot dataset whose test characters are new ones",
-            config.dataset,
-            test_split.classes.len(),
-            train_split.classes.len()
-        ));
-    }
-    let (mut train, mut test, classes) = (train_split.data, test_split.data, train_split.classes.len());
-    if !config.classes.is_empty() {
-        train = train.with_classes(&config.classes)?;
-        test = test.with_classes(&config.classes)?;
-    }
-    if let Some(n) = config.train_limit {
-        train = train.take(n)?;
-    }
-    // The run's files record the values it standardised with, not "measure them".
-    let resolved;
-    let config = match &config.standardise {
-        Some(s) => {
-            let s = s.measured(&train)?;
-            (train, test) = (s.apply(&train)?, s.apply(&test)?);
-            resolved = RunConfig { standardise: Some(s), ..config.clone() };
-            &resolved
-        }
-        None => config,
-    };
-    let first = test.range(0, 1)?.images.dims().to_vec();
-    let shape = [first[1], first.get(2).copied().unwrap_or(1), first.get(3).copied().unwrap_or(1)];
-    let image = (first.len() == 4 && first[1] == 1).then(|| (first[2], first[3]));
-    let arch = config.network.arch(shape, classes)?;
+    let Prepared { train, test, config, arch, image, load_seconds } = prepare(config, env)?;
+    let config = &config;
     let start = match config.encoding.starts_from() {
         Some(path) => Some(crate::load::load(path, env.device)?.develop()?),
         None => None,
@@ -156,11 +124,7 @@ pub(crate) fn execute_from(
     if report.ab_initio_test_accuracy.is_none() && !config.encoding.is_direct() {
         report.ab_initio_test_accuracy = Some(report.best_test_accuracy);
     }
-    let data = DataFacts {
-        load_seconds: train_split.load_seconds + test_split.load_seconds,
-        train_images: train.len(),
-        test_images: test.len(),
-    };
+    let data = DataFacts { load_seconds, train_images: train.len(), test_images: test.len() };
     let metrics = finish(config, env, out, &*genome, &arch, report, data)?;
     // The genome file and metrics are the result now.
     if checkpoint_path.is_file() {
@@ -172,6 +136,67 @@ pub(crate) fn execute_from(
         })?;
     }
     Ok(metrics)
+}
+
+/// A run's data, ready to train on, and what follows from it.
+pub(crate) struct Prepared {
+    /// The training images (the run's classes, limit and standardisation applied).
+    pub train: innate_datasets::DeviceDataset,
+    /// The test images, likewise.
+    pub test: innate_datasets::DeviceDataset,
+    /// The run's configuration with its standardisation resolved into the values measured.
+    pub config: RunConfig,
+    /// The network for the data's shape.
+    pub arch: crate::network::Arch,
+    /// The input neurons' grid when the inputs are one image channel's pixels.
+    pub image: Option<(usize, usize)>,
+    /// Seconds spent loading and checking both splits.
+    pub load_seconds: f64,
+}
+
+/// Loads and checks the data `config` trains on, keeps its classes and training limit,
+/// standardises it, and finds the network for its shape.
+pub(crate) fn prepare(config: &RunConfig, env: &RunEnv<'_>) -> Result<Prepared> {
+    let train_split = env.cache.get(env.root, &config.dataset, Split::Train, env.device)?;
+    let test_split = env.cache.get(env.root, &config.dataset, Split::Test, env.device)?;
+    if train_split.classes != test_split.classes {
+        return crate::error::config(format!(
+            "{}: the test split's classes are not the training split's ({} vs {} classes), so test \
+             accuracy means nothing; omniglot is a few-shot dataset whose test characters are new ones",
+            config.dataset,
+            test_split.classes.len(),
+            train_split.classes.len()
+        ));
+    }
+    let (mut train, mut test, classes) = (train_split.data, test_split.data, train_split.classes.len());
+    if !config.classes.is_empty() {
+        train = train.with_classes(&config.classes)?;
+        test = test.with_classes(&config.classes)?;
+    }
+    if let Some(n) = config.train_limit {
+        train = train.take(n)?;
+    }
+    // The run's files record the values it standardised with, not "measure them".
+    let config = match &config.standardise {
+        Some(s) => {
+            let s = s.measured(&train)?;
+            (train, test) = (s.apply(&train)?, s.apply(&test)?);
+            RunConfig { standardise: Some(s), ..config.clone() }
+        }
+        None => config.clone(),
+    };
+    let first = test.range(0, 1)?.images.dims().to_vec();
+    let shape = [first[1], first.get(2).copied().unwrap_or(1), first.get(3).copied().unwrap_or(1)];
+    let image = (first.len() == 4 && first[1] == 1).then(|| (first[2], first[3]));
+    let arch = config.network.arch(shape, classes)?;
+    Ok(Prepared {
+        train,
+        test,
+        config,
+        arch,
+        image,
+        load_seconds: train_split.load_seconds + test_split.load_seconds,
+    })
 }
 
 /// Sets `genome`'s learned tensors to those of the genome file at `path`, which must hold a

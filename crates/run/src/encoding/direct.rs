@@ -8,9 +8,10 @@ use candle_core::Device;
 use innate_devconv::{AllCnnConfig, AllCnnGenome, AllCnnInit, LeNet5Config, LeNet5Genome, Variant};
 use innate_encodings::{AnyNet, BiasMode, MlpSpec, Net};
 use innate_gem::Direct;
+use innate_gem::population::DirectPopulation;
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, Members, NetGenome, members};
 use crate::error::{Result, RunError, config};
 use crate::network::Arch;
 
@@ -132,5 +133,20 @@ impl EncodingKind for DirectSpec {
 
     fn starts_from(&self) -> Option<&Path> {
         self.init_from.as_deref()
+    }
+
+    /// Members of an MLP from random weights (a network started from another genome's trains
+    /// alone).
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        if self.init_from.is_some() || self.bias == Some(BiasMode::FixedRandom) {
+            return Ok(None);
+        }
+        let mut genomes = Vec::with_capacity(ctxs.len());
+        for c in &ctxs {
+            let Arch::Mlp(spec) = &c.arch else { return Ok(None) };
+            let spec = MlpSpec { bias: self.bias != Some(BiasMode::None), ..spec.clone() };
+            genomes.push(Direct::new(spec, c.seed, c.device)?);
+        }
+        Ok(Some(members(genomes, DirectPopulation::new)?))
     }
 }

@@ -6,10 +6,11 @@
 use candle_core::Device;
 use innate_devconv::{LeNet5Config, LeNet5Genome, LeNet5Spec, SgemLeNet, Variant};
 use innate_encodings::{AnyNet, BiasMode, CentreInit, GenomeFile, MlpSpec, NeuronGrid, WeightScale};
+use innate_gem::population::GemPopulation;
 use innate_gem::{GemConfig, GemNet};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, Members, NetGenome, members};
 use crate::error::{Result, config};
 use crate::network::Arch;
 
@@ -96,6 +97,17 @@ fn rebuild_gem(config: &serde_json::Value, device: &Device) -> innate_encodings:
     Ok(Box::new(AnyNet(GemNet::from_config(config, device)?)))
 }
 
+impl GemSpec {
+    /// The genome's configuration for the network of `ctx`.
+    fn config(&self, ctx: &BuildContext<'_>) -> Result<GemConfig> {
+        let g = genes("gem", Some(self.genes))?;
+        let mut c = GemConfig::gem(spec_of("gem", ctx, self.bias)?, g, self.learn_output, ctx.seed);
+        c.shared_interaction = self.shared_o;
+        c.weight_scale = self.weight_scale;
+        Ok(with_bias(c, self.bias))
+    }
+}
+
 impl EncodingKind for GemSpec {
     const SUMMARY: &'static str = "GEM: W = X O Xᵀ with learned expression matrices X (needs --genes)";
     const READS: &'static [Flag] = READS_GEM;
@@ -112,11 +124,13 @@ impl EncodingKind for GemSpec {
     }
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
-        let g = genes("gem", Some(self.genes))?;
-        let mut c = GemConfig::gem(spec_of("gem", &ctx, self.bias)?, g, self.learn_output, ctx.seed);
-        c.shared_interaction = self.shared_o;
-        c.weight_scale = self.weight_scale;
-        Ok(Box::new(AnyNet(GemNet::new(with_bias(c, self.bias), ctx.device)?)))
+        Ok(Box::new(AnyNet(GemNet::new(self.config(&ctx)?, ctx.device)?)))
+    }
+
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        let genomes =
+            ctxs.iter().map(|c| Ok(GemNet::new(self.config(c)?, c.device)?)).collect::<Result<_>>()?;
+        Ok(Some(members(genomes, GemPopulation::new)?))
     }
 
     fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
@@ -141,11 +155,28 @@ impl Spatial {
 
     /// A spatial genome (`shared`: ML-S-GEM) whose input gene fields lie on the image's pixels.
     fn build(&self, name: &str, shared: bool, ctx: BuildContext<'_>) -> Result<NetGenome> {
-        let g = genes(name, Some(self.genes))?;
         if let (Arch::LeNet5(lenet5), false) = (&ctx.arch, shared) {
             return self.lenet5(*lenet5, ctx);
         }
-        let spec = spec_of(name, &ctx, self.bias)?;
+        Ok(Box::new(AnyNet(GemNet::new(self.config(name, shared, &ctx)?, ctx.device)?)))
+    }
+
+    /// Members of the MLP (an S-GEM LeNet-5 trains alone).
+    fn population(&self, name: &str, shared: bool, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        if ctxs.iter().any(|c| !matches!(c.arch, Arch::Mlp(_))) {
+            return Ok(None);
+        }
+        let genomes = ctxs
+            .iter()
+            .map(|c| Ok(GemNet::new(self.config(name, shared, c)?, c.device)?))
+            .collect::<Result<_>>()?;
+        Ok(Some(members(genomes, GemPopulation::new)?))
+    }
+
+    /// The MLP genome's configuration for the network of `ctx`.
+    fn config(&self, name: &str, shared: bool, ctx: &BuildContext<'_>) -> Result<GemConfig> {
+        let g = genes(name, Some(self.genes))?;
+        let spec = spec_of(name, ctx, self.bias)?;
         let inputs = spec.sizes[0];
         let c = if shared {
             GemConfig::mlsgem(spec, g, self.learn_output, ctx.seed)?
@@ -155,19 +186,18 @@ impl Spatial {
         let mut c = with_bias(c.with_centres(self.centres), self.bias);
         c.weight_scale = self.weight_scale;
         // The spatial encodings place the input neurons where their pixels are.
-        let c = match ctx.image {
-            Some((rows, cols)) if rows * cols == inputs => c.with_input_grid(NeuronGrid::new(rows, cols)?)?,
-            _ => {
-                return config(format!(
-                    "--encoding {name} places the input neurons on the pixel grid of single-channel images, but \
+        match ctx.image {
+            Some((rows, cols)) if rows * cols == inputs => {
+                Ok(c.with_input_grid(NeuronGrid::new(rows, cols)?)?)
+            }
+            _ => config(format!(
+                "--encoding {name} places the input neurons on the pixel grid of single-channel images, but \
                      {} gives {inputs} inputs that are not one {}: use a grayscale dataset (mnist, \
                      fashion-mnist) or --encoding gem",
-                    ctx.dataset,
-                    ctx.image.map_or("image channel".to_string(), |(r, c)| format!("{r}x{c} channel")),
-                ));
-            }
-        };
-        Ok(Box::new(AnyNet(GemNet::new(c, ctx.device)?)))
+                ctx.dataset,
+                ctx.image.map_or("image channel".to_string(), |(r, c)| format!("{r}x{c} channel")),
+            )),
+        }
     }
 
     /// The S-GEM LeNet-5 (`innate_devconv::lenet5`): `genes` for the convolutions' neurons, 30 for
@@ -204,6 +234,10 @@ impl EncodingKind for Sgem {
         self.0.build("sgem", false, ctx)
     }
 
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        self.0.population("sgem", false, ctxs)
+    }
+
     fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
         rebuild_gem(config, device)
     }
@@ -225,6 +259,10 @@ impl EncodingKind for Mlsgem {
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
         self.0.build("mlsgem", true, ctx)
+    }
+
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        self.0.population("mlsgem", true, ctxs)
     }
 
     fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {

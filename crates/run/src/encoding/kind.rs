@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use candle_core::Device;
-use innate_encodings::{BiasMode, CentreInit, Genome, MlpSpec, Net};
+use innate_encodings::population::Population;
+use innate_encodings::{AnyNet, BiasMode, CentreInit, Genome, MlpSpec, Net};
 
 use crate::error::Result;
 use crate::network::Arch;
@@ -151,4 +152,36 @@ pub trait EncodingKind: Sized {
     fn starts_from(&self) -> Option<&Path> {
         None
     }
+
+    /// Fresh genomes for the networks of `ctxs` (one per member: the same network, different
+    /// seeds) and the same genomes as one population ([`innate_encodings::population`]), for
+    /// encodings whose genomes of that network can train together; `None` (the default) where
+    /// they cannot, and the runs train one at a time.
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        let _ = ctxs;
+        Ok(None)
+    }
+}
+
+/// The genomes of a population's members, one by one (what each member's run folder is written
+/// from) and as the [`Population`] that trains them.
+pub struct Members {
+    /// Each member's genome, in the order of the build contexts.
+    pub genomes: Vec<NetGenome>,
+    /// The same genomes' tensors, stacked.
+    pub population: Box<dyn Population>,
+}
+
+/// [`Members`] of genomes whose network is an MLP, stacked by `stack`.
+pub fn members<G, P>(
+    genomes: Vec<G>,
+    stack: impl FnOnce(&[&G]) -> innate_encodings::Result<P>,
+) -> Result<Members>
+where
+    G: Genome<Phenotype = innate_encodings::Mlp> + 'static,
+    P: Population + 'static,
+{
+    let population = Box::new(stack(&genomes.iter().collect::<Vec<_>>())?);
+    let genomes = genomes.into_iter().map(|g| Box::new(AnyNet(g)) as NetGenome).collect();
+    Ok(Members { genomes, population })
 }

@@ -48,7 +48,7 @@ use crate::error::{Result, RunError};
 pub use direct::DirectSpec;
 pub use gem::{GemSpec, Mlsgem, Sgem, Spatial};
 pub use gnet::GnetSpec;
-pub use kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+pub use kind::{BuildContext, EncodingFlags, EncodingKind, Flag, Members, NetGenome};
 pub use local::LocalSpec;
 pub use rb::RbSpec;
 
@@ -141,6 +141,12 @@ macro_rules! encodings {
             /// A genome file whose developed network this genome starts from, if any.
             pub fn starts_from(&self) -> Option<&Path> {
                 match self { $(Self::$variant(s) => s.starts_from(),)+ }
+            }
+
+            /// Fresh genomes for `ctxs` as one population ([`EncodingKind::population`]), or
+            /// `None` where this encoding's genomes of that network train one at a time.
+            pub fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+                match self { $(Self::$variant(s) => s.population(ctxs),)+ }
             }
         }
     };

@@ -3,10 +3,11 @@
 
 use candle_core::Device;
 use innate_encodings::{AnyNet, BiasMode, MlpSpec};
+use innate_gem::population::RbPopulation;
 use innate_gem::{RandomBasis, RandomBasisConfig};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, Members, NetGenome, members};
 use crate::error::{Result, config};
 
 /// Settings of the random basis.
@@ -36,6 +37,27 @@ impl EncodingKind for RbSpec {
     }
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
+        Ok(Box::new(AnyNet(RandomBasis::new(self.config(&ctx)?, ctx.device)?)))
+    }
+
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        let genomes =
+            ctxs.iter().map(|c| Ok(RandomBasis::new(self.config(c)?, c.device)?)).collect::<Result<_>>()?;
+        Ok(Some(members(genomes, RbPopulation::new)?))
+    }
+
+    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
+        Ok(Box::new(AnyNet(RandomBasis::from_config(config, device)?)))
+    }
+
+    fn size_label(&self) -> String {
+        format!("-b{}", self.basis)
+    }
+}
+
+impl RbSpec {
+    /// The genome's configuration for the network of `ctx`.
+    fn config(&self, ctx: &BuildContext<'_>) -> Result<RandomBasisConfig> {
         let b = basis(Some(self.basis))?;
         let spec = MlpSpec { bias: self.bias != Some(BiasMode::None), ..ctx.mlp("rb")? };
         // The basis encodes the weights; biases are fixed, learned directly, or absent.
@@ -51,14 +73,6 @@ impl EncodingKind for RbSpec {
         if let Some(bias) = self.bias {
             c.bias = bias;
         }
-        Ok(Box::new(AnyNet(RandomBasis::new(c, ctx.device)?)))
-    }
-
-    fn rebuild(config: &serde_json::Value, device: &Device) -> innate_encodings::Result<NetGenome> {
-        Ok(Box::new(AnyNet(RandomBasis::from_config(config, device)?)))
-    }
-
-    fn size_label(&self) -> String {
-        format!("-b{}", self.basis)
+        Ok(c)
     }
 }

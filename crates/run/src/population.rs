@@ -1,0 +1,152 @@
+//! Runs that differ only in their seed, trained together as one population
+//! ([`innate_evolution::population`]): [`execute_population`] writes each member's run folder as
+//! [`crate::execute()`] writes a run's, from one copy of the data.
+//!
+//! Which runs can share a population: [`population_key`] is the same for runs that differ in
+//! nothing but their seeds (the run's and its strategy's), and is there only for runs that
+//! learn end to end (lifetime learning) an MLP from a fresh genome of the direct, GEM-family or
+//! random-basis encoding. The reproduce registry groups its runs by it.
+
+use std::path::PathBuf;
+
+use innate_evolution::{Strategy, StrategyConfig, TrainError};
+
+use crate::config::RunConfig;
+use crate::encoding::BuildContext;
+use crate::env::RunEnv;
+use crate::error::{Result, RunError};
+use crate::execute::{Prepared, prepare};
+use crate::finish::{DataFacts, finish};
+use crate::metrics::Metrics;
+use crate::network::Network;
+use crate::progress::RunProgress;
+
+/// `config` without its seeds: equal for runs that differ only in them.
+fn seedless(config: &RunConfig) -> RunConfig {
+    config.with_seed(0)
+}
+
+/// What runs that may train together as one population have in common (JSON of the run's
+/// configuration without its seeds), or `None` for a run that trains alone: another strategy
+/// than end-to-end learning, a network that is not an MLP, a genome that starts from a file, or
+/// an encoding without populations (g-networks, LeNet-5's).
+pub fn population_key(config: &RunConfig) -> Option<String> {
+    let fits = matches!(config.strategy, StrategyConfig::EndToEnd(_))
+        && matches!(config.network, Network::Slp | Network::Mlp { .. })
+        && config.genome_from.is_none()
+        && config.encoding.starts_from().is_none()
+        && matches!(config.encoding.name(), "direct" | "gem" | "sgem" | "mlsgem" | "rb");
+    if !fits {
+        return None;
+    }
+    serde_json::to_string(&seedless(config)).ok()
+}
+
+/// Trains `configs` (runs that differ only in their seeds: [`population_key`]) as one
+/// population and writes run `k`'s folder `outs[k]` as [`crate::execute()`] would. Returns each
+/// run's metrics or why it stopped ([`RunError::Stopped`]); the outer error is for runs that
+/// cannot form a population (naming the two that differ) or a failure of all of them. One
+/// progress bar shows the population's batches unless `quiet`.
+pub fn execute_population(
+    configs: &[RunConfig],
+    env: &RunEnv<'_>,
+    outs: &[PathBuf],
+    quiet: bool,
+) -> Result<Vec<Result<Metrics>>> {
+    let Some(first) = configs.first() else {
+        return crate::error::config("a population needs at least one run");
+    };
+    if outs.len() != configs.len() {
+        return crate::error::config(format!("{} run folders for {} runs", outs.len(), configs.len()));
+    }
+    let Some(key) = population_key(first) else {
+        return crate::error::config(format!(
+            "{}: this run cannot train in a population (populations are for end-to-end learning of an MLP \
+             from a fresh direct, gem, sgem, mlsgem or rb genome); train it alone",
+            outs[0].display()
+        ));
+    };
+    for (k, c) in configs.iter().enumerate().skip(1) {
+        if population_key(c).as_deref() != Some(key.as_str()) {
+            return crate::error::config(format!(
+                "{} and {} differ in more than their seeds, so they cannot train as one population: {} vs {}",
+                outs[0].display(),
+                outs[k].display(),
+                serde_json::to_string(&seedless(first))?,
+                serde_json::to_string(&seedless(c))?,
+            ));
+        }
+    }
+    first.network.validate()?;
+    let Prepared { train, test, config: resolved, arch, image, load_seconds } = prepare(first, env)?;
+    // Every member's configuration, its standardisation resolved as the first one's was.
+    let configs: Vec<RunConfig> = configs
+        .iter()
+        .map(|c| RunConfig { seed: c.seed, strategy: c.strategy.clone(), ..resolved.clone() })
+        .collect();
+    let ctxs = configs
+        .iter()
+        .map(|c| BuildContext {
+            arch: arch.clone(),
+            image,
+            dataset: &c.dataset,
+            seed: c.seed,
+            start: None,
+            device: env.device,
+        })
+        .collect();
+    let Some(members) = resolved.encoding.population(ctxs)? else {
+        return crate::error::config(format!(
+            "--encoding {} cannot train a {} in a population: train its runs one at a time",
+            resolved.encoding.name(),
+            arch.name()
+        ));
+    };
+    let lifetimes = configs
+        .iter()
+        .map(|c| match c.strategy.with_seed(c.seed) {
+            StrategyConfig::EndToEnd(l) => Ok(l),
+            _ => crate::error::config("a population learns end to end"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let seeds: Vec<String> = configs.iter().map(|c| c.seed.to_string()).collect();
+    tracing::info!(
+        "training {} {} on {} as a population of {} (seeds {}) -> {}",
+        resolved.encoding.name(),
+        arch.name(),
+        resolved.dataset,
+        configs.len(),
+        seeds.join(", "),
+        outs.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    for out in outs {
+        std::fs::create_dir_all(out)
+            .map_err(|e| RunError::Config(format!("cannot create the run folder {}: {e}", out.display())))?;
+    }
+    let label = format!("{} x{} seeds {}..{}", arch.name(), configs.len(), seeds[0], seeds[seeds.len() - 1]);
+    let mut progress = RunProgress::new(&label, lifetimes[0].progress(train.len()), quiet);
+    let outcomes =
+        innate_evolution::population::train(members.population, &train, &test, &lifetimes, &mut progress);
+    progress.finish();
+    let data = || DataFacts { load_seconds, train_images: train.len(), test_images: test.len() };
+    let mut results = Vec::with_capacity(configs.len());
+    for (((config, out), genome), outcome) in configs.iter().zip(outs).zip(&members.genomes).zip(outcomes?) {
+        let result = match outcome {
+            Ok(r) => {
+                let mut report = r.into_report(&**genome, &lifetimes[0].frozen)?;
+                if !config.encoding.is_direct() {
+                    report.ab_initio_test_accuracy = Some(report.best_test_accuracy);
+                }
+                finish(config, env, out, &**genome, &arch, report, data())
+            }
+            Err(e @ (TrainError::Diverged { .. } | TrainError::Collapsed { .. })) => Err(RunError::Stopped {
+                dir: out.clone(),
+                kept: "a population keeps no checkpoint".into(),
+                source: Box::new(e),
+            }),
+            Err(e) => Err(e.into()),
+        };
+        results.push(result);
+    }
+    Ok(results)
+}
