@@ -2,13 +2,17 @@
 # One call's worth of GPU checks for a session lent a GPU machine (see ../shared/GPU.md): it
 # checks that the carried CUDA binary links and opens the GPU, then times the developmental-priors
 # runs the issues ask about on the GPU against the same machine's CPU and against
-# bench/sgem_torch.py (PyTorch) on the same GPU, and writes one JSON line per timing.
+# bench/sgem_torch.py (PyTorch) on the same GPU; populations (`innate train --seeds`, 10 and 50
+# members, against the same seeds one at a time and against bench/population_torch.py's
+# torch.func.vmap); and the convolutional models and meta-learning on CUDA (LeNet-5's three
+# variants, All-CNN-C, first-order MAML); and writes one JSON line per timing.
 #
 # Prepare here (the CUDA binary and the data it reads in the ignored folder .gpu/):
 #
 #     ../shared/tools/cuda-build.sh -p innate-cli
 #     mkdir -p .gpu && strip -o .gpu/innate target/cuda/release/innate && gzip -9f .gpu/innate
-#     cp -r ../shared/data/mnist .gpu/
+#     cp -r ../shared/data/mnist ../shared/data/omniglot .gpu/
+#     mkdir -p .gpu/cifar-10 && cp ../shared/data/cifar-10/cifar-10-binary-subset.tar.gz .gpu/cifar-10/
 #
 # then call the device tool's `run` with carry [".gpu"] and the command
 #
@@ -80,14 +84,15 @@ time_left() {
     fi
 }
 
-# innate NAME DEVICE ARGS...: one `innate train` run; appends its timing to $RESULTS.
+# innate NAME DEVICE ARGS...: one `innate train` run (`innate meta` when COMMAND=meta); appends
+# its timing to $RESULTS.
 innate() {
     local name=$1 device=$2 status
     shift 2
     time_left "innate $name on $device" || return 0
     local dir=$OUT/runs/$name-$device
     echo "== innate $name on $device: $*"
-    timeout "$STEP_LIMIT" "$BIN" train -q --data-dir "$DATA" --device "$device" --out "$dir" --overwrite "$@"
+    timeout "$STEP_LIMIT" "$BIN" "${COMMAND:-train}" -q --data-dir "$DATA" --device "$device" --out "$dir" --overwrite "$@"
     status=$?
     if ((status != 0)); then
         failed innate "$name" "$device" "$status" "innate train failed or timed out"
@@ -99,7 +104,7 @@ m = json.load(open(sys.argv[1]))
 c = m["config"]
 print(json.dumps({
     "implementation": "innate " + m["innate_version"], "check": sys.argv[2], "device": m["device"],
-    "encoding": m["encoding"], "model": c["network"]["kind"], "genes": c["encoding"].get("genes"),
+    "encoding": m["encoding"], "model": m["model"], "genes": c["encoding"].get("genes"),
     "learned_params": m["genome_params"], "batches": m["batches"],
     "seconds_per_1000_batches": m["seconds_per_1000_batches"], "seconds": m["seconds"],
     "best_test_accuracy": m["best_test_accuracy"],
@@ -107,6 +112,57 @@ print(json.dumps({
 EOF
     status=$?
     ((status == 0)) || failed innate "$name" "$device" "$status" "cannot read $dir/metrics.json"
+}
+
+# population NAME DEVICE MODE SEEDS ARGS...: `innate train --seeds 0..SEEDS` as one population
+# (MODE population) or one run at a time (MODE one-at-a-time); appends the wall time, runs per
+# hour and the members' mean seconds per 1,000 batches to $RESULTS.
+population() {
+    local name=$1 device=$2 mode=$3 seeds=$4 status
+    shift 4
+    time_left "innate $name ($mode, $seeds) on $device" || return 0
+    local dir=$OUT/runs/$name-$mode-$seeds-$device flag=()
+    [ "$mode" = one-at-a-time ] && flag=(--one-at-a-time)
+    echo "== innate $name, $seeds seeds, $mode, on $device: $*"
+    local start=$SECONDS
+    timeout "$STEP_LIMIT" "$BIN" train -q --data-dir "$DATA" --device "$device" --out "$dir" --overwrite \
+        --seeds "0..$seeds" "${flag[@]}" "$@" >/dev/null
+    status=$?
+    if ((status != 0)); then
+        failed innate "$name-$mode-$seeds" "$device" "$status" "innate train --seeds failed or timed out"
+        return 0
+    fi
+    python3 - "$dir" "$name" "$mode" "$seeds" "$((SECONDS - start))" >>"$RESULTS" <<'EOF'
+import json, os, sys
+d, name, mode, seeds, wall = sys.argv[1:]
+ms = [json.load(open(os.path.join(d, f"seed{s}", "metrics.json"))) for s in range(int(seeds))]
+print(json.dumps({
+    "implementation": "innate " + ms[0]["innate_version"], "check": name, "mode": mode, "members": len(ms),
+    "device": ms[0]["device"], "wall_seconds": int(wall), "runs_per_hour": 3600 * len(ms) / max(int(wall), 1),
+    "seconds_per_1000_batches": sum(m["seconds_per_1000_batches"] for m in ms) / len(ms),
+    "best_test_accuracy": [m["best_test_accuracy"] for m in ms],
+}))
+EOF
+    status=$?
+    ((status == 0)) || failed innate "$name-$mode-$seeds" "$device" "$status" "cannot read the members' metrics.json"
+}
+
+# vmap NAME DEVICE ARGS...: one bench/population_torch.py run; appends its JSON lines to $RESULTS.
+vmap() {
+    local name=$1 device=$2 status lines
+    shift 2
+    time_left "pytorch vmap $name on $device" || return 0
+    echo "== pytorch vmap $name on $device: $*"
+    lines=$(timeout "$STEP_LIMIT" python3 bench/population_torch.py --data-dir "$DATA" --device "$device" "$@")
+    status=$?
+    if ((status != 0)); then
+        failed pytorch "$name" "$device" "$status" "bench/population_torch.py failed or timed out"
+        return 0
+    fi
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" <<<"$lines" >>"$RESULTS" ||
+        failed pytorch "$name" "$device" 1 "bench/population_torch.py printed no JSON"
 }
 
 # torch_run NAME DEVICE ARGS...: one bench/sgem_torch.py run; appends its JSON lines to $RESULTS.
@@ -150,6 +206,28 @@ fi
 innate mlsgem-g22-paper "$DEVICE" "${mlsgem[@]}"
 innate direct-mlp784-paper "$DEVICE" --encoding direct --model mlp --hidden 784
 torch_run mlsgem-g22-paper "$DEVICE" --model mlp --genes 22 --protocol paper "${threads[@]}"
+
+# Populations of ML-S-GEM G = 22 and of the direct 784-784-10 MLP (a short budget each, no early
+# stopping): 10 and 50 members together against 10 one at a time, and PyTorch's vmap over 1, 10
+# and 50 members of the same models.
+short=(--batches 500 --eval-every 500 --patience 0)
+population mlsgem-g22-pop "$DEVICE" population 10 "${mlsgem[@]}" "${short[@]}"
+population mlsgem-g22-pop "$DEVICE" one-at-a-time 10 "${mlsgem[@]}" "${short[@]}"
+population mlsgem-g22-pop "$DEVICE" population 50 "${mlsgem[@]}" "${short[@]}"
+population direct-mlp784-pop "$DEVICE" population 10 --encoding direct --model mlp --hidden 784 "${short[@]}"
+population direct-mlp784-pop "$DEVICE" one-at-a-time 10 --encoding direct --model mlp --hidden 784 "${short[@]}"
+vmap mlsgem-g22-pop "$DEVICE" --model mlsgem --genes 22 --members 1,10,50 --batches 500 "${threads[@]}"
+vmap direct-mlp784-pop "$DEVICE" --model direct --members 1,10,50 --batches 500 "${threads[@]}"
+
+# The convolutional models and meta-learning on the device: LeNet-5's variants on MNIST, All-CNN-C
+# (full width) on the CIFAR-10 subset, first-order MAML on Omniglot, a few hundred steps each.
+conv=(--batches 200 --eval-every 200 --patience 0)
+innate lenet5-standard "$DEVICE" --model lenet5 --encoding direct "${conv[@]}"
+innate lenet5-local "$DEVICE" --model lenet5 --encoding local "${conv[@]}"
+innate lenet5-sgem "$DEVICE" --model lenet5 --encoding sgem --genes 150 "${conv[@]}"
+innate allcnn "$DEVICE" --dataset cifar10 --model allcnn --batches 50 --eval-every 50 --patience 0
+COMMAND=meta innate maml-direct "$DEVICE" --encoding direct --meta-batches 200 --eval-every 200 --eval-batches 1 --eval-tasks 1
+COMMAND=meta innate maml-gem50 "$DEVICE" --encoding gem --genes 50 --meta-batches 200 --eval-every 200 --eval-batches 1 --eval-tasks 1
 
 echo "== results ($RESULTS), ${SECONDS} s"
 cat "$RESULTS"

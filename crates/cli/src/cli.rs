@@ -797,4 +797,36 @@ pub struct ReproduceArgs {
     /// runs that start from another run's genome wait for it
     #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub jobs: Option<u16>,
+
+    /// When runs that differ only in their seeds (end-to-end learning of an MLP by the direct,
+    /// gem, sgem, mlsgem or rb encoding) train together as one population, each member as its
+    /// own run would: auto (where that is faster: every such run on CUDA; on the CPU the
+    /// single-layer perceptrons, README "Populations"), always, or never
+    #[arg(long, value_enum, default_value_t = PopulationsArg::Auto)]
+    pub populations: PopulationsArg,
+
+    /// Most runs in one population (0: as many as differ only in their seeds)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub population_size: usize,
+}
+
+/// `--populations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PopulationsArg {
+    /// Where that is faster.
+    Auto,
+    /// Whenever runs can share one.
+    Always,
+    /// Every run alone.
+    Never,
+}
+
+impl From<PopulationsArg> for innate_run::Populations {
+    fn from(p: PopulationsArg) -> Self {
+        match p {
+            PopulationsArg::Auto => Self::Auto,
+            PopulationsArg::Always => Self::Always,
+            PopulationsArg::Never => Self::Never,
+        }
+    }
 }

@@ -348,6 +348,8 @@ impl ReproduceArgs {
             device: g.device.clone(),
             data_root: innate_datasets::data_root(g.data_dir.as_deref()),
             quiet: g.quiet,
+            populations: self.populations.into(),
+            population_size: self.population_size,
         }
     }
 }

@@ -139,12 +139,14 @@ impl GeneFields {
     }
 
     /// The expression matrix `X[n, g] = exp(-(|p_n - mu_g| / sigma_g)²)`, `(N, G)`.
+    ///
+    /// One operation on the CPU ([`crate::fields_op`]).
     pub fn expression(&self) -> candle_core::Result<Tensor> {
-        let mu = self.centres()?.unsqueeze(0)?; // (1, G, 2)
-        let p = self.positions.unsqueeze(1)?; // (N, 1, 2)
-        let d2 = p.broadcast_sub(&mu)?.sqr()?.sum(2)?; // (N, G)
-        let s2 = self.widths()?.sqr()?.unsqueeze(0)?; // (1, G)
-        d2.broadcast_div(&s2)?.neg()?.exp()
+        crate::fields_op::gaussian_expression(
+            &self.positions,
+            self.raw_centres.as_tensor(),
+            self.log_widths.as_tensor(),
+        )
     }
 }
 

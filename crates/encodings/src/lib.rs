@@ -39,6 +39,7 @@ pub mod conv;
 pub mod cpu_kernels;
 pub mod error;
 pub mod expression;
+pub mod fields_op;
 pub mod genome;
 pub mod geometry;
 pub mod grid;

@@ -284,3 +284,51 @@ pub fn members_cross_entropy(logits: &Tensor, labels: &Tensor) -> candle_core::R
         .sum(candle_core::D::Minus1)?
         .affine(-1.0 / b as f64, 0.0)
 }
+
+/// `x` `(K, ...)` with member `k`'s values times `factors[k]`: each member's own
+/// `x.affine(factors[k], 0)`, as one operation. On the CPU a custom operation whose backward
+/// only scales the gradient (a `broadcast_mul` by a `(K, 1, ...)` tensor would also form the
+/// factors' gradient, a full-size product and a strided sum, at every step); elsewhere
+/// `broadcast_mul`.
+pub fn scale_members(x: &Tensor, factors: &[f32]) -> candle_core::Result<Tensor> {
+    let k = x.dim(0)?;
+    if factors.len() != k {
+        candle_core::bail!("{} factors for {k} members", factors.len());
+    }
+    if x.device().is_cpu() && x.dtype() == candle_core::DType::F32 {
+        x.contiguous()?.apply_op1(MemberScale(factors.to_vec()))
+    } else {
+        let mut shape = vec![1; x.rank()];
+        shape[0] = k;
+        x.broadcast_mul(&Tensor::from_vec(factors.to_vec(), shape, x.device())?.to_dtype(x.dtype())?)
+    }
+}
+
+/// [`scale_members`] on the CPU.
+#[derive(Clone)]
+struct MemberScale(Vec<f32>);
+
+impl candle_core::CustomOp1 for MemberScale {
+    fn name(&self) -> &'static str {
+        "scale-members"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s: &candle_core::CpuStorage,
+        l: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let x = match (s, l.contiguous_offsets()) {
+            (candle_core::CpuStorage::F32(v), Some((a, b))) => &v[a..b],
+            _ => candle_core::bail!("scale-members: expected contiguous f32 values"),
+        };
+        let per = x.len() / self.0.len().max(1);
+        let y: Vec<f32> =
+            x.chunks(per.max(1)).zip(&self.0).flat_map(|(xs, &c)| xs.iter().map(move |&v| v * c)).collect();
+        Ok((candle_core::CpuStorage::F32(y), l.shape().clone()))
+    }
+
+    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(grad.contiguous()?.apply_op1(self.clone())?))
+    }
+}

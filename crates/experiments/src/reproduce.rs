@@ -32,6 +32,10 @@ pub struct ReproduceOptions {
     pub data_root: PathBuf,
     /// No progress bars.
     pub quiet: bool,
+    /// When runs that differ only in their seeds train together as one population.
+    pub populations: innate_run::Populations,
+    /// Most members of one population (0: no limit).
+    pub population_size: usize,
 }
 
 /// `name  title (source)` for every experiment, in report order.
@@ -94,6 +98,8 @@ pub fn run(opts: &ReproduceOptions) -> anyhow::Result<PathBuf> {
                         force: opts.force,
                         quiet: opts.quiet,
                         jobs: opts.jobs,
+                        populations: opts.populations,
+                        population_size: opts.population_size,
                     };
                     let rows = run_experiment(e, &ctx)?;
                     write_rows(&results_path(out, e.name), &rows)?;

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use anyhow::{Context, bail};
-use innate_run::{DataCache, Encoding, RunConfig, RunEnv};
+use innate_run::{DataCache, Encoding, Metrics, RunConfig, RunEnv};
 
 use crate::experiment::Experiment;
 use crate::profile::Profile;
@@ -95,8 +95,35 @@ pub struct RunContext<'a> {
     pub force: bool,
     /// No progress bars.
     pub quiet: bool,
-    /// Runs trained at once.
+    /// Runs trained at once (a population counts as one).
     pub jobs: usize,
+    /// When runs that differ only in their seeds train together as one population.
+    pub populations: innate_run::Populations,
+    /// Most members of one population (0: no limit).
+    pub population_size: usize,
+}
+
+/// `runs` (by index) in the units that train together, in the order of each unit's first run: a
+/// run alone, or the runs of one [`innate_run::population_key`] that `ctx.populations` lets join,
+/// at most `ctx.population_size` at a time.
+fn units(runs: &[(String, RunConfig)], ctx: &RunContext) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut open: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, (_, config)) in runs.iter().enumerate() {
+        let key =
+            ctx.populations.joins(config, ctx.device).then(|| innate_run::population_key(config)).flatten();
+        match key {
+            Some(key) => match open.get(&key) {
+                Some(&u) if ctx.population_size == 0 || out[u].len() < ctx.population_size => out[u].push(i),
+                _ => {
+                    open.insert(key, out.len());
+                    out.push(vec![i]);
+                }
+            },
+            None => out.push(vec![i]),
+        }
+    }
+    out
 }
 
 /// Trains (or reuses) every run of `e`, `ctx.jobs` at a time, and returns their rows in the
@@ -119,55 +146,53 @@ pub fn run_experiment(e: &Experiment, ctx: &RunContext) -> anyhow::Result<Vec<Ro
         bar
     });
     let run_quiet = ctx.quiet || jobs > 1;
+    let units = units(&runs, ctx);
     let next = AtomicUsize::new(0);
     let state =
         Mutex::new(PoolState { results: (0..total).map(|_| Outcome::Pending).collect(), failed: false });
     let changed = Condvar::new();
+    let settle = |i: usize, outcome: Outcome| {
+        let mut s = lock(&state);
+        match &outcome {
+            Outcome::Done(_) => {
+                if let Some(bar) = &overall {
+                    bar.inc(1);
+                    bar.set_message(runs[i].0.clone());
+                }
+            }
+            _ => s.failed = true,
+        }
+        s.results[i] = outcome;
+        changed.notify_all();
+    };
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for _ in 0..jobs.min(units.len()).max(1) {
             scope.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= total {
-                        break;
-                    }
-                    let (id, config) = &runs[i];
-                    // A run is skipped (settled all the same, so that no run waits for it
-                    // forever) once another has failed, or when its source failed or was skipped.
-                    let outcome = if lock(&state).failed
-                        || !wait_for_source(e.name, i, config, &runs, &state, &changed)
-                        || lock(&state).failed
-                    {
-                        Outcome::Skipped
+                    let u = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(unit) = units.get(u) else { break };
+                    if let [i] = unit[..] {
+                        let (id, config) = &runs[i];
+                        // A run is skipped (settled all the same, so that no run waits for it
+                        // forever) once another has failed, or when its source failed or was
+                        // skipped.
+                        let outcome = if lock(&state).failed
+                            || !wait_for_source(e.name, i, config, &runs, &state, &changed)
+                            || lock(&state).failed
+                        {
+                            Outcome::Skipped
+                        } else {
+                            guarded(|| one_run(e, ctx, i, total, id, config, run_quiet))
+                        };
+                        settle(i, outcome);
+                    } else if lock(&state).failed {
+                        unit.iter().for_each(|&i| settle(i, Outcome::Skipped));
                     } else {
-                        // A panic is a failure like any other: the run is settled either way.
-                        let run =
-                            std::panic::AssertUnwindSafe(|| one_run(e, ctx, i, total, id, config, run_quiet));
-                        match std::panic::catch_unwind(run) {
-                            Ok(Ok(row)) => Outcome::Done(Box::new(row)),
-                            Ok(Err(err)) => Outcome::Failed(err),
-                            Err(panic) => Outcome::Failed(anyhow::anyhow!(
-                                "the run panicked: {}",
-                                panic
-                                    .downcast_ref::<&str>()
-                                    .map(|m| m.to_string())
-                                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                                    .unwrap_or_default()
-                            )),
+                        // Members of a population start from no other run, so none waits.
+                        for (i, outcome) in population_runs(e, ctx, unit, &runs, total, run_quiet) {
+                            settle(i, outcome);
                         }
-                    };
-                    let mut s = lock(&state);
-                    match &outcome {
-                        Outcome::Done(_) => {
-                            if let Some(bar) = &overall {
-                                bar.inc(1);
-                                bar.set_message(id.clone());
-                            }
-                        }
-                        _ => s.failed = true,
                     }
-                    s.results[i] = outcome;
-                    changed.notify_all();
                 }
             });
         }
@@ -243,6 +268,114 @@ fn wait_for_source(
     }
 }
 
+/// `run`'s row, or its failure; a panic is a failure like any other.
+fn guarded(run: impl FnOnce() -> anyhow::Result<Row>) -> Outcome {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(row)) => Outcome::Done(Box::new(row)),
+        Ok(Err(err)) => Outcome::Failed(err),
+        Err(panic) => Outcome::Failed(anyhow::anyhow!(
+            "the run panicked: {}",
+            panic
+                .downcast_ref::<&str>()
+                .map(|m| m.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// Where run `id` of `e` lives (relative to the output folder, and there), and its finished
+/// metrics when the folder holds this very run and `ctx` may reuse it.
+fn folder(
+    e: &Experiment,
+    ctx: &RunContext,
+    id: &str,
+    config: &RunConfig,
+) -> (PathBuf, PathBuf, Option<Metrics>) {
+    let rel = Path::new("runs").join(e.name).join(ctx.profile.name()).join(id);
+    let dir = ctx.out.join(&rel);
+    let previous = innate_run::read_metrics(&dir)
+        .ok()
+        .filter(|m| config.is_run_of(&m.config))
+        .filter(|_| !source_is_newer(config, &dir))
+        .filter(|_| !ctx.force);
+    (rel, dir, previous)
+}
+
+fn row(e: &Experiment, ctx: &RunContext, id: &str, rel: &Path, metrics: Metrics) -> Row {
+    Row {
+        experiment: e.name.to_string(),
+        profile: ctx.profile,
+        run: id.to_string(),
+        dir: rel.to_string_lossy().into_owned(),
+        metrics,
+    }
+}
+
+/// Trains the runs `unit` of `e` (runs that differ only in their seeds) as one population,
+/// reusing the finished ones; each run's outcome.
+fn population_runs(
+    e: &Experiment,
+    ctx: &RunContext,
+    unit: &[usize],
+    runs: &[(String, RunConfig)],
+    total: usize,
+    quiet: bool,
+) -> Vec<(usize, Outcome)> {
+    let mut outcomes = Vec::with_capacity(unit.len());
+    let mut train: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
+    for &i in unit {
+        let (id, config) = &runs[i];
+        let (rel, dir, previous) = folder(e, ctx, id, config);
+        match previous {
+            Some(m) => {
+                tracing::info!(
+                    "[{}/{total}] {} {id}: reusing the finished run in {}",
+                    i + 1,
+                    e.name,
+                    dir.display()
+                );
+                outcomes.push((i, Outcome::Done(Box::new(row(e, ctx, id, &rel, m)))));
+            }
+            None => train.push((i, rel, dir)),
+        }
+    }
+    if train.is_empty() {
+        return outcomes;
+    }
+    let env = RunEnv { root: ctx.root, device: ctx.device, cache: ctx.cache };
+    let configs: Vec<RunConfig> = train.iter().map(|(i, _, _)| runs[*i].1.clone()).collect();
+    let dirs: Vec<PathBuf> = train.iter().map(|(_, _, d)| d.clone()).collect();
+    let ids: Vec<&str> = train.iter().map(|(i, _, _)| runs[*i].0.as_str()).collect();
+    tracing::info!("[{}/{total}] {} {} as one population", train[0].0 + 1, e.name, ids.join(", "));
+    let trained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        innate_run::execute_population(&configs, &env, &dirs, quiet)
+    }));
+    match trained {
+        Ok(Ok(results)) => {
+            for ((i, rel, _), r) in train.into_iter().zip(results) {
+                let outcome = match r {
+                    Ok(m) => Outcome::Done(Box::new(row(e, ctx, &runs[i].0, &rel, m))),
+                    Err(err) => Outcome::Failed(err.into()),
+                };
+                outcomes.push((i, outcome));
+            }
+        }
+        Ok(Err(err)) => {
+            let message = format!("{err:#}");
+            for (i, _, _) in train {
+                outcomes.push((i, Outcome::Failed(anyhow::anyhow!("its population failed: {message}"))));
+            }
+        }
+        Err(_) => {
+            for (i, _, _) in train {
+                outcomes.push((i, Outcome::Failed(anyhow::anyhow!("its population panicked"))));
+            }
+        }
+    }
+    outcomes
+}
+
 /// Trains run `i` of `e`, or reuses its finished folder.
 fn one_run(
     e: &Experiment,
@@ -253,15 +386,10 @@ fn one_run(
     config: &RunConfig,
     quiet: bool,
 ) -> anyhow::Result<Row> {
-    let rel = Path::new("runs").join(e.name).join(ctx.profile.name()).join(id);
-    let dir = ctx.out.join(&rel);
     let config = &resolve_refs(config, ctx.out, ctx.profile)?;
-    let previous = innate_run::read_metrics(&dir)
-        .ok()
-        .filter(|m| config.is_run_of(&m.config))
-        .filter(|_| !source_is_newer(config, &dir));
+    let (rel, dir, previous) = folder(e, ctx, id, config);
     let metrics = match previous {
-        Some(m) if !ctx.force => {
+        Some(m) => {
             tracing::info!(
                 "[{}/{total}] {} {id}: reusing the finished run in {}",
                 i + 1,
@@ -276,13 +404,7 @@ fn one_run(
             innate_run::execute(config, &env, &dir, quiet)?
         }
     };
-    Ok(Row {
-        experiment: e.name.to_string(),
-        profile: ctx.profile,
-        run: id.to_string(),
-        dir: rel.to_string_lossy().into_owned(),
-        metrics,
-    })
+    Ok(row(e, ctx, id, &rel, metrics))
 }
 
 /// Whether the genome a run started from was written after the run finished (it was trained

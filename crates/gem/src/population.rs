@@ -34,7 +34,7 @@
 use candle_core::Tensor;
 #[cfg(test)]
 use innate_encodings::population::members_cross_entropy;
-use innate_encodings::population::{Population, Stacked, check_same_config};
+use innate_encodings::population::{Population, Stacked, check_same_config, scale_members};
 use innate_encodings::{BiasMode, Dense, ExpressionSpec, Genome, Mlp, MlpSpec, Result};
 
 use crate::gem::{GemConfig, GemNet, through_genes};
@@ -115,8 +115,8 @@ pub struct GemPopulation {
     config: GemConfig,
     /// Per layer of neurons, the grid positions of gene-field layers, `(N, 2)`.
     positions: Vec<Option<Tensor>>,
-    /// Per layer of weights, the members' Kaiming factors, `(K, 1, 1)`.
-    scales: Vec<Tensor>,
+    /// Per layer of weights, the members' Kaiming factors.
+    scales: Vec<Vec<f32>>,
 }
 
 impl GemPopulation {
@@ -135,12 +135,8 @@ impl GemPopulation {
                 _ => Ok(None),
             })
             .collect::<Result<_>>()?;
-        let scales = (0..config.spec.layers())
-            .map(|l| {
-                let c: Vec<f32> = members.iter().map(|m| m.scales[l] as f32).collect();
-                Tensor::from_vec(c, (members.len(), 1, 1), &device)
-            })
-            .collect::<candle_core::Result<_>>()?;
+        let scales =
+            (0..config.spec.layers()).map(|l| members.iter().map(|m| m.scales[l] as f32).collect()).collect();
         Ok(Self { stacked, config, positions, scales })
     }
 
@@ -150,13 +146,11 @@ impl GemPopulation {
         match (&self.config.expression[l], &self.positions[l]) {
             (ExpressionSpec::Learned, _) => s.get(&format!("neurons{l}.x")),
             (ExpressionSpec::Fixed, _) => s.get(&format!("fixed.neurons{l}.x")),
-            (ExpressionSpec::Gaussian { .. }, Some(p)) => {
-                let mu = s.get(&format!("neurons{l}.mu"))?.tanh()?.unsqueeze(1)?; // (K, 1, G, 2)
-                let p = p.unsqueeze(1)?.unsqueeze(0)?; // (1, N, 1, 2)
-                let d2 = p.broadcast_sub(&mu)?.sqr()?.sum(3)?; // (K, N, G)
-                let s2 = s.get(&format!("neurons{l}.log_sigma"))?.exp()?.sqr()?.unsqueeze(1)?; // (K, 1, G)
-                d2.broadcast_div(&s2)?.neg()?.exp()
-            }
+            (ExpressionSpec::Gaussian { .. }, Some(p)) => innate_encodings::fields_op::gaussian_expression(
+                p,
+                &s.get(&format!("neurons{l}.mu"))?,
+                &s.get(&format!("neurons{l}.log_sigma"))?,
+            ),
             (ExpressionSpec::Gaussian { .. }, None) => {
                 candle_core::bail!("layer {l}'s gene fields have no grid")
             }
@@ -190,7 +184,7 @@ impl Population for GemPopulation {
         let layers = (0..self.config.spec.layers())
             .map(|l| {
                 Ok(Dense {
-                    weight: self.raw_weight(&xs, l)?.broadcast_mul(&self.scales[l])?,
+                    weight: scale_members(&self.raw_weight(&xs, l)?, &self.scales[l])?,
                     bias: bias(&self.stacked, self.config.bias, l)?,
                 })
             })
@@ -208,12 +202,11 @@ impl Population for GemPopulation {
             let (n_in, n_out) = self.config.spec.layer(l);
             let c = &self.scales[l];
             h = if through_genes(batch, n_in, n_out, g) {
-                h.matmul(&xs[l])?
-                    .matmul(&self.interaction(l)?.t()?)?
-                    .matmul(&xs[l + 1].t()?)?
-                    .broadcast_mul(c)?
+                let through =
+                    h.matmul(&xs[l])?.matmul(&self.interaction(l)?.t()?)?.matmul(&xs[l + 1].t()?)?;
+                scale_members(&through, c)?
             } else {
-                h.matmul(&self.raw_weight(&xs, l)?.broadcast_mul(c)?.t()?)?
+                h.matmul(&scale_members(&self.raw_weight(&xs, l)?, c)?.t()?)?
             };
             h = finish_layer(h, bias(&self.stacked, self.config.bias, l)?.as_ref(), l + 1 < layers)?;
         }
@@ -221,17 +214,11 @@ impl Population for GemPopulation {
     }
 
     fn retain(&self, keep: &[usize]) -> Result<Box<dyn Population>> {
-        let device = self.scales.first().map(|s| s.device().clone()).unwrap_or(candle_core::Device::Cpu);
-        let idx = innate_encodings::population::select_index(keep, self.size(), &device)?;
         Ok(Box::new(Self {
             stacked: self.stacked.retain(keep)?,
             config: self.config.clone(),
             positions: self.positions.clone(),
-            scales: self
-                .scales
-                .iter()
-                .map(|s| s.index_select(&idx, 0))
-                .collect::<candle_core::Result<_>>()?,
+            scales: self.scales.iter().map(|s| keep.iter().map(|&k| s[k]).collect()).collect(),
         }))
     }
 }

@@ -68,5 +68,5 @@ pub use execute::{RunEnv, execute};
 pub use load::{LoadedGenome, load, rebuild};
 pub use metrics::{Metrics, read_metrics};
 pub use network::Network;
-pub use population::{execute_population, population_key};
+pub use population::{Populations, execute_population, population_key};
 pub use transfer::{Learn, TransferOptions, TransferReport, is_interaction, transfer, transfer_runs};

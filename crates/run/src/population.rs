@@ -42,6 +42,43 @@ pub fn population_key(config: &RunConfig) -> Option<String> {
     serde_json::to_string(&seedless(config)).ok()
 }
 
+/// When runs that may share a population ([`population_key`]) train as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Populations {
+    /// Where populations are faster ([`faster_together`]).
+    #[default]
+    Auto,
+    /// Whenever runs can share one.
+    Always,
+    /// Never: every run trains alone.
+    Never,
+}
+
+impl Populations {
+    /// Whether `config`'s run, on `device`, joins the other runs of its key under this rule.
+    pub fn joins(self, config: &RunConfig, device: &candle_core::Device) -> bool {
+        population_key(config).is_some()
+            && match self {
+                Populations::Auto => faster_together(config, device),
+                Populations::Always => true,
+                Populations::Never => false,
+            }
+    }
+}
+
+/// Whether runs like `config` train faster as a population than one at a time on `device`: on
+/// CUDA, where one small network leaves the device idle (not yet measured: no GPU was lent to
+/// the session that built this); on the CPU never, as measured on 2 cores (README,
+/// "Populations"): the members' products and element-wise passes cost the same stacked as
+/// alone, and stacking adds copies (`innate train --seeds 0..4`, one thread, per member: direct
+/// 784-784-10 2.41 vs 2.26 s per 1,000 batches, random basis 6.27 vs 5.27, ML-S-GEM G = 22
+/// 1.42 vs 1.25; the whole gem-fig1c paper profile, 230 SLP runs on 2 jobs, 98.7 vs 91.0 s).
+pub fn faster_together(config: &RunConfig, device: &candle_core::Device) -> bool {
+    let _ = config;
+    device.is_cuda()
+}
+
 /// Trains `configs` (runs that differ only in their seeds: [`population_key`]) as one
 /// population and writes run `k`'s folder `outs[k]` as [`crate::execute()`] would. Returns each
 /// run's metrics or why it stopped ([`RunError::Stopped`]); the outer error is for runs that

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Populations against one run at a time: `innate train --seeds` with and without
+# --one-at-a-time, on one thread, for the arms of the developmental-priors sweeps under the paper's
+# protocol (early stopping and all), the two modes interleaved per arm. Both modes train in one
+# process from one copy of the data; the results are the same run for run (checked here).
+#
+#   bench/population_speed.sh [SEEDS]          # default 10 seeds per arm
+#
+# Needs target/release/innate (cargo build --release) and the data in $INNATE_DATA or
+# ../shared/data. Appends one JSON line per arm and mode to bench/results/population_speed.jsonl
+# (wall seconds, runs per hour, per-member seconds per 1,000 batches, the process's peak memory)
+# and prints the table the README shows. ARMS=name,name limits the arms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-10}
+data=${INNATE_DATA:-../shared/data}
+out=bench/results/population_speed.jsonl
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p bench/results
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+declare -A arms=(
+  [mlsgem-g9]="--model mlp --hidden 784 --encoding mlsgem --genes 9"
+  [mlsgem-g22]="--model mlp --hidden 784 --encoding mlsgem --genes 22"
+  [rb-b135]="--model mlp --hidden 784 --encoding rb --basis 135"
+  [direct-mlp784]="--model mlp --hidden 784 --encoding direct"
+  [gem-slp-g20]="--model slp --encoding gem --genes 20 --learn-output"
+)
+order=(gem-slp-g20 mlsgem-g9 mlsgem-g22 rb-b135 direct-mlp784)
+[ -n "${ARMS:-}" ] && IFS=, read -r -a order <<<"$ARMS"
+for arm in "${order[@]}"; do
+  [ -n "${arms[$arm]:-}" ] || { echo "unknown arm $arm (known: ${!arms[*]})" >&2; exit 1; }
+  for mode in population one-at-a-time; do
+    flag=()
+    [ "$mode" = one-at-a-time ] && flag=(--one-at-a-time)
+    # shellcheck disable=SC2086
+    RAYON_NUM_THREADS=1 /usr/bin/time -f "%e %M" -o "$tmp/time" target/release/innate --quiet --data-dir "$data" \
+      train --dataset mnist ${arms[$arm]} --seeds "0..$seeds" "${flag[@]}" --out "$tmp/$mode" --overwrite > /dev/null
+    python3 - "$tmp/$mode" "$tmp/time" "$arm" "$mode" "$seeds" "$stamp" >> "$out" <<'PY'
+import json, os, sys
+run_dir, time_file, arm, mode, seeds, stamp = sys.argv[1:]
+wall, peak_kb = open(time_file).read().split()[-2:]
+ms = [json.load(open(os.path.join(run_dir, f"seed{s}", "metrics.json"))) for s in range(int(seeds))]
+print(json.dumps({
+    "bench": "population_speed", "arm": arm, "mode": mode, "members": len(ms), "threads": 1,
+    "wall_seconds": float(wall), "runs_per_hour": 3600 * len(ms) / float(wall),
+    "peak_rss_mb": int(peak_kb) / 1024,
+    "seconds_per_1000_batches": sum(m["seconds_per_1000_batches"] for m in ms) / len(ms),
+    "batches": [m["batches"] for m in ms], "best": [m["best_test_accuracy"] for m in ms],
+    "at": stamp, "innate": ms[0]["innate_version"]}))
+PY
+    echo "$arm, $mode: done" >&2
+  done
+done
+python3 - "$out" "$stamp" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if r.get("at") == sys.argv[2]]
+print("| arm (paper protocol, 1 thread) | runs | one at a time: runs / hour | population: runs / hour | ratio | peak memory, one at a time / population (MB) | same results |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+for arm in dict.fromkeys(r["arm"] for r in rows):
+    one = next(r for r in rows if r["arm"] == arm and r["mode"] == "one-at-a-time")
+    pop = next(r for r in rows if r["arm"] == arm and r["mode"] == "population")
+    same = one["best"] == pop["best"] and one["batches"] == pop["batches"]
+    print(f"| {arm} | {one['members']} | {one['runs_per_hour']:.0f} | {pop['runs_per_hour']:.0f} | "
+          f"{pop['runs_per_hour'] / one['runs_per_hour']:.2f} | {one['peak_rss_mb']:.0f} / {pop['peak_rss_mb']:.0f} | {'yes' if same else 'NO'} |")
+PY
