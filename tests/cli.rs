@@ -117,6 +117,51 @@ fn same_seed_same_run() {
 }
 
 #[test]
+fn seeds_train_one_population_whose_members_are_their_single_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = fixtures();
+    let curves = |name: &str, extra: &str| -> Vec<serde_json::Value> {
+        let out = dir(&tmp, name);
+        let o = ok(&format!(
+            "train --model mlp --hidden 16 --encoding mlsgem --genes 3 --batches 30 --eval-every 10 --seeds 0..3 \
+             {extra} --data-dir {fx} --out {out}"
+        ));
+        assert!(o.contains("3 of 3 runs finished"), "{o}");
+        (0..3)
+            .map(|s| {
+                let m = metrics(&format!("{out}/seed{s}"));
+                assert_eq!(m["seed"], s);
+                let c = m["curve"].as_array().unwrap().clone();
+                serde_json::json!([
+                    m["batches"],
+                    c.iter().map(|p| p["test_accuracy"].clone()).collect::<Vec<_>>()
+                ])
+            })
+            .collect()
+    };
+    let together = curves("pop", "");
+    assert_eq!(together, curves("alone", "--one-at-a-time"));
+    assert_ne!(together[0], together[1]);
+    // The registry's runs too: the smoke baselines as populations and one at a time.
+    let rows = |name: &str, mode: &str| -> Vec<(String, serde_json::Value)> {
+        let out = dir(&tmp, name);
+        ok(&format!(
+            "reproduce --profile smoke --only baselines --populations {mode} --data-dir {fx} --out {out} --quiet"
+        ));
+        let text = std::fs::read_to_string(PathBuf::from(&out).join("results/baselines.jsonl")).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|r| (r["run"].as_str().unwrap().to_string(), r["metrics"]["best_test_accuracy"].clone()))
+            .collect()
+    };
+    assert_eq!(rows("always", "always"), rows("never", "never"));
+    let e = fails(&format!("train --model slp --seeds 0..2 --seed 3 --data-dir {fx}"));
+    assert!(e.contains("--seeds") && e.contains("--seed"), "{e}");
+    let e = fails(&format!("train --model slp --seeds 4..2 --data-dir {fx}"));
+    assert!(e.contains("--seeds 4..2") && e.contains("0..10"), "{e}");
+}
+
+#[test]
 fn bad_input_gets_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = fixtures();

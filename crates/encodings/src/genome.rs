@@ -50,6 +50,15 @@ pub trait Genome {
         self.develop()?.forward(x)
     }
 
+    /// Whether [`Genome::develop_forward`] costs less than developing the network and running
+    /// it (the GEM family's products through the genes, which never form the weights). Strategies
+    /// then learn through it and autograd; otherwise, for a network that is an MLP, through the
+    /// developed network's hand-worked gradient ([`crate::Mlp::cross_entropy_grads`]) carried
+    /// back into the genome. The default: no.
+    fn forward_through_genome(&self) -> bool {
+        false
+    }
+
     /// [`Genome::develop_forward`] while the phenotype learns: layers that act only in training
     /// (dropout) draw from `rng` ([`Parameters::forward_train`]). The default is
     /// `develop_forward(x)`, right for every phenotype without such layers; an encoding whose

@@ -159,6 +159,10 @@ where
         Ok(self.0.develop()?.into())
     }
 
+    fn forward_through_genome(&self) -> bool {
+        self.0.forward_through_genome()
+    }
+
     fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         self.0.develop_forward(x)
     }

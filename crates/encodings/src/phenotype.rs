@@ -205,6 +205,25 @@ impl Mlp {
         Ok(h)
     }
 
+    /// The loss whose gradient in a genome is this developed network's gradient `grads` (in the
+    /// order of [`Parameters::parameters`], as [`Mlp::cross_entropy_grads`] gives it) carried back
+    /// through development: `Σ t ⊙ g` over the tensors that depend on learned variables (`None`
+    /// when none does). Its value means nothing; its backward pass is development's alone.
+    pub fn surrogate_loss(&self, grads: &[Tensor]) -> candle_core::Result<Option<Tensor>> {
+        let mut total: Option<Tensor> = None;
+        for ((_, t), g) in self.parameters().iter().zip(grads) {
+            if !t.track_op() {
+                continue;
+            }
+            let term = (t * g)?.sum_all()?;
+            total = Some(match total {
+                Some(s) => (s + term)?,
+                None => term,
+            });
+        }
+        Ok(total)
+    }
+
     /// The hand-worked gradient with `lead` leading member axes (0: one network, 1: members).
     fn grads_over(
         &self,
@@ -295,6 +314,31 @@ impl Parameters for Mlp {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    #[test]
+    fn the_surrogate_loss_carries_the_gradient_back_into_the_genome() -> candle_core::Result<()> {
+        let d = Device::Cpu;
+        // Weights developed from a variable (2 v), a fixed bias: the surrogate's gradient in v is
+        // autograd's through the forward pass.
+        let v = candle_core::Var::from_tensor(&Tensor::randn(0f32, 0.5, (3, 4), &d)?)?;
+        let net = Mlp {
+            layers: vec![Dense {
+                weight: (v.as_tensor() * 2.0)?,
+                bias: Some(Tensor::ones(3, candle_core::DType::F32, &d)?),
+            }],
+        };
+        let (x, y) = (Tensor::randn(0f32, 1.0, (5, 4), &d)?, Tensor::new(&[0u32, 1, 2, 0, 1], &d)?);
+        let auto = candle_nn::loss::cross_entropy(&net.forward(&x)?, &y)?.backward()?;
+        let (_, grads) = net.cross_entropy_grads(&x, &y)?;
+        let hand = net.surrogate_loss(&grads)?.expect("the weights depend on v").backward()?;
+        let diff = (auto.get(&v).unwrap() - hand.get(&v).unwrap())?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-6, "{diff}");
+        let fixed = Mlp {
+            layers: vec![Dense { weight: Tensor::ones((3, 4), candle_core::DType::F32, &d)?, bias: None }],
+        };
+        assert!(fixed.surrogate_loss(&fixed.cross_entropy_grads(&x, &y)?.1)?.is_none());
+        Ok(())
+    }
 
     #[test]
     fn counts_match_the_papers() {

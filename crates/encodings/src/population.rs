@@ -60,7 +60,10 @@ impl std::fmt::Debug for Stacked {
 }
 
 /// A genome's tensors by name, sorted (learned ones first, then fixed ones).
-fn named<G: Genome + ?Sized>(genome: &G) -> Result<(Vec<(String, Tensor)>, Vec<(String, Tensor)>)> {
+/// Tensors by name.
+type Named = Vec<(String, Tensor)>;
+
+fn named<G: Genome + ?Sized>(genome: &G) -> Result<(Named, Named)> {
     let mut learned: Vec<(String, Tensor)> = genome
         .varmap()
         .data()
@@ -233,6 +236,12 @@ pub trait Population {
         self.develop()?.forward_members(x)
     }
 
+    /// As [`Genome::forward_through_genome`]: whether [`Population::develop_forward`] costs less
+    /// than developing the networks and running them.
+    fn forward_through_genome(&self) -> bool {
+        false
+    }
+
     /// Whether the developed network's tensors are the learned variables themselves (the direct
     /// encoding), so that a step can use [`Mlp::members_cross_entropy_grads`] instead of autograd.
     fn is_network(&self) -> bool {
@@ -259,9 +268,9 @@ pub fn check_same_config<G: Genome + ?Sized>(members: &[&G], ignore: &[&str]) ->
     let first = members
         .first()
         .ok_or_else(|| GenomeError::Config("a population needs at least one member".into()))?;
-    let c0 = strip(*first)?;
+    let c0 = strip(first)?;
     for (k, m) in members.iter().enumerate().skip(1) {
-        let c = strip(*m)?;
+        let c = strip(m)?;
         if c != c0 || m.encoding() != first.encoding() {
             return Err(GenomeError::Config(format!(
                 "population member {k} is a {} genome with settings {c}, but member 0 is a {} genome with \

@@ -520,10 +520,15 @@ pub fn train_resumable<G: Genome + ?Sized>(
     // genes: 1.3 s per 1,000 batches, against 5.2 s through its developed MLP).
     let var_ids: std::collections::HashSet<_> =
         genome.varmap().all_vars().iter().map(|v| v.as_tensor().id()).collect();
-    let by_hand = genome
-        .develop()?
-        .mlp()
-        .is_some_and(|m| m.parameters().iter().all(|(_, t)| var_ids.contains(&t.id())));
+    let developed = genome.develop()?;
+    let by_hand =
+        developed.mlp().is_some_and(|m| m.parameters().iter().all(|(_, t)| var_ids.contains(&t.id())));
+    // Any other genome whose network is an MLP and whose forward pass gains nothing from the
+    // genome (the random basis forms its weights anyway) learns through the same hand-worked
+    // gradient, carried back into the genome by one backward pass through development: autograd
+    // through the forward pass would also form the input images' gradient.
+    let through_net = !by_hand && developed.mlp().is_some() && !genome.forward_through_genome();
+    drop(developed);
     let mut loss_sum: Option<Tensor> = None;
     let mut since_eval = 0usize;
     let mut stopped_early = false;
@@ -539,6 +544,15 @@ pub fn train_resumable<G: Genome + ?Sized>(
                 net.mlp().ok_or_else(|| TrainError::Config("the network is no longer an MLP".into()))?;
             opt.warm(config.lr, config.warmup, done);
             opt.mlp_step(mlp, &var_ids, &batch.images, &batch.labels)?
+        } else if through_net {
+            let net = genome.develop()?;
+            let mlp =
+                net.mlp().ok_or_else(|| TrainError::Config("the network is no longer an MLP".into()))?;
+            let (loss, grads) = mlp.cross_entropy_grads(&batch.images, &batch.labels)?;
+            if let Some(s) = mlp.surrogate_loss(&grads)? {
+                opt.warmed_step(&s, config.lr, config.warmup, done)?;
+            }
+            loss
         } else {
             let logits = genome.develop_forward_train(&batch.images, &mut dropout.rng)?;
             let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;

@@ -158,6 +158,14 @@ pub fn train(
             let params = net.parameters();
             opt.step(&OwnGrads::new(params.iter().map(|(_, t)| t).zip(grads)))?;
             losses
+        } else if !pop.forward_through_genome() {
+            // As the single runs of such genomes learn (crate::lifetime).
+            let net = pop.develop()?;
+            let (losses, grads) = net.members_cross_entropy_grads(&x, &labels)?;
+            if let Some(s) = net.surrogate_loss(&grads)? {
+                opt.backward_step(&s)?;
+            }
+            losses
         } else {
             let losses = members_cross_entropy(&pop.develop_forward(&x)?, &labels)?;
             opt.backward_step(&losses.sum_all()?)?;

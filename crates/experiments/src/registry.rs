@@ -30,6 +30,7 @@ pub fn registry() -> Vec<Experiment> {
         meta_figs6::experiment(),
         meta_figs7::experiment(),
         genome_bits::experiment(),
+        throughput::experiment(),
     ]
 }
 

@@ -417,3 +417,116 @@ fn source_is_newer(config: &RunConfig, dir: &Path) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::{Kind, Runs};
+    use innate_evolution::{LifetimeConfig, StrategyConfig};
+    use innate_run::{EncodingFlags, Network, Populations};
+
+    /// Three seeds of a GEM SLP, one of another size, one direct SLP: tiny, on the fixtures.
+    fn runs(_: Profile) -> Vec<(String, RunConfig)> {
+        let life = LifetimeConfig {
+            batch_size: 16,
+            max_batches: 40,
+            eval_every: 10,
+            patience: 1,
+            ..Default::default()
+        };
+        let run = |enc: &str, genes: Option<usize>, seed: u64| {
+            let e = Encoding::from_flags(enc, &EncodingFlags { genes, ..EncodingFlags::default() }).unwrap();
+            RunConfig::new("mnist", Network::Slp, e, StrategyConfig::EndToEnd(life.clone()), seed)
+                .with_seed(seed)
+        };
+        let mut out: Vec<(String, RunConfig)> =
+            (0..3).map(|s| (format!("gem3-seed{s}"), run("gem", Some(3), s))).collect();
+        out.push(("gem4-seed0".into(), run("gem", Some(4), 0)));
+        out.push(("direct-seed0".into(), run("direct", None, 0)));
+        out
+    }
+
+    fn experiment() -> Experiment {
+        Experiment {
+            name: "populations-test",
+            title: "",
+            source: "",
+            caption: "",
+            kind: Kind::Runs(Runs {
+                runs,
+                figure: |_, _, _| Ok(()),
+                figures: &[],
+                claims: |_, _| Vec::new(),
+            }),
+        }
+    }
+
+    fn context<'a>(
+        out: &'a Path,
+        root: &'a Path,
+        device: &'a candle_core::Device,
+        cache: &'a DataCache,
+        populations: Populations,
+        size: usize,
+    ) -> RunContext<'a> {
+        RunContext {
+            profile: Profile::Smoke,
+            out,
+            root,
+            device,
+            cache,
+            force: false,
+            quiet: true,
+            jobs: 2,
+            populations,
+            population_size: size,
+        }
+    }
+
+    #[test]
+    fn runs_that_differ_only_in_their_seeds_form_units() {
+        let (device, cache) = (candle_core::Device::Cpu, DataCache::default());
+        let p = Path::new(".");
+        let all = runs(Profile::Smoke);
+        assert_eq!(
+            units(&all, &context(p, p, &device, &cache, Populations::Always, 0)),
+            [vec![0, 1, 2], vec![3], vec![4]]
+        );
+        assert_eq!(
+            units(&all, &context(p, p, &device, &cache, Populations::Always, 2)),
+            [vec![0, 1], vec![2], vec![3], vec![4]]
+        );
+        assert_eq!(units(&all, &context(p, p, &device, &cache, Populations::Never, 0)).len(), 5);
+        // On the CPU, `auto` trains every run alone (populations are not faster there).
+        assert_eq!(units(&all, &context(p, p, &device, &cache, Populations::Auto, 0)).len(), 5);
+    }
+
+    #[test]
+    fn a_population_unit_trains_the_runs_its_members_would_and_reuses_finished_ones() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/fixtures");
+        let (device, cache) = (candle_core::Device::Cpu, DataCache::default());
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let e = experiment();
+        let key = |rows: &[Row]| -> Vec<(String, f64, usize)> {
+            rows.iter()
+                .map(|r| (r.run.clone(), r.metrics.report.best_test_accuracy, r.metrics.report.batches))
+                .collect()
+        };
+        let together =
+            run_experiment(&e, &context(a.path(), &root, &device, &cache, Populations::Always, 0)).unwrap();
+        let alone =
+            run_experiment(&e, &context(b.path(), &root, &device, &cache, Populations::Never, 0)).unwrap();
+        assert_eq!(key(&together), key(&alone));
+        assert_eq!(together.len(), 5);
+        // Again: every member is reused, none trained.
+        let again =
+            run_experiment(&e, &context(a.path(), &root, &device, &cache, Populations::Always, 0)).unwrap();
+        assert_eq!(key(&again), key(&together));
+        for r in &again {
+            assert_eq!(
+                r.metrics.report.seconds,
+                together.iter().find(|t| t.run == r.run).unwrap().metrics.report.seconds
+            );
+        }
+    }
+}

@@ -379,6 +379,10 @@ impl Genome for GemNet {
         })
     }
 
+    fn forward_through_genome(&self) -> bool {
+        true
+    }
+
     /// `x Wᵀ = c · ((x X_l) Oᵀ) X_{l+1}ᵀ` layer by layer, in whichever order costs fewer
     /// multiplications: through the `G` genes (never forming the weight matrix) when the layer is
     /// wide, or by forming `W` when the batch times the layer's fan-in is the smaller side (an

@@ -192,6 +192,10 @@ impl Population for GemPopulation {
         Ok(Mlp { layers })
     }
 
+    fn forward_through_genome(&self) -> bool {
+        true
+    }
+
     /// [`GemNet`]'s `develop_forward`, member by member in one pass: through the genes or by
     /// forming the weights, layer by layer as the single genome chooses.
     fn develop_forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
@@ -288,7 +292,7 @@ impl Population for RbPopulation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{DType, Device, Module};
+    use candle_core::{Device, Module};
     use innate_encodings::{NeuronGrid, Parameters};
 
     fn close(a: &Tensor, b: &Tensor, tol: f32) {
@@ -395,7 +399,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e2.contains("member 1"), "{e2}");
-        let _ = DType::F32;
         Ok(())
     }
 }

@@ -187,3 +187,51 @@ pub fn execute_population(
     }
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Encoding, EncodingFlags};
+    use innate_evolution::LifetimeConfig;
+
+    fn run(hidden: usize, encoding: &str, seed: u64) -> RunConfig {
+        let flags = EncodingFlags { genes: Some(3), ..EncodingFlags::default() };
+        let e = Encoding::from_flags(encoding, &flags).unwrap();
+        RunConfig::new(
+            "mnist",
+            Network::Mlp { hidden: vec![hidden] },
+            e,
+            StrategyConfig::EndToEnd(LifetimeConfig::default()),
+            seed,
+        )
+        .with_seed(seed)
+    }
+
+    #[test]
+    fn only_runs_that_differ_in_their_seeds_share_a_key() {
+        let key = |c: &RunConfig| population_key(c).unwrap();
+        assert_eq!(key(&run(16, "gem", 0)), key(&run(16, "gem", 7)));
+        assert_ne!(key(&run(16, "gem", 0)), key(&run(17, "gem", 0)));
+        assert_ne!(key(&run(16, "gem", 0)), key(&run(16, "sgem", 0)));
+        let mut meta = run(16, "gem", 0);
+        meta.strategy = StrategyConfig::Meta(innate_evolution::MetaConfig::default());
+        assert_eq!(population_key(&meta), None);
+        let cpu = candle_core::Device::Cpu;
+        assert!(!Populations::Auto.joins(&run(16, "gem", 0), &cpu));
+        assert!(Populations::Always.joins(&run(16, "gem", 0), &cpu));
+        assert!(!Populations::Never.joins(&run(16, "gem", 0), &cpu));
+    }
+
+    #[test]
+    fn a_population_of_different_runs_is_an_error_naming_them() {
+        let (cache, device) = (crate::DataCache::default(), candle_core::Device::Cpu);
+        let env = RunEnv { root: std::path::Path::new("no-such-data"), device: &device, cache: &cache };
+        let outs = [PathBuf::from("runs/a"), PathBuf::from("runs/b")];
+        let e = execute_population(&[run(16, "gem", 0), run(32, "gem", 1)], &env, &outs, true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("runs/a") && e.contains("runs/b") && e.contains("more than their seeds"), "{e}");
+        let e = execute_population(&[run(16, "gem", 0)], &env, &outs, true).unwrap_err().to_string();
+        assert!(e.contains("2 run folders for 1 runs"), "{e}");
+    }
+}

@@ -24,3 +24,4 @@ pub mod sgem_fig2b;
 pub mod sgem_fig2c;
 pub mod sgem_fig2d;
 pub mod sgem_transfer_frozen;
+pub mod throughput;
