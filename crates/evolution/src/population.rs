@@ -262,12 +262,12 @@ pub fn train(
                 shared.lr,
             )?;
             opt.restore(step, &moments)?;
-            let mut it = std::mem::take(&mut members).into_iter().enumerate();
-            members = keep
-                .iter()
-                .map(|&k| it.by_ref().find(|(i, _)| *i == k).map(|(_, m)| m))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| TrainError::Config("a kept member went missing".into()))?;
+            // `keep` is in the members' order, as the population's slices now are.
+            let mut at = 0;
+            members.retain(|_| {
+                at += 1;
+                keep.contains(&(at - 1))
+            });
         }
     }
     outcomes
