@@ -155,14 +155,16 @@ vmap() {
     echo "== pytorch vmap $name on $device: $*"
     lines=$(timeout "$STEP_LIMIT" python3 bench/population_torch.py --data-dir "$DATA" --device "$device" "$@")
     status=$?
-    if ((status != 0)); then
-        failed pytorch "$name" "$device" "$status" "bench/population_torch.py failed or timed out"
-        return 0
-    fi
-    python3 -c 'import json, sys
+    # The population sizes it finished before a timeout still count.
+    if [ -n "$lines" ]; then
+        python3 -c 'import json, sys
 for line in sys.stdin:
     r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" <<<"$lines" >>"$RESULTS" ||
-        failed pytorch "$name" "$device" 1 "bench/population_torch.py printed no JSON"
+            failed pytorch "$name" "$device" 1 "bench/population_torch.py printed no JSON"
+    fi
+    if ((status != 0)); then
+        failed pytorch "$name" "$device" "$status" "bench/population_torch.py failed or timed out"
+    fi
 }
 
 # torch_run NAME DEVICE ARGS...: one bench/sgem_torch.py run; appends its JSON lines to $RESULTS.
