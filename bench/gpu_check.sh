@@ -147,43 +147,30 @@ EOF
     ((status == 0)) || failed innate "$name-$mode-$seeds" "$device" "$status" "cannot read the members' metrics.json"
 }
 
-# vmap NAME DEVICE ARGS...: one bench/population_torch.py run; appends its JSON lines to $RESULTS.
-vmap() {
-    local name=$1 device=$2 status lines
-    shift 2
-    time_left "pytorch vmap $name on $device" || return 0
-    echo "== pytorch vmap $name on $device: $*"
-    lines=$(timeout "$STEP_LIMIT" python3 bench/population_torch.py --data-dir "$DATA" --device "$device" "$@")
+# python_step SCRIPT NAME DEVICE ARGS...: one run of the PyTorch script bench/SCRIPT; appends its
+# JSON lines to $RESULTS (those it printed before a timeout too).
+python_step() {
+    local script=$1 name=$2 device=$3 status lines
+    shift 3
+    time_left "pytorch $script $name on $device" || return 0
+    echo "== pytorch $script $name on $device: $*"
+    lines=$(timeout "$STEP_LIMIT" python3 "bench/$script" --data-dir "$DATA" --device "$device" "$@")
     status=$?
-    # The population sizes it finished before a timeout still count.
     if [ -n "$lines" ]; then
         python3 -c 'import json, sys
 for line in sys.stdin:
     r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" <<<"$lines" >>"$RESULTS" ||
-            failed pytorch "$name" "$device" 1 "bench/population_torch.py printed no JSON"
+            failed pytorch "$name" "$device" 1 "bench/$script printed no JSON"
     fi
     if ((status != 0)); then
-        failed pytorch "$name" "$device" "$status" "bench/population_torch.py failed or timed out"
+        failed pytorch "$name" "$device" "$status" "bench/$script failed or timed out"
     fi
 }
 
-# torch_run NAME DEVICE ARGS...: one bench/sgem_torch.py run; appends its JSON lines to $RESULTS.
-torch_run() {
-    local name=$1 device=$2 status lines
-    shift 2
-    time_left "pytorch $name on $device" || return 0
-    echo "== pytorch $name on $device: $*"
-    lines=$(timeout "$STEP_LIMIT" python3 bench/sgem_torch.py --data-dir "$DATA" --device "$device" "$@")
-    status=$?
-    if ((status != 0)); then
-        failed pytorch "$name" "$device" "$status" "bench/sgem_torch.py failed or timed out"
-        return 0
-    fi
-    python3 -c 'import json, sys
-for line in sys.stdin:
-    r = json.loads(line); r["check"] = sys.argv[1]; print(json.dumps(r))' "$name" <<<"$lines" >>"$RESULTS" ||
-        failed pytorch "$name" "$device" 1 "bench/sgem_torch.py printed no JSON"
-}
+# torch_run NAME DEVICE ARGS...: bench/sgem_torch.py; vmap NAME DEVICE ARGS...:
+# bench/population_torch.py (torch.func.vmap over populations).
+torch_run() { python_step sgem_torch.py "$@"; }
+vmap() { python_step population_torch.py "$@"; }
 
 speed=(--batches "$BATCHES" --eval-every "$BATCHES" --patience 0)
 mlsgem=(--encoding mlsgem --model mlp --hidden 784 --genes 22)

@@ -29,7 +29,7 @@ fn on_cpu(x: &Tensor) -> bool {
 }
 
 /// The `f32` values of a contiguous CPU storage.
-fn values<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn values<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     match (s, l.contiguous_offsets()) {
         (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
         _ => candle_core::bail!("expected contiguous f32 values"),

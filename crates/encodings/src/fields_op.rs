@@ -57,14 +57,6 @@ struct Fields {
     positions: std::sync::Arc<Vec<f32>>,
 }
 
-/// The `f32` values of a contiguous CPU storage.
-fn values<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
-    match (s, l.contiguous_offsets()) {
-        (CpuStorage::F32(v), Some((a, b))) => Ok(&v[a..b]),
-        _ => candle_core::bail!("gene fields: expected contiguous f32 values"),
-    }
-}
-
 impl Fields {
     /// Members `K`, genes `G` and neurons `N` of centres of layout `lm` and widths `ls`.
     fn dims(&self, lm: &Layout, ls: &Layout) -> candle_core::Result<(usize, usize, usize, Vec<usize>)> {
@@ -95,7 +87,7 @@ impl CustomOp2 for Fields {
         ls: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (k, g, n, shape) = self.dims(lm, ls)?;
-        let (m, s) = (values(sm, lm)?, values(ss, ls)?);
+        let (m, s) = (crate::cpu_kernels::values(sm, lm)?, crate::cpu_kernels::values(ss, ls)?);
         let p = &self.positions;
         let mut x = vec![0f32; k * n * g];
         for member in 0..k {

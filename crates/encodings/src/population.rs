@@ -108,19 +108,12 @@ impl Stacked {
                 fixed[i].push(t);
             }
         }
-        let varmap = VarMap::new();
-        let mut vars = HashMap::new();
-        {
-            let mut data = varmap
-                .data()
-                .lock()
-                .map_err(|_| GenomeError::Config("the variable map's lock is poisoned".into()))?;
-            for ((name, _), ts) in learned0.iter().zip(learned) {
-                let v = Var::from_tensor(&Tensor::stack(&ts, 0)?)?;
-                data.insert(name.clone(), v.clone());
-                vars.insert(name.clone(), v);
-            }
-        }
+        let learned = learned0
+            .iter()
+            .zip(learned)
+            .map(|((name, _), ts)| Ok((name.clone(), Tensor::stack(&ts, 0)?)))
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let (varmap, vars) = variables(learned)?;
         let fixed = fixed0
             .iter()
             .zip(fixed)
@@ -169,19 +162,12 @@ impl Stacked {
     /// have finished.
     pub fn retain(&self, keep: &[usize]) -> candle_core::Result<Self> {
         let idx = select_index(keep, self.size, &self.device())?;
-        let varmap = VarMap::new();
-        let mut vars = HashMap::new();
-        {
-            let mut data = varmap
-                .data()
-                .lock()
-                .map_err(|_| candle_core::Error::Msg("the variable map's lock is poisoned".into()))?;
-            for (name, v) in &self.vars {
-                let nv = Var::from_tensor(&v.as_tensor().index_select(&idx, 0)?)?;
-                data.insert(name.clone(), nv.clone());
-                vars.insert(name.clone(), nv);
-            }
-        }
+        let (varmap, vars) = variables(
+            self.vars
+                .iter()
+                .map(|(name, v)| Ok((name.clone(), v.as_tensor().index_select(&idx, 0)?)))
+                .collect::<candle_core::Result<Vec<_>>>()?,
+        )?;
         let fixed = self
             .fixed
             .iter()
@@ -198,6 +184,24 @@ impl Stacked {
             .or_else(|| self.fixed.values().next().map(|t| t.device().clone()))
             .unwrap_or(candle_core::Device::Cpu)
     }
+}
+
+/// New variables holding `tensors`, in a variable map and by name.
+fn variables(tensors: Vec<(String, Tensor)>) -> candle_core::Result<(VarMap, HashMap<String, Var>)> {
+    let varmap = VarMap::new();
+    let mut vars = HashMap::new();
+    {
+        let mut data = varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("the variable map's lock is poisoned".into()))?;
+        for (name, t) in tensors {
+            let v = Var::from_tensor(&t)?;
+            data.insert(name.clone(), v.clone());
+            vars.insert(name, v);
+        }
+    }
+    Ok((varmap, vars))
 }
 
 /// `keep` as a `u32` index tensor, every entry below `size`.
@@ -327,10 +331,7 @@ impl candle_core::CustomOp1 for MemberScale {
         s: &candle_core::CpuStorage,
         l: &candle_core::Layout,
     ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        let x = match (s, l.contiguous_offsets()) {
-            (candle_core::CpuStorage::F32(v), Some((a, b))) => &v[a..b],
-            _ => candle_core::bail!("scale-members: expected contiguous f32 values"),
-        };
+        let x = crate::cpu_kernels::values(s, l)?;
         let per = x.len() / self.0.len().max(1);
         let y: Vec<f32> =
             x.chunks(per.max(1)).zip(&self.0).flat_map(|(xs, &c)| xs.iter().map(move |&v| v * c)).collect();

@@ -273,22 +273,26 @@ fn guarded(run: impl FnOnce() -> anyhow::Result<Row>) -> Outcome {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(Ok(row)) => Outcome::Done(Box::new(row)),
         Ok(Err(err)) => Outcome::Failed(err),
-        Err(panic) => Outcome::Failed(anyhow::anyhow!(
-            "the run panicked: {}",
-            panic
-                .downcast_ref::<&str>()
-                .map(|m| m.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default()
-        )),
+        Err(panic) => Outcome::Failed(anyhow::anyhow!("the run panicked: {}", panic_message(&*panic))),
     }
 }
 
-/// Where run `id` of `e` lives (relative to the output folder, and there), and its finished
-/// metrics when the folder holds this very run and `ctx` may reuse it.
+/// What a panic said, if it said it in words.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|m| m.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// Where run `id` (number `i` of `total`) of `e` lives (relative to the output folder, and there),
+/// and its finished metrics when the folder holds this very run and `ctx` may reuse it (which it
+/// logs).
 fn folder(
     e: &Experiment,
     ctx: &RunContext,
+    (i, total): (usize, usize),
     id: &str,
     config: &RunConfig,
 ) -> (PathBuf, PathBuf, Option<Metrics>) {
@@ -299,6 +303,9 @@ fn folder(
         .filter(|m| config.is_run_of(&m.config))
         .filter(|_| !source_is_newer(config, &dir))
         .filter(|_| !ctx.force);
+    if previous.is_some() {
+        tracing::info!("[{}/{total}] {} {id}: reusing the finished run in {}", i + 1, e.name, dir.display());
+    }
     (rel, dir, previous)
 }
 
@@ -326,17 +333,9 @@ fn population_runs(
     let mut train: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
     for &i in unit {
         let (id, config) = &runs[i];
-        let (rel, dir, previous) = folder(e, ctx, id, config);
+        let (rel, dir, previous) = folder(e, ctx, (i, total), id, config);
         match previous {
-            Some(m) => {
-                tracing::info!(
-                    "[{}/{total}] {} {id}: reusing the finished run in {}",
-                    i + 1,
-                    e.name,
-                    dir.display()
-                );
-                outcomes.push((i, Outcome::Done(Box::new(row(e, ctx, id, &rel, m)))));
-            }
+            Some(m) => outcomes.push((i, Outcome::Done(Box::new(row(e, ctx, id, &rel, m))))),
             None => train.push((i, rel, dir)),
         }
     }
@@ -367,9 +366,10 @@ fn population_runs(
                 outcomes.push((i, Outcome::Failed(anyhow::anyhow!("its population failed: {message}"))));
             }
         }
-        Err(_) => {
+        Err(panic) => {
+            let message = panic_message(&*panic);
             for (i, _, _) in train {
-                outcomes.push((i, Outcome::Failed(anyhow::anyhow!("its population panicked"))));
+                outcomes.push((i, Outcome::Failed(anyhow::anyhow!("its population panicked: {message}"))));
             }
         }
     }
@@ -387,17 +387,9 @@ fn one_run(
     quiet: bool,
 ) -> anyhow::Result<Row> {
     let config = &resolve_refs(config, ctx.out, ctx.profile)?;
-    let (rel, dir, previous) = folder(e, ctx, id, config);
+    let (rel, dir, previous) = folder(e, ctx, (i, total), id, config);
     let metrics = match previous {
-        Some(m) => {
-            tracing::info!(
-                "[{}/{total}] {} {id}: reusing the finished run in {}",
-                i + 1,
-                e.name,
-                dir.display()
-            );
-            m
-        }
+        Some(m) => m,
         _ => {
             tracing::info!("[{}/{total}] {} {id}", i + 1, e.name);
             let env = RunEnv { root: ctx.root, device: ctx.device, cache: ctx.cache };
