@@ -142,6 +142,23 @@ fn seeds_train_one_population_whose_members_are_their_single_runs() {
     let together = curves("pop", "");
     assert_eq!(together, curves("alone", "--one-at-a-time"));
     assert_ne!(together[0], together[1]);
+    // G-networks trained intermittently: p-networks and fitting as one population.
+    let generations = |name: &str, extra: &str| -> Vec<serde_json::Value> {
+        let out = dir(&tmp, name);
+        let o = ok(&format!(
+            "train --model mlp --hidden 24 --encoding gnet --gnet-hidden 4,3 --strategy intermittent --generations 3 \
+             --images-per-generation 100 --seeds 0..2 {extra} --data-dir {fx} --out {out}"
+        ));
+        assert!(o.contains("2 of 2 runs finished"), "{o}");
+        (0..2)
+            .map(|s| {
+                let g = metrics(&format!("{out}/seed{s}"))["generations"].as_array().unwrap().clone();
+                serde_json::json!(g.iter().map(|p| p["ab_initio_accuracy"].clone()).collect::<Vec<_>>())
+            })
+            .collect()
+    };
+    let together = generations("gpop", "");
+    assert_eq!(together, generations("galone", "--one-at-a-time"));
     // The registry's runs too: the smoke baselines as populations and one at a time.
     let rows = |name: &str, mode: &str| -> Vec<(String, serde_json::Value)> {
         let out = dir(&tmp, name);

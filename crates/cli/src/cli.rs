@@ -393,10 +393,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Train one run per seed, e.g. 0..10 (seeds 0 to 9) or 0,3,7: runs that can (end-to-end
-    /// learning of an MLP by the direct, gem, sgem, mlsgem or rb encoding) train together as one
-    /// population, each member as its own run would (same data order, early stopping, results),
-    /// the others one after another. Each writes its own run folder: --out DIR/seed<S>, or the
+    /// Train one run per seed, e.g. 0..10 (seeds 0 to 9) or 0,3,7: runs that can (end-to-end or
+    /// intermittent learning of an MLP by the direct, gem, sgem, mlsgem, rb or gnet encoding)
+    /// train together as one population, each member as its own run would (same data order,
+    /// early stopping, fitting samples, results), the others one after another. Each writes its own run folder: --out DIR/seed<S>, or the
     /// default folder of its seed
     #[arg(long, value_name = "LIST", conflicts_with_all = ["seed", "resume", "from"])]
     pub seeds: Option<String>,

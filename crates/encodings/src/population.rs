@@ -240,6 +240,21 @@ pub trait Population {
         self.develop()?.forward_members(x)
     }
 
+    /// Each member's own entries `idx` `(K, n)` (flat indices, `u32`) of its developed tensor
+    /// number `param` (in the order of [`crate::Parameters::parameters`]): `(K, n)`, member
+    /// `k`'s row what its own [`Genome::develop_entries`] gives for row `k` of `idx`.
+    /// Differentiable in the stacked tensors; what fitting a population to given weights uses.
+    /// The default develops every member and gathers; encodings that can develop single weights
+    /// (g-networks) do less work.
+    fn develop_entries(&self, param: usize, idx: &Tensor) -> candle_core::Result<Tensor> {
+        use crate::Parameters;
+        let p = self.develop()?.parameters();
+        let (_, t) = p
+            .get(param)
+            .ok_or_else(|| candle_core::Error::Msg(format!("the phenotype has no tensor number {param}")))?;
+        t.flatten_from(1)?.gather(&idx.contiguous()?, 1)
+    }
+
     /// As [`Genome::forward_through_genome`]: whether [`Population::develop_forward`] costs less
     /// than developing the networks and running them.
     fn forward_through_genome(&self) -> bool {

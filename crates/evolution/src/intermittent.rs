@@ -298,6 +298,45 @@ impl IntermittentReport {
     pub fn seconds_per_generation(&self) -> f64 {
         self.seconds / self.generations.len().max(1) as f64
     }
+
+    /// The strategies' common [`Report`] of this run, whose generations took `per` p-network
+    /// batches each: its accuracies are the ab initio ones, its curve has one point per freshly
+    /// developed network (each generation's, then the genome's after the last fit) at the
+    /// p-network batches trained before it.
+    pub fn into_report(self, per: usize) -> Report {
+        let r = self;
+        let batches = r.generations.len() * per;
+        let gens = &r.generations;
+        // The loss of each point is that of the p-network training before it.
+        let curve = (0..=gens.len())
+            .map(|i| EvalPoint {
+                batches: i * per,
+                test_accuracy: gens.get(i).map_or(r.final_ab_initio, |g| g.ab_initio_accuracy),
+                train_loss: i.checked_sub(1).map(|j| gens[j].train_loss),
+                stop_accuracy: None,
+                test_ci95: None,
+                seconds: i.checked_sub(1).map_or(0.0, |j| gens[j].seconds),
+            })
+            .collect();
+        Report {
+            ab_initio_test_accuracy: Some(r.best_ab_initio),
+            seconds_per_generation: Some(r.seconds_per_generation()),
+            best_test_accuracy: r.best_ab_initio,
+            final_test_accuracy: r.final_ab_initio,
+            // The ab initio accuracy of generation n is measured before its training, after
+            // (n - 1) generations of p-network batches.
+            best_batches: (r.best_generation - 1) * per,
+            batches,
+            stopped_early: false,
+            seconds: r.seconds,
+            train_seconds: r.seconds,
+            seconds_per_1000_batches: 1000.0 * r.seconds / batches.max(1) as f64,
+            curve,
+            generations: r.generations,
+            best_tensors: r.best_tensors,
+            trained_params: None,
+        }
+    }
 }
 
 impl Strategy for IntermittentConfig {
@@ -317,9 +356,7 @@ impl Strategy for IntermittentConfig {
         Self { seed, ..self.clone() }
     }
 
-    /// The report's accuracies are the ab initio ones (of the network freshly developed from
-    /// the genome); its curve has one point per freshly developed network (each generation's,
-    /// then the genome's after the last fit) at the p-network batches trained before it.
+    /// The report's accuracies are the ab initio ones ([`IntermittentReport::into_report`]).
     fn train<G: Genome + ?Sized>(
         &self,
         genome: &G,
@@ -338,38 +375,7 @@ impl Strategy for IntermittentConfig {
         checkpoint: Option<crate::resume::Keep<'_>>,
     ) -> Result<Report> {
         let r = train_resumable(genome, data.train, data.test, self, observer, resume, checkpoint)?;
-        let per = self.batches_per_generation(data.train.len());
-        let batches = r.generations.len() * per;
-        let gens = &r.generations;
-        // The loss of each point is that of the p-network training before it.
-        let curve = (0..=gens.len())
-            .map(|i| EvalPoint {
-                batches: i * per,
-                test_accuracy: gens.get(i).map_or(r.final_ab_initio, |g| g.ab_initio_accuracy),
-                train_loss: i.checked_sub(1).map(|j| gens[j].train_loss),
-                stop_accuracy: None,
-                test_ci95: None,
-                seconds: i.checked_sub(1).map_or(0.0, |j| gens[j].seconds),
-            })
-            .collect();
-        Ok(Report {
-            ab_initio_test_accuracy: Some(r.best_ab_initio),
-            seconds_per_generation: Some(r.seconds_per_generation()),
-            best_test_accuracy: r.best_ab_initio,
-            final_test_accuracy: r.final_ab_initio,
-            // The ab initio accuracy of generation n is measured before its training, after
-            // (n - 1) generations of p-network batches.
-            best_batches: (r.best_generation - 1) * per,
-            batches,
-            stopped_early: false,
-            seconds: r.seconds,
-            train_seconds: r.seconds,
-            seconds_per_1000_batches: 1000.0 * r.seconds / batches.max(1) as f64,
-            curve,
-            generations: r.generations,
-            best_tensors: r.best_tensors,
-            trained_params: None,
-        })
+        Ok(r.into_report(self.batches_per_generation(data.train.len())))
     }
 }
 
@@ -423,31 +429,11 @@ pub fn train_resumable<G: Genome + ?Sized>(
     }
     let start = Instant::now();
     let developed = genome.develop()?;
-    // W_0: the usual random initialisation (uniform in ±1/sqrt(fan_in), as nn.Linear); a bias
-    // takes the fan-in of the weight matrix before it.
-    let mut init = innate_encodings::SeededInit::new(config.seed ^ 0xA11E_A1ED, train.device());
-    let mut vars: Vec<Var> = Vec::new();
-    // A convolution's kernels (rank 4) start as He's (Kaiming-normal, its bias 0): PyTorch's
-    // default leaves a 9-layer all-convolutional network's logits constant (see
-    // `innate_devconv::allcnn`).
-    let (mut fan_in, mut conv) = (1, false);
-    for (_, t) in developed.parameters() {
-        let w0 = if t.rank() >= 2 {
-            // A linear layer's inputs, or a convolution's c_in k².
-            fan_in = t.dims()[1..].iter().product();
-            conv = t.rank() == 4;
-            if conv {
-                init.normal(t.dims(), 0.0, (2.0 / fan_in as f64).sqrt())?
-            } else {
-                init.linear_default(t.dims(), fan_in)?
-            }
-        } else if conv {
-            Tensor::zeros(t.dims(), DType::F32, train.device())?
-        } else {
-            init.linear_default(t.dims(), fan_in)?
-        };
-        vars.push(Var::from_tensor(&w0)?);
-    }
+    let shapes: Vec<Vec<usize>> = developed.parameters().iter().map(|(_, t)| t.dims().to_vec()).collect();
+    let vars: Vec<Var> = initial_pnet(&shapes, config.seed, train.device())?
+        .iter()
+        .map(Var::from_tensor)
+        .collect::<candle_core::Result<_>>()?;
     let p_net = developed.with_parameters(vars.iter().map(|v| v.as_tensor().clone()).collect())?;
     let p_ids: std::collections::HashSet<_> = vars.iter().map(|v| v.as_tensor().id()).collect();
     let mut p_opt = Running::new(vars.clone(), config.optimizer, config.lr)?;
@@ -625,6 +611,63 @@ pub fn train_resumable<G: Genome + ?Sized>(
     })
 }
 
+/// `W_0`, the p-network's usual random initialisation for a run of seed `seed`, for tensors of
+/// `shapes` (in the order of [`Parameters::parameters`]): a linear layer's weights and biases
+/// uniform in `±1/sqrt(fan_in)`, as `nn.Linear` (a bias takes the fan-in of the weight matrix
+/// before it); a convolution's kernels (rank 4) He's (Kaiming-normal, its bias 0): PyTorch's
+/// default leaves a 9-layer all-convolutional network's logits constant (see
+/// `innate_devconv::allcnn`).
+pub(crate) fn initial_pnet(
+    shapes: &[Vec<usize>],
+    seed: u64,
+    device: &candle_core::Device,
+) -> Result<Vec<Tensor>> {
+    let mut init = innate_encodings::SeededInit::new(seed ^ 0xA11E_A1ED, device);
+    let (mut fan_in, mut conv) = (1, false);
+    let mut out = Vec::with_capacity(shapes.len());
+    for dims in shapes {
+        let w0 = if dims.len() >= 2 {
+            // A linear layer's inputs, or a convolution's c_in k².
+            fan_in = dims[1..].iter().product();
+            conv = dims.len() == 4;
+            if conv {
+                init.normal(dims, 0.0, (2.0 / fan_in as f64).sqrt())?
+            } else {
+                init.linear_default(dims, fan_in)?
+            }
+        } else if conv {
+            Tensor::zeros(dims.as_slice(), DType::F32, device)?
+        } else {
+            init.linear_default(dims, fan_in)?
+        };
+        out.push(w0);
+    }
+    Ok(out)
+}
+
+/// How each p-network tensor (of `shapes`) is fitted each generation: entries sampled, passes,
+/// minibatch.
+pub(crate) fn fit_plan(cfg: &FitConfig, shapes: &[Vec<usize>]) -> Vec<TensorFit> {
+    let mut seen_weights = 0;
+    shapes
+        .iter()
+        .enumerate()
+        .map(|(p, dims)| {
+            let total: usize = dims.iter().product();
+            let t = if let Some(t) = cfg.tensors.get(p) {
+                *t
+            } else if dims.len() >= 2 {
+                seen_weights += 1;
+                let samples = if seen_weights == 1 { cfg.first_weights } else { cfg.other_weights };
+                TensorFit { samples, epochs: cfg.weight_epochs, batch_size: cfg.batch_size }
+            } else {
+                TensorFit { samples: cfg.biases, epochs: cfg.bias_epochs, batch_size: cfg.batch_size }
+            };
+            TensorFit { samples: t.samples.min(total), batch_size: t.batch_size.max(1), ..t }
+        })
+        .collect()
+}
+
 /// Fits the genome to the p-network tensors `vars` on random samples; returns the last
 /// minibatch's mean-squared error per tensor.
 fn fit<G: Genome + ?Sized>(
@@ -634,30 +677,17 @@ fn fit<G: Genome + ?Sized>(
     cfg: &FitConfig,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<f64>> {
+    let shapes: Vec<Vec<usize>> = vars.iter().map(|v| v.dims().to_vec()).collect();
     let mut losses = Vec::with_capacity(vars.len());
-    let mut seen_weights = 0;
-    for (p, v) in vars.iter().enumerate() {
+    for ((p, v), plan) in vars.iter().enumerate().zip(fit_plan(cfg, &shapes)) {
         let target_all = v.as_tensor().detach().flatten_all()?;
         let total = target_all.elem_count();
-        let is_weight = v.rank() >= 2;
-        let (wanted, epochs, batch_size) = if let Some(t) = cfg.tensors.get(p) {
-            (t.samples, t.epochs, t.batch_size)
-        } else if is_weight {
-            seen_weights += 1;
-            (
-                if seen_weights == 1 { cfg.first_weights } else { cfg.other_weights },
-                cfg.weight_epochs,
-                cfg.batch_size,
-            )
-        } else {
-            (cfg.biases, cfg.bias_epochs, cfg.batch_size)
-        };
-        let k = wanted.min(total);
+        let (k, epochs, batch_size) = (plan.samples, plan.epochs, plan.batch_size);
         let sample: Vec<u32> = index::sample(rng, total, k).into_iter().map(|i| i as u32).collect();
         let device = v.device();
         let mut last = f64::NAN;
         for _ in 0..epochs {
-            for chunk in sample.chunks(batch_size.max(1)) {
+            for chunk in sample.chunks(batch_size) {
                 let idx = Tensor::from_slice(chunk, chunk.len(), device)?;
                 let target = target_all.index_select(&idx, 0)?;
                 let pred = genome.develop_entries(p, &idx)?.to_dtype(DType::F32)?;

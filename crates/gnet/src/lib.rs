@@ -29,6 +29,7 @@
 pub mod conv;
 pub mod gnet;
 pub mod network;
+pub mod population;
 pub mod presets;
 
 pub use gnet::GNet;

@@ -174,6 +174,12 @@ impl GenomicNet {
         &self.config
     }
 
+    /// Each layer's inputs, label pairs `(n_out * n_in, bits)` and postsynaptic labels
+    /// `(n_out, bits_out)`: what a population of such genomes shares.
+    pub(crate) fn layers(&self) -> Vec<(usize, Tensor, Tensor)> {
+        self.layers.iter().map(|l| (l.n_in, l.pairs.clone(), l.post.clone())).collect()
+    }
+
     fn bias(&self, l: &Layer, idx: Option<&Tensor>) -> candle_core::Result<Tensor> {
         match (&l.bias, idx) {
             (Bias::Net(g), None) => g.forward(&l.post),

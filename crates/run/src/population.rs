@@ -4,12 +4,14 @@
 //!
 //! Which runs can share a population: [`population_key`] is the same for runs that differ in
 //! nothing but their seeds (the run's and its strategy's), and is there only for runs that
-//! learn end to end (lifetime learning) an MLP from a fresh genome of the direct, GEM-family or
-//! random-basis encoding. The reproduce registry groups its runs by it.
+//! train an MLP end to end (lifetime learning, [`innate_evolution::population::train`]) or
+//! intermittently ([`innate_evolution::population::intermittent::train`]) from a fresh genome
+//! of the direct, GEM-family, random-basis or g-network encoding. The reproduce registry groups
+//! its runs by it.
 
 use std::path::PathBuf;
 
-use innate_evolution::{Strategy, StrategyConfig, TrainError};
+use innate_evolution::{Report, Strategy, StrategyConfig, TrainError};
 
 use crate::config::RunConfig;
 use crate::encoding::BuildContext;
@@ -28,14 +30,14 @@ fn seedless(config: &RunConfig) -> RunConfig {
 
 /// What runs that may train together as one population have in common (JSON of the run's
 /// configuration without its seeds), or `None` for a run that trains alone: another strategy
-/// than end-to-end learning, a network that is not an MLP, a genome that starts from a file, or
-/// an encoding without populations (g-networks, LeNet-5's).
+/// than end-to-end or intermittent learning, a network that is not an MLP, a genome that starts
+/// from a file, or an encoding without populations (LeNet-5's).
 pub fn population_key(config: &RunConfig) -> Option<String> {
-    let fits = matches!(config.strategy, StrategyConfig::EndToEnd(_))
+    let fits = matches!(config.strategy, StrategyConfig::EndToEnd(_) | StrategyConfig::Intermittent(_))
         && matches!(config.network, Network::Slp | Network::Mlp { .. })
         && config.genome_from.is_none()
         && config.encoding.starts_from().is_none()
-        && matches!(config.encoding.name(), "direct" | "gem" | "sgem" | "mlsgem" | "rb");
+        && matches!(config.encoding.name(), "direct" | "gem" | "sgem" | "mlsgem" | "rb" | "gnet");
     if !fits {
         return None;
     }
@@ -98,8 +100,8 @@ pub fn execute_population(
     }
     let Some(key) = population_key(first) else {
         return crate::error::config(format!(
-            "{}: this run cannot train in a population (populations are for end-to-end learning of an MLP \
-             from a fresh direct, gem, sgem, mlsgem or rb genome); train it alone",
+            "{}: this run cannot train in a population (populations are for end-to-end or intermittent \
+             learning of an MLP from a fresh direct, gem, sgem, mlsgem, rb or gnet genome); train it alone",
             outs[0].display()
         ));
     };
@@ -139,13 +141,7 @@ pub fn execute_population(
             arch.name()
         ));
     };
-    let lifetimes = configs
-        .iter()
-        .map(|c| match c.strategy.with_seed(c.seed) {
-            StrategyConfig::EndToEnd(l) => Ok(l),
-            _ => crate::error::config("a population learns end to end"),
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let strategies: Vec<StrategyConfig> = configs.iter().map(|c| c.strategy.with_seed(c.seed)).collect();
     let seeds: Vec<String> = configs.iter().map(|c| c.seed.to_string()).collect();
     tracing::info!(
         "training {} {} on {} as a population of {} (seeds {}) -> {}",
@@ -161,17 +157,16 @@ pub fn execute_population(
             .map_err(|e| RunError::Config(format!("cannot create the run folder {}: {e}", out.display())))?;
     }
     let label = format!("{} x{} seeds {}..{}", arch.name(), configs.len(), seeds[0], seeds[seeds.len() - 1]);
-    let mut progress = RunProgress::new(&label, lifetimes[0].progress(train.len()), quiet);
-    let outcomes =
-        innate_evolution::population::train(members.population, &train, &test, &lifetimes, &mut progress);
+    let mut progress = RunProgress::new(&label, strategies[0].progress(train.len()), quiet);
+    let reports =
+        train_members(members.population, &members.genomes, &strategies, &train, &test, &mut progress);
     progress.finish();
     let data = || DataFacts { load_seconds, train_images: train.len(), test_images: test.len() };
     let mut results = Vec::with_capacity(configs.len());
-    for (((config, out), genome), outcome) in configs.iter().zip(outs).zip(&members.genomes).zip(outcomes?) {
+    for (((config, out), genome), outcome) in configs.iter().zip(outs).zip(&members.genomes).zip(reports?) {
         let result = match outcome {
-            Ok(r) => {
-                let mut report = r.into_report(&**genome, &lifetimes[0].frozen)?;
-                if !config.encoding.is_direct() {
+            Ok(mut report) => {
+                if report.ab_initio_test_accuracy.is_none() && !config.encoding.is_direct() {
                     report.ab_initio_test_accuracy = Some(report.best_test_accuracy);
                 }
                 finish(config, env, out, &**genome, &arch, report, data())
@@ -186,6 +181,54 @@ pub fn execute_population(
         results.push(result);
     }
     Ok(results)
+}
+
+/// Trains the population with its members' strategy (all of one kind, differing only in their
+/// seeds) and returns each member's [`Report`] or why it stopped.
+fn train_members(
+    population: Box<dyn innate_encodings::population::Population>,
+    genomes: &[crate::encoding::NetGenome],
+    strategies: &[StrategyConfig],
+    train: &innate_datasets::DeviceDataset,
+    test: &innate_datasets::DeviceDataset,
+    progress: &mut RunProgress,
+) -> Result<Vec<innate_evolution::Result<Report>>> {
+    match &strategies[0] {
+        StrategyConfig::EndToEnd(first) => {
+            let lifetimes = strategies
+                .iter()
+                .map(|s| match s {
+                    StrategyConfig::EndToEnd(l) => Ok(l.clone()),
+                    _ => crate::error::config("a population's members train with one strategy"),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let outcomes =
+                innate_evolution::population::train(population, train, test, &lifetimes, progress)?;
+            outcomes
+                .into_iter()
+                .zip(genomes)
+                .map(|(o, genome)| Ok(o.and_then(|r| r.into_report(&**genome, &first.frozen))))
+                .collect()
+        }
+        StrategyConfig::Intermittent(first) => {
+            let configs = strategies
+                .iter()
+                .map(|s| match s {
+                    StrategyConfig::Intermittent(c) => Ok(c.clone()),
+                    _ => crate::error::config("a population's members train with one strategy"),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let per = first.batches_per_generation(train.len());
+            let outcomes = innate_evolution::population::intermittent::train(
+                population, train, test, &configs, progress,
+            )?;
+            Ok(outcomes.into_iter().map(|o| o.map(|r| r.into_report(per))).collect())
+        }
+        other => crate::error::config(format!(
+            "a population learns end to end or intermittently, not with the {} strategy",
+            other.name()
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +259,17 @@ mod tests {
         let mut meta = run(16, "gem", 0);
         meta.strategy = StrategyConfig::Meta(innate_evolution::MetaConfig::default());
         assert_eq!(population_key(&meta), None);
+        // G-networks trained intermittently share one too; a convolutional network does not.
+        let flags = EncodingFlags { gnet_hidden: Some(vec![4, 3]), ..EncodingFlags::default() };
+        let gnet = |seed: u64, network: Network| {
+            let strategy = StrategyConfig::Intermittent(innate_evolution::IntermittentConfig::default());
+            let e = Encoding::from_flags("gnet", &flags).unwrap();
+            RunConfig::new("mnist", network, e, strategy, seed).with_seed(seed)
+        };
+        let mlp = || Network::Mlp { hidden: vec![16] };
+        assert_eq!(key(&gnet(0, mlp())), key(&gnet(3, mlp())));
+        assert_ne!(key(&gnet(0, mlp())), key(&run(16, "gem", 0)));
+        assert_eq!(population_key(&gnet(0, Network::AllCnn { width: 8 })), None);
         let cpu = candle_core::Device::Cpu;
         assert!(!Populations::Auto.joins(&run(16, "gem", 0), &cpu));
         assert!(Populations::Always.joins(&run(16, "gem", 0), &cpu));

@@ -4,10 +4,11 @@
 use candle_core::Device;
 use innate_encodings::AnyNet;
 use innate_gnet::conv::GenomicConvNet;
+use innate_gnet::population::GnetPopulation;
 use innate_gnet::{GenomicNet, Preset};
 use serde::{Deserialize, Serialize};
 
-use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, NetGenome};
+use super::kind::{BuildContext, EncodingFlags, EncodingKind, Flag, Members, NetGenome, members};
 use crate::error::{Result, config};
 use crate::network::Arch;
 
@@ -31,7 +32,25 @@ pub enum GnetSpec {
 const NEEDS: &str = "--encoding gnet needs --preset gn5|gn20|gn30 (gn10|gn30|gn50 for --model allcnn) or --gnet-hidden H1,H2 (hidden sizes of the \
                      weight g-networks)";
 
+const CIFAR_ONLY: &str = "--preset gn10 and gn50 are Table 2's, for --model allcnn: for an MLP use Table 1's gn5, gn20 \
+                          or gn30 (or --gnet-hidden)";
+
 impl GnetSpec {
+    /// The g-network genome of the MLP `ctx` builds for.
+    fn mlp_genome(&self, ctx: &BuildContext<'_>) -> Result<GenomicNet> {
+        let (name, hidden) = self.sizes()?;
+        // Table 2's presets (but GN30, which is in both tables) are All-CNN-C's.
+        if self.preset().is_some_and(|p| Preset::CIFAR.contains(&p) && !Preset::ALL.contains(&p)) {
+            return config(CIFAR_ONLY);
+        }
+        let spec = ctx.mlp("gnet")?;
+        if spec.layers() < 2 {
+            return config("--encoding gnet encodes an MLP with a hidden layer: use --model mlp");
+        }
+        let c = innate_gnet::for_mlp(&name, &spec, ctx.image, &hidden, ctx.seed);
+        Ok(GenomicNet::new(c, ctx.device)?)
+    }
+
     /// The genome's name and the weight g-networks' hidden sizes.
     fn sizes(&self) -> Result<(String, Vec<usize>)> {
         match self {
@@ -71,35 +90,34 @@ impl EncodingKind for GnetSpec {
     }
 
     fn build(&self, ctx: BuildContext<'_>) -> Result<NetGenome> {
-        let (name, hidden) = self.sizes()?;
         // Table 1's presets are MNIST's, Table 2's CIFAR-10's; GN30 is in both.
         let only = |table: &[Preset], other: &[Preset]| {
             self.preset().is_some_and(|p| table.contains(&p) && !other.contains(&p))
         };
-        let (mnist_only, cifar_only) =
-            (only(&Preset::ALL, &Preset::CIFAR), only(&Preset::CIFAR, &Preset::ALL));
         if let Arch::AllCnn(allcnn) = &ctx.arch {
-            if mnist_only {
+            if only(&Preset::ALL, &Preset::CIFAR) {
                 return config(
                     "--preset gn5 and gn20 are Table 1's, for MNIST's MLP: for --model allcnn use Table 2's gn10, \
                      gn30 or gn50 (or --gnet-hidden)",
                 );
             }
+            let (name, hidden) = self.sizes()?;
             let c = innate_gnet::conv::for_allcnn(&name, *allcnn, &hidden, ctx.seed);
             return Ok(Box::new(AnyNet(GenomicConvNet::new(c, ctx.device)?)));
         }
-        if cifar_only {
-            return config(
-                "--preset gn10 and gn50 are Table 2's, for --model allcnn: for an MLP use Table 1's gn5, gn20 or \
-                 gn30 (or --gnet-hidden)",
-            );
+        Ok(Box::new(AnyNet(self.mlp_genome(&ctx)?)))
+    }
+
+    /// Members of an MLP's g-network genomes (All-CNN-C's train alone).
+    fn population(&self, ctxs: Vec<BuildContext<'_>>) -> Result<Option<Members>> {
+        let mut genomes = Vec::with_capacity(ctxs.len());
+        for c in &ctxs {
+            if !matches!(c.arch, Arch::Mlp(_)) {
+                return Ok(None);
+            }
+            genomes.push(self.mlp_genome(c)?);
         }
-        let spec = ctx.mlp("gnet")?;
-        if spec.layers() < 2 {
-            return config("--encoding gnet encodes an MLP with a hidden layer: use --model mlp");
-        }
-        let c = innate_gnet::for_mlp(&name, &spec, ctx.image, &hidden, ctx.seed);
-        Ok(Box::new(AnyNet(GenomicNet::new(c, ctx.device)?)))
+        Ok(Some(members(genomes, GnetPopulation::new)?))
     }
 
     /// The MLP's g-networks, or All-CNN-C's (whose configuration has `bias_hidden`).

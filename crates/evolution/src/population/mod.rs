@@ -25,8 +25,8 @@ use std::time::Instant;
 
 use candle_core::{DType, Tensor};
 use innate_datasets::{DeviceDataset, ShuffledBatches};
-use innate_encodings::Parameters;
 use innate_encodings::population::{Population, members_cross_entropy};
+use innate_encodings::{Mlp, Parameters};
 
 use crate::error::{Result, TrainError};
 use crate::grads::OwnGrads;
@@ -34,6 +34,8 @@ use crate::lifetime::{LifetimeConfig, LifetimeReport, Running, free_vars_in};
 use crate::observer::Observer;
 use crate::report::EvalPoint;
 use crate::resume::{CollapseWatch, Stream, Watch};
+
+pub mod intermittent;
 
 /// One member as it trains.
 struct Member {
@@ -51,20 +53,77 @@ struct Member {
     train_seconds: f64,
 }
 
-/// Checks that `configs` differ in nothing but their seeds.
-fn check_configs(configs: &[LifetimeConfig]) -> Result<()> {
+/// Checks that `configs` (settings of `what`) are valid and differ in nothing but their seeds
+/// (`seedless` sets a configuration's seed to a fixed one).
+pub(crate) fn check_configs<T: PartialEq + std::fmt::Debug>(
+    configs: &[T],
+    what: &str,
+    seedless: impl Fn(&T) -> T,
+    validate: impl Fn(&T) -> Result<()>,
+) -> Result<()> {
     let first =
         configs.first().ok_or_else(|| TrainError::Config("a population needs at least one member".into()))?;
+    let first_seedless = seedless(first);
     for (k, c) in configs.iter().enumerate() {
-        c.validate()?;
-        if (LifetimeConfig { seed: first.seed, ..c.clone() }) != *first {
+        validate(c)?;
+        if seedless(c) != first_seedless {
             return Err(TrainError::Config(format!(
-                "population member {k}'s lifetime settings are not member 0's apart from the seed ({c:?} vs \
+                "population member {k}'s {what} settings are not member 0's apart from the seed ({c:?} vs \
                  {first:?}): a population's members differ only in their seeds"
             )));
         }
     }
     Ok(())
+}
+
+/// An optimiser's moments ([`Running::state`]) over stacked tensors of `size` members, keeping
+/// the members at `idx` (a `u32` index tensor): Adam's `[m; v]` per tensor, flat, or SGD's
+/// momentum buffers shaped as the tensors.
+pub(crate) fn select_moments(
+    moments: &[Tensor],
+    optimizer: crate::lifetime::Optimizer,
+    size: usize,
+    idx: &Tensor,
+) -> candle_core::Result<Vec<Tensor>> {
+    moments
+        .iter()
+        .map(|m| match optimizer {
+            // Adam's moments are `[m; v]`, flat: (2, K, rest).
+            crate::lifetime::Optimizer::Adam => {
+                let rest = m.elem_count() / (2 * size);
+                m.reshape((2, size, rest))?.index_select(idx, 1)?.flatten_all()
+            }
+            crate::lifetime::Optimizer::Sgd { .. } => m.index_select(idx, 0),
+        })
+        .collect()
+}
+
+/// The test accuracy of each member of a network of `K` members ([`Mlp::forward_members`]),
+/// in batches of `batch_size`: what [`crate::lifetime::accuracy`] gives for each member's own
+/// network.
+pub(crate) fn members_accuracy(net: &Mlp, test: &DeviceDataset, batch_size: usize) -> Result<Vec<f64>> {
+    let k = net.layers.first().map_or(Ok(0), |l| l.weight.dim(0))?;
+    let mut correct: Option<Tensor> = None;
+    for batch in test.sequential(batch_size) {
+        let batch = batch?;
+        let pred = net.forward_members(&broadcast_batch(&batch.images, k)?)?.argmax(2)?;
+        let n = pred.broadcast_eq(&batch.labels.unsqueeze(0)?)?.to_dtype(DType::F32)?.sum(1)?;
+        correct = Some(match correct {
+            Some(c) => (c + n)?,
+            None => n,
+        });
+    }
+    let counts = match correct {
+        Some(c) => c.to_vec1::<f32>()?,
+        None => vec![0.0; k],
+    };
+    Ok(counts.iter().map(|&c| c as f64 / test.len().max(1) as f64).collect())
+}
+
+/// One batch of images `(B, ...)` as every member's input, `(K, B, features)`.
+fn broadcast_batch(images: &Tensor, k: usize) -> candle_core::Result<Tensor> {
+    let x = images.flatten_from(1)?;
+    x.unsqueeze(0)?.broadcast_as((k, x.dim(0)?, x.dim(1)?))
 }
 
 /// Trains `population` (member `k` with `configs[k]`: settings that differ only in their seeds)
@@ -80,7 +139,7 @@ pub fn train(
     configs: &[LifetimeConfig],
     observer: &mut dyn Observer,
 ) -> Result<Vec<Result<LifetimeReport>>> {
-    check_configs(configs)?;
+    check_configs(configs, "lifetime", |c| LifetimeConfig { seed: 0, ..c.clone() }, |c| c.validate())?;
     if configs.len() != population.size() {
         return Err(TrainError::Config(format!(
             "{} lifetime settings for a population of {} members",
@@ -245,17 +304,7 @@ pub fn train(
             let (step, moments) = opt.state()?;
             pop = pop.retain(&keep)?;
             let idx = innate_encodings::population::select_index(&keep, members.len(), x.device())?;
-            let moments = moments
-                .iter()
-                .map(|m| match shared.optimizer {
-                    // Adam's moments are `[m; v]`, flat: (2, K, rest).
-                    crate::lifetime::Optimizer::Adam => {
-                        let rest = m.elem_count() / (2 * members.len());
-                        m.reshape((2, members.len(), rest))?.index_select(&idx, 1)?.flatten_all()
-                    }
-                    crate::lifetime::Optimizer::Sgd { .. } => m.index_select(&idx, 0),
-                })
-                .collect::<candle_core::Result<Vec<_>>>()?;
+            let moments = select_moments(&moments, shared.optimizer, members.len(), &idx)?;
             opt = Running::new(
                 free_vars_in(pop.stacked().varmap(), pop.encoding(), &shared.frozen)?,
                 shared.optimizer,
@@ -305,30 +354,22 @@ fn evaluate(
     start: Instant,
 ) -> Result<Vec<EvalPoint>> {
     let net = pop.develop()?;
-    let k = members.len();
     let sample = config.stop_sample > 0 && config.stop_sample < test.len();
-    let mut correct: Option<Tensor> = None;
-    let mut hits: Vec<Vec<u8>> = vec![Vec::new(); k];
-    for batch in test.sequential(config.eval_batch_size) {
-        let batch = batch?;
-        let x = batch.images.flatten_from(1)?;
-        let x = x.unsqueeze(0)?.broadcast_as((k, x.dim(0)?, x.dim(1)?))?;
-        let pred = net.forward_members(&x)?.argmax(2)?;
-        let h = pred.broadcast_eq(&batch.labels.unsqueeze(0)?)?;
-        if sample {
+    let mut hits: Vec<Vec<u8>> = vec![Vec::new(); members.len()];
+    let accuracies = if sample {
+        for batch in test.sequential(config.eval_batch_size) {
+            let batch = batch?;
+            let pred = net.forward_members(&broadcast_batch(&batch.images, members.len())?)?.argmax(2)?;
+            let h = pred.broadcast_eq(&batch.labels.unsqueeze(0)?)?;
             for (all, row) in hits.iter_mut().zip(h.to_vec2::<u8>()?) {
                 all.extend(row);
             }
-        } else {
-            let n = h.to_dtype(DType::F32)?.sum(1)?;
-            correct = Some(match correct {
-                Some(c) => (c + n)?,
-                None => n,
-            });
         }
-    }
+        None
+    } else {
+        Some(members_accuracy(&net, test, config.eval_batch_size)?)
+    };
     let seconds = start.elapsed().as_secs_f64();
-    let counts: Option<Vec<f32>> = correct.map(|c| c.to_vec1::<f32>()).transpose()?;
     members
         .iter_mut()
         .enumerate()
@@ -340,7 +381,7 @@ fn evaluate(
                 let some = pick.iter().map(|j| h[j] as f64).sum::<f64>() / config.stop_sample as f64;
                 (all, Some(some))
             } else {
-                (counts.as_ref().map_or(0.0, |c| c[i] as f64) / test.len() as f64, None)
+                (accuracies.as_ref().map_or(0.0, |a| a[i]), None)
             };
             Ok(EvalPoint {
                 batches,
@@ -365,7 +406,7 @@ mod tests {
 
     /// Four classes of noisy 4x4 images (a bright quadrant each), hard enough that seeds stop at
     /// different evaluations.
-    fn quadrants(n: usize, salt: usize) -> DeviceDataset {
+    pub(super) fn quadrants(n: usize, salt: usize) -> DeviceDataset {
         let mut images = Vec::new();
         let mut labels = Vec::new();
         for i in 0..n {
