@@ -4,7 +4,7 @@
 # runs the issues ask about on the GPU against the same machine's CPU and against
 # bench/sgem_torch.py (PyTorch) on the same GPU; populations (`innate train --seeds`, 10 and 50
 # members, against the same seeds one at a time and against bench/population_torch.py's
-# torch.func.vmap); and the convolutional models and meta-learning on CUDA (LeNet-5's three
+# torch.func.vmap; GN30 g-networks trained intermittently, 10 together and one at a time); and the convolutional models and meta-learning on CUDA (LeNet-5's three
 # variants, All-CNN-C, first-order MAML); and writes one JSON line per timing.
 #
 # Prepare here (the CUDA binary and the data it reads in the ignored folder .gpu/):
@@ -205,6 +205,11 @@ population mlsgem-g22-pop "$DEVICE" one-at-a-time 10 "${mlsgem[@]}" "${short[@]}
 population mlsgem-g22-pop "$DEVICE" population 50 "${mlsgem[@]}" "${short[@]}"
 population direct-mlp784-pop "$DEVICE" population 10 --encoding direct --model mlp --hidden 784 "${short[@]}"
 population direct-mlp784-pop "$DEVICE" one-at-a-time 10 --encoding direct --model mlp --hidden 784 "${short[@]}"
+# GN30 g-networks trained intermittently (3 of the paper's 500 generations): stacked p-networks
+# and every member's g-networks fitted in the same batched products.
+gnet=(--encoding gnet --preset gn30 --model mlp --strategy intermittent --generations 3)
+population gnet-gn30-pop "$DEVICE" population 10 "${gnet[@]}"
+population gnet-gn30-pop "$DEVICE" one-at-a-time 10 "${gnet[@]}"
 vmap mlsgem-g22-pop "$DEVICE" --model mlsgem --genes 22 --members 1,10,50 --batches 500 "${threads[@]}"
 vmap direct-mlp784-pop "$DEVICE" --model direct --members 1,10,50 --batches 500 "${threads[@]}"
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Populations against one run at a time: `innate train --seeds` with and without
 # --one-at-a-time, on one thread, for the arms of the developmental-priors sweeps under the paper's
-# protocol (early stopping and all), the two modes interleaved per arm. Both modes train in one
+# protocol (early stopping and all), and for GN30 g-networks trained intermittently on MNIST (10
+# of the paper's 500 generations), the two modes interleaved per arm. Both modes train in one
 # process from one copy of the data; the results are the same run for run (checked here).
 #
 #   bench/population_speed.sh [SEEDS]          # default 10 seeds per arm
+#   ARMS=gnet-gn30-10gen bench/population_speed.sh 10
 #
 # Needs target/release/innate (cargo build --release) and the data in $INNATE_DATA or
 # ../shared/data. Appends one JSON line per arm and mode to bench/results/population_speed.jsonl
@@ -25,8 +27,13 @@ declare -A arms=(
   [rb-b135]="--model mlp --hidden 784 --encoding rb --basis 135"
   [direct-mlp784]="--model mlp --hidden 784 --encoding direct"
   [gem-slp-g20]="--model slp --encoding gem --genes 20 --learn-output"
+  [gnet-gn30-10gen]="--model mlp --encoding gnet --preset gn30 --strategy intermittent --generations 10"
 )
-order=(gem-slp-g20 mlsgem-g9 mlsgem-g22 rb-b135 direct-mlp784)
+# Arms shorter than the paper's protocol, and how (recorded with each line).
+declare -A shortened=(
+  [gnet-gn30-10gen]="paper protocol shortened to 10 of its 500 generations"
+)
+order=(gem-slp-g20 mlsgem-g9 mlsgem-g22 rb-b135 direct-mlp784 gnet-gn30-10gen)
 [ -n "${ARMS:-}" ] && IFS=, read -r -a order <<<"$ARMS"
 for arm in "${order[@]}"; do
   [ -n "${arms[$arm]:-}" ] || { echo "unknown arm $arm (known: ${!arms[*]})" >&2; exit 1; }
@@ -35,19 +42,26 @@ for arm in "${order[@]}"; do
     [ "$mode" = one-at-a-time ] && flag=(--one-at-a-time)
     # shellcheck disable=SC2086
     RAYON_NUM_THREADS=1 /usr/bin/time -f "%e %M" -o "$tmp/time" target/release/innate --quiet --data-dir "$data" \
-      train --dataset mnist ${arms[$arm]} --seeds "0..$seeds" "${flag[@]}" --out "$tmp/$mode" --overwrite > /dev/null
-    python3 - "$tmp/$mode" "$tmp/time" "$arm" "$mode" "$seeds" "$stamp" >> "$out" <<'PY'
+      train --dataset mnist ${arms[$arm]} --seeds "0..$seeds" "${flag[@]}" --out "$tmp/$mode" --overwrite > /dev/null \
+      || echo "$arm, $mode: some runs stopped without a result (collapsed or diverged; recorded as null)" >&2
+    protocol="paper protocol"
+    [ -n "${shortened[$arm]:-}" ] && protocol=${shortened[$arm]}
+    python3 - "$tmp/$mode" "$tmp/time" "$arm" "$mode" "$seeds" "$stamp" "$protocol" >> "$out" <<'PY'
 import json, os, sys
-run_dir, time_file, arm, mode, seeds, stamp = sys.argv[1:]
+run_dir, time_file, arm, mode, seeds, stamp, protocol = sys.argv[1:]
 wall, peak_kb = open(time_file).read().split()[-2:]
-ms = [json.load(open(os.path.join(run_dir, f"seed{s}", "metrics.json"))) for s in range(int(seeds))]
+paths = [os.path.join(run_dir, f"seed{s}", "metrics.json") for s in range(int(seeds))]
+# A run that stopped (collapsed, diverged) has no metrics.json: null, in both modes alike.
+ms = [json.load(open(p)) if os.path.exists(p) else None for p in paths]
+done = [m for m in ms if m]
 print(json.dumps({
     "bench": "population_speed", "arm": arm, "mode": mode, "members": len(ms), "threads": 1,
+    "protocol": protocol,
     "wall_seconds": float(wall), "runs_per_hour": 3600 * len(ms) / float(wall),
     "peak_rss_mb": int(peak_kb) / 1024,
-    "seconds_per_1000_batches": sum(m["seconds_per_1000_batches"] for m in ms) / len(ms),
-    "batches": [m["batches"] for m in ms], "best": [m["best_test_accuracy"] for m in ms],
-    "at": stamp, "innate": ms[0]["innate_version"]}))
+    "seconds_per_1000_batches": sum(m["seconds_per_1000_batches"] for m in done) / max(len(done), 1),
+    "batches": [m and m["batches"] for m in ms], "best": [m and m["best_test_accuracy"] for m in ms],
+    "at": stamp, "innate": done[0]["innate_version"] if done else None}))
 PY
     echo "$arm, $mode: done" >&2
   done
@@ -56,7 +70,7 @@ python3 - "$out" "$stamp" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rows = [r for r in rows if r.get("at") == sys.argv[2]]
-print("| arm (paper protocol, 1 thread) | runs | one at a time: runs / hour | population: runs / hour | ratio | peak memory, one at a time / population (MB) | same results |")
+print("| arm (1 thread; the paper protocol unless its name says otherwise) | runs | one at a time: runs / hour | population: runs / hour | ratio | peak memory, one at a time / population (MB) | same results |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
 for arm in dict.fromkeys(r["arm"] for r in rows):
     one = next(r for r in rows if r["arm"] == arm and r["mode"] == "one-at-a-time")

@@ -159,13 +159,18 @@ fn seeds_train_one_population_whose_members_are_their_single_runs() {
     };
     let together = generations("gpop", "");
     assert_eq!(together, generations("galone", "--one-at-a-time"));
-    // The registry's runs too: the smoke baselines as populations and one at a time.
+    // The registry's runs too: the smoke baselines and the g-networks of Fig. 2c (intermittent
+    // and lifetime learning) as populations and one at a time.
     let rows = |name: &str, mode: &str| -> Vec<(String, serde_json::Value)> {
         let out = dir(&tmp, name);
         ok(&format!(
-            "reproduce --profile smoke --only baselines --populations {mode} --data-dir {fx} --out {out} --quiet"
+            "reproduce --profile smoke --only baselines --only gnet-fig2c --populations {mode} --data-dir {fx} \
+             --out {out} --quiet"
         ));
-        let text = std::fs::read_to_string(PathBuf::from(&out).join("results/baselines.jsonl")).unwrap();
+        let read = |e: &str| {
+            std::fs::read_to_string(PathBuf::from(&out).join(format!("results/{e}.jsonl"))).unwrap()
+        };
+        let text = read("baselines") + &read("gnet-fig2c");
         text.lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .map(|r| (r["run"].as_str().unwrap().to_string(), r["metrics"]["best_test_accuracy"].clone()))

@@ -291,12 +291,16 @@ pub struct IntermittentReport {
     pub best_tensors: Vec<(String, Tensor)>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// This run's share of them: `seconds` for a run alone; in a population
+    /// ([`crate::population::intermittent`]) each generation's time divided among the members
+    /// it trained.
+    pub train_seconds: f64,
 }
 
 impl IntermittentReport {
-    /// Seconds per generation.
+    /// Seconds per generation (of this run's share).
     pub fn seconds_per_generation(&self) -> f64 {
-        self.seconds / self.generations.len().max(1) as f64
+        self.train_seconds / self.generations.len().max(1) as f64
     }
 
     /// The strategies' common [`Report`] of this run, whose generations took `per` p-network
@@ -329,8 +333,8 @@ impl IntermittentReport {
             batches,
             stopped_early: false,
             seconds: r.seconds,
-            train_seconds: r.seconds,
-            seconds_per_1000_batches: 1000.0 * r.seconds / batches.max(1) as f64,
+            train_seconds: r.train_seconds,
+            seconds_per_1000_batches: 1000.0 * r.train_seconds / batches.max(1) as f64,
             curve,
             generations: r.generations,
             best_tensors: r.best_tensors,
@@ -608,6 +612,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
         final_ab_initio,
         best_tensors: best.2,
         seconds: offset + start.elapsed().as_secs_f64(),
+        train_seconds: offset + start.elapsed().as_secs_f64(),
     })
 }
 

@@ -13,7 +13,10 @@
 //! takes its single run's steps; on the CPU the results equal the single runs' up to
 //! floating-point reassociation (a test checks the generations). A member whose p-network
 //! diverges or collapses leaves with its single run's error; the others go on with their
-//! optimisers' moments. Populations keep no checkpoint.
+//! optimisers' moments. Populations keep no checkpoint. A member's report counts as its time
+//! (`seconds`) the wall-clock time from the population's start to its end, and as its share
+//! (`train_seconds`, from which the seconds per generation and per 1,000 batches follow) each
+//! generation's time divided among the members that began it.
 //!
 //! Only MLP p-networks train in populations (every [`Population`] develops an [`Mlp`]).
 
@@ -43,6 +46,8 @@ struct Member {
     watch: CollapseWatch,
     best: (f64, usize, Vec<(String, Tensor)>),
     points: Vec<GenerationPoint>,
+    /// Its share of the generations' time.
+    train_seconds: f64,
 }
 
 /// The p-networks, the optimisers and the population as they stand: what a member's leaving
@@ -153,6 +158,7 @@ pub fn train(
                 watch: CollapseWatch::new(train.classes(), c.collapse_after),
                 best: (f64::NEG_INFINITY, 0, state.pop.stacked().member(index)?),
                 points: Vec::with_capacity(config.generations),
+                train_seconds: 0.0,
             })
         })
         .collect::<Result<_>>()?;
@@ -162,6 +168,7 @@ pub fn train(
         if members.is_empty() {
             break;
         }
+        let (t0, trained_members) = (Instant::now(), members.len());
         // 1. Develop, measure ab initio, blend into the p-networks.
         let fresh = state.pop.develop()?;
         let ab_initio = members_accuracy(&fresh, test, config.eval_batch_size)?;
@@ -264,6 +271,7 @@ pub fn train(
         // 3. Fit every member's genome to its own trained p-network.
         let fit_loss = fit(&mut state, &mut members, &plan)?;
         let seconds = start.elapsed().as_secs_f64();
+        let share = t0.elapsed().as_secs_f64() / trained_members as f64;
         for ((m, (train_loss, trained_accuracy, ab)), fit_loss) in
             members.iter_mut().zip(losses).zip(fit_loss)
         {
@@ -277,6 +285,7 @@ pub fn train(
             };
             observer.generation(&point);
             m.points.push(point);
+            m.train_seconds += share;
         }
     }
     if !members.is_empty() {
@@ -293,6 +302,7 @@ pub fn train(
                 final_ab_initio: finals[k],
                 best_tensors: m.best.2,
                 seconds,
+                train_seconds: m.train_seconds,
             }));
         }
     }

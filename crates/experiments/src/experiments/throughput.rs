@@ -119,8 +119,9 @@ fn claims(values: &[Value]) -> Vec<Claim> {
         let same = t["best"] == alone["best"] && t["batches"] == alone["batches"];
         out.push(Claim {
             quantity: format!(
-                "{} (paper protocol, 1 thread, {} seeds): runs per hour one at a time / as one population",
+                "{} ({}, 1 thread, {} seeds): runs per hour one at a time / as one population",
                 alone["arm"].as_str().unwrap_or("?"),
+                alone["protocol"].as_str().unwrap_or("paper protocol"),
                 alone["members"]
             ),
             paper: "not reported".into(),
