@@ -536,26 +536,11 @@ pub fn train_resumable<G: Genome + ?Sized>(
         }
         let train_loss = loss_sum / steps as f64;
         if !train_loss.is_finite() {
-            return Err(TrainError::Diverged {
-                batches: n * steps,
-                at: format!(
-                    "in generation {n} (the p-network's batches {}-{})",
-                    (n - 1) * steps + 1,
-                    n * steps
-                ),
-                lr: config.lr,
-            });
+            return Err(diverged(n, steps, config.lr));
         }
         let verdict = watch.observe(train_loss);
         if verdict == Watch::Collapsed {
-            return Err(TrainError::Collapsed {
-                classes: train.classes(),
-                chance: watch.chance(),
-                steps: watch.at_chance(),
-                unit: "generations",
-                since: format!("generation {}", n + 1 - watch.at_chance()),
-                lr: config.lr,
-            });
+            return Err(collapsed(n, &watch, train.classes(), config.lr));
         }
         let trained_accuracy = if config.eval_trained_every > 0 && n % config.eval_trained_every == 0 {
             Some(accuracy(&p_net, test, config.eval_batch_size)?)
@@ -614,6 +599,28 @@ pub fn train_resumable<G: Genome + ?Sized>(
         seconds: offset + start.elapsed().as_secs_f64(),
         train_seconds: offset + start.elapsed().as_secs_f64(),
     })
+}
+
+/// Why a run stopped whose p-network's mean loss over generation `n` (`steps` batches) was
+/// not a finite number.
+pub(crate) fn diverged(n: usize, steps: usize, lr: f64) -> TrainError {
+    TrainError::Diverged {
+        batches: n * steps,
+        at: format!("in generation {n} (the p-network's batches {}-{})", (n - 1) * steps + 1, n * steps),
+        lr,
+    }
+}
+
+/// Why a run stopped whose p-network `watch` saw collapse to chance by generation `n`.
+pub(crate) fn collapsed(n: usize, watch: &CollapseWatch, classes: usize, lr: f64) -> TrainError {
+    TrainError::Collapsed {
+        classes,
+        chance: watch.chance(),
+        steps: watch.at_chance(),
+        unit: "generations",
+        since: format!("generation {}", n + 1 - watch.at_chance()),
+        lr,
+    }
 }
 
 /// `W_0`, the p-network's usual random initialisation for a run of seed `seed`, for tensors of

@@ -183,6 +183,20 @@ pub fn execute_population(
     Ok(results)
 }
 
+/// Every member's settings of the strategy `pick` finds (an error if one member has another).
+fn each<T: Clone>(
+    strategies: &[StrategyConfig],
+    pick: impl Fn(&StrategyConfig) -> Option<&T>,
+) -> Result<Vec<T>> {
+    strategies
+        .iter()
+        .map(|s| match pick(s) {
+            Some(c) => Ok(c.clone()),
+            None => crate::error::config("a population's members train with one strategy"),
+        })
+        .collect()
+}
+
 /// Trains the population with its members' strategy (all of one kind, differing only in their
 /// seeds) and returns each member's [`Report`] or why it stopped.
 fn train_members(
@@ -195,13 +209,10 @@ fn train_members(
 ) -> Result<Vec<innate_evolution::Result<Report>>> {
     match &strategies[0] {
         StrategyConfig::EndToEnd(first) => {
-            let lifetimes = strategies
-                .iter()
-                .map(|s| match s {
-                    StrategyConfig::EndToEnd(l) => Ok(l.clone()),
-                    _ => crate::error::config("a population's members train with one strategy"),
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let lifetimes = each(strategies, |s| match s {
+                StrategyConfig::EndToEnd(l) => Some(l),
+                _ => None,
+            })?;
             let outcomes =
                 innate_evolution::population::train(population, train, test, &lifetimes, progress)?;
             outcomes
@@ -211,13 +222,10 @@ fn train_members(
                 .collect()
         }
         StrategyConfig::Intermittent(first) => {
-            let configs = strategies
-                .iter()
-                .map(|s| match s {
-                    StrategyConfig::Intermittent(c) => Ok(c.clone()),
-                    _ => crate::error::config("a population's members train with one strategy"),
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let configs = each(strategies, |s| match s {
+                StrategyConfig::Intermittent(c) => Some(c),
+                _ => None,
+            })?;
             let per = first.batches_per_generation(train.len());
             let outcomes = innate_evolution::population::intermittent::train(
                 population, train, test, &configs, progress,

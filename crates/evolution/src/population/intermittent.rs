@@ -32,7 +32,9 @@ use super::{check_configs, members_accuracy, select_moments};
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{Result, TrainError};
 use crate::grads::OwnGrads;
-use crate::intermittent::{GenerationPoint, IntermittentConfig, IntermittentReport, fit_plan, initial_pnet};
+use crate::intermittent::{
+    GenerationPoint, IntermittentConfig, IntermittentReport, collapsed, diverged, fit_plan, initial_pnet,
+};
 use crate::lifetime::{Running, free_vars_in, warmed_lr};
 use crate::observer::Observer;
 use crate::resume::{CollapseWatch, Stream, Watch};
@@ -105,18 +107,9 @@ pub fn train(
         "intermittent",
         |c| IntermittentConfig { seed: 0, ..c.clone() },
         |c| c.validate(),
+        (population.size(), train, test),
     )?;
     let config = &configs[0];
-    if configs.len() != population.size() {
-        return Err(TrainError::Config(format!(
-            "{} intermittent settings for a population of {} members",
-            configs.len(),
-            population.size()
-        )));
-    }
-    if train.is_empty() || test.is_empty() {
-        return Err(TrainError::Config("intermittent training needs training and test images".into()));
-    }
     let start = Instant::now();
     let device = train.device();
     let developed = population.develop()?;
@@ -232,24 +225,9 @@ pub fn train(
         for (k, m) in members.iter_mut().enumerate() {
             let train_loss = loss_sums[k] / steps as f64;
             if !train_loss.is_finite() {
-                outcomes[m.index] = Some(Err(TrainError::Diverged {
-                    batches: n * steps,
-                    at: format!(
-                        "in generation {n} (the p-network's batches {}-{})",
-                        (n - 1) * steps + 1,
-                        n * steps
-                    ),
-                    lr: config.lr,
-                }));
+                outcomes[m.index] = Some(Err(diverged(n, steps, config.lr)));
             } else if m.watch.observe(train_loss) == Watch::Collapsed {
-                outcomes[m.index] = Some(Err(TrainError::Collapsed {
-                    classes: train.classes(),
-                    chance: m.watch.chance(),
-                    steps: m.watch.at_chance(),
-                    unit: "generations",
-                    since: format!("generation {}", n + 1 - m.watch.at_chance()),
-                    lr: config.lr,
-                }));
+                outcomes[m.index] = Some(Err(collapsed(n, &m.watch, train.classes(), config.lr)));
             } else {
                 keep.push(k);
                 losses.push((train_loss, trained.as_ref().map(|t| t[k]), ab_initio[k]));

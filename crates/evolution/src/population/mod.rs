@@ -53,14 +53,29 @@ struct Member {
     train_seconds: f64,
 }
 
-/// Checks that `configs` (settings of `what`) are valid and differ in nothing but their seeds
-/// (`seedless` sets a configuration's seed to a fixed one).
+/// Checks that `configs` (settings of `what`) are valid, differ in nothing but their seeds
+/// (`seedless` sets a configuration's seed to a fixed one) and are one per member of a
+/// population of `size`, and that the training and test sets `data` hold images.
 pub(crate) fn check_configs<T: PartialEq + std::fmt::Debug>(
     configs: &[T],
     what: &str,
     seedless: impl Fn(&T) -> T,
     validate: impl Fn(&T) -> Result<()>,
+    (size, train, test): (usize, &DeviceDataset, &DeviceDataset),
 ) -> Result<()> {
+    if configs.len() != size {
+        return Err(TrainError::Config(format!(
+            "{} {what} settings for a population of {size} members",
+            configs.len()
+        )));
+    }
+    if train.is_empty() || test.is_empty() {
+        return Err(TrainError::Config(format!(
+            "cannot train on {} training and {} test images",
+            train.len(),
+            test.len()
+        )));
+    }
     let first =
         configs.first().ok_or_else(|| TrainError::Config("a population needs at least one member".into()))?;
     let first_seedless = seedless(first);
@@ -139,21 +154,13 @@ pub fn train(
     configs: &[LifetimeConfig],
     observer: &mut dyn Observer,
 ) -> Result<Vec<Result<LifetimeReport>>> {
-    check_configs(configs, "lifetime", |c| LifetimeConfig { seed: 0, ..c.clone() }, |c| c.validate())?;
-    if configs.len() != population.size() {
-        return Err(TrainError::Config(format!(
-            "{} lifetime settings for a population of {} members",
-            configs.len(),
-            population.size()
-        )));
-    }
-    if train.is_empty() || test.is_empty() {
-        return Err(TrainError::Config(format!(
-            "cannot train on {} training and {} test images",
-            train.len(),
-            test.len()
-        )));
-    }
+    check_configs(
+        configs,
+        "lifetime",
+        |c| LifetimeConfig { seed: 0, ..c.clone() },
+        |c| c.validate(),
+        (population.size(), train, test),
+    )?;
     let shared = configs[0].in_batches(train.len());
     let start = Instant::now();
     let mut pop = population;
