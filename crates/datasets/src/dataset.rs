@@ -179,6 +179,19 @@ impl DeviceDataset {
         self.classes
     }
 
+    /// How many classes the images are labelled with: [`DeviceDataset::classes`] unless the set
+    /// was cut to some of them ([`DeviceDataset::with_classes`]) or lacks some by chance. Reads
+    /// the labels from the device.
+    pub fn labelled_classes(&self) -> Result<usize> {
+        let mut seen = vec![false; self.classes.max(1)];
+        for l in self.labels.to_vec1::<u32>()? {
+            if let Some(s) = seen.get_mut(l as usize) {
+                *s = true;
+            }
+        }
+        Ok(seen.iter().filter(|&&s| s).count())
+    }
+
     /// The first `n` images (all of them if there are fewer), without copying.
     pub fn take(&self, n: usize) -> Result<DeviceDataset> {
         let n = n.min(self.len);
@@ -410,6 +423,14 @@ mod tests {
     }
 
     #[cfg(feature = "tensors")]
+    #[test]
+    fn labelled_classes_counts_the_classes_kept() {
+        let d = tiny().to_device(&Device::Cpu).unwrap();
+        assert_eq!(d.labelled_classes().unwrap(), 2);
+        let one = d.with_classes(&[1]).unwrap();
+        assert_eq!((one.classes(), one.labelled_classes().unwrap()), (2, 1));
+    }
+
     #[test]
     fn shuffled_from_goes_on_after_the_skipped_batches() {
         let d = tiny().to_device(&Device::Cpu).unwrap();

@@ -454,7 +454,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
     let mut g_opt = Adam::new(g_vars, AdamConfig { lr: config.fit.lr, ..AdamConfig::default() })?;
     let (fit_seed, dropout_seed) = (config.seed, config.seed ^ 0xd409);
     let steps = config.batches_per_generation(train.len());
-    let mut watch = CollapseWatch::new(train.classes(), config.collapse_after);
+    let mut watch = CollapseWatch::for_data(train, config.collapse_after)?;
 
     let (mut rng, mut dropout, mut points, mut best, done, offset);
     match resume {
@@ -540,7 +540,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
         }
         let verdict = watch.observe(train_loss);
         if verdict == Watch::Collapsed {
-            return Err(collapsed(n, &watch, train.classes(), config.lr));
+            return Err(collapsed(n, &watch, config.lr));
         }
         let trained_accuracy = if config.eval_trained_every > 0 && n % config.eval_trained_every == 0 {
             Some(accuracy(&p_net, test, config.eval_batch_size)?)
@@ -612,9 +612,9 @@ pub(crate) fn diverged(n: usize, steps: usize, lr: f64) -> TrainError {
 }
 
 /// Why a run stopped whose p-network `watch` saw collapse to chance by generation `n`.
-pub(crate) fn collapsed(n: usize, watch: &CollapseWatch, classes: usize, lr: f64) -> TrainError {
+pub(crate) fn collapsed(n: usize, watch: &CollapseWatch, lr: f64) -> TrainError {
     TrainError::Collapsed {
-        classes,
+        classes: watch.classes(),
         chance: watch.chance(),
         steps: watch.at_chance(),
         unit: "generations",

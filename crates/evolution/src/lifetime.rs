@@ -484,7 +484,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
             })
         };
     let decides = |p: &EvalPoint| p.stop_accuracy.unwrap_or(p.test_accuracy);
-    let mut watch = CollapseWatch::new(train.classes(), config.collapse_after);
+    let mut watch = CollapseWatch::for_data(train, config.collapse_after)?;
 
     let (mut sampler, mut dropout, mut best_acc, mut best_batches, mut best_tensors);
     let (mut reference, mut stale, mut curve, mut train_seconds, mut done, offset);
@@ -601,7 +601,7 @@ pub fn train_resumable<G: Genome + ?Sized>(
                 let steps = watch.at_chance();
                 let since = curve[curve.len() - steps].batches;
                 return Err(TrainError::Collapsed {
-                    classes: train.classes(),
+                    classes: watch.classes(),
                     chance: watch.chance(),
                     steps,
                     unit: "evaluations",

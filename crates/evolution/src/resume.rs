@@ -168,6 +168,7 @@ pub enum Watch {
 /// Notices a training loss that has gone back to chance for good (see the module docs).
 #[derive(Debug, Clone)]
 pub struct CollapseWatch {
+    classes: usize,
     chance: f64,
     after: usize,
     learned: bool,
@@ -183,7 +184,20 @@ impl CollapseWatch {
     /// A watch for `classes` classes that reports a collapse after `after` steps at chance in
     /// a row (0: off, every step is good).
     pub fn new(classes: usize, after: usize) -> Self {
-        Self { chance: (classes.max(2) as f64).ln(), after, learned: false, run: 0 }
+        Self { classes, chance: (classes.max(2) as f64).ln(), after, learned: false, run: 0 }
+    }
+
+    /// A watch for a network learning `data`, whose chance is that of the classes its images
+    /// are labelled with ([`DeviceDataset::labelled_classes`]: a run on a subset of the classes,
+    /// `--classes 0-4`, sits at `ln 5` when its outputs no longer depend on the input, not at
+    /// `ln 10`).
+    pub fn for_data(data: &innate_datasets::DeviceDataset, after: usize) -> crate::Result<Self> {
+        Ok(Self::new(data.labelled_classes()?, after))
+    }
+
+    /// The classes it counts chance over.
+    pub fn classes(&self) -> usize {
+        self.classes
     }
 
     /// The loss at chance, `ln C`.

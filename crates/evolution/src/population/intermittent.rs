@@ -140,6 +140,7 @@ pub fn train(
     };
     let plan = fit_plan(&config.fit, &shapes);
     let steps = config.batches_per_generation(train.len());
+    let classes = train.labelled_classes()?;
     let mut members: Vec<Member> = configs
         .iter()
         .enumerate()
@@ -148,7 +149,7 @@ pub fn train(
                 index,
                 batches: ShuffledBatches::new(train.len(), config.batch_size, c.seed),
                 fit: Stream::new(c.seed),
-                watch: CollapseWatch::new(train.classes(), c.collapse_after),
+                watch: CollapseWatch::new(classes, c.collapse_after),
                 best: (f64::NEG_INFINITY, 0, state.pop.stacked().member(index)?),
                 points: Vec::with_capacity(config.generations),
                 train_seconds: 0.0,
@@ -227,7 +228,7 @@ pub fn train(
             if !train_loss.is_finite() {
                 outcomes[m.index] = Some(Err(diverged(n, steps, config.lr)));
             } else if m.watch.observe(train_loss) == Watch::Collapsed {
-                outcomes[m.index] = Some(Err(collapsed(n, &m.watch, train.classes(), config.lr)));
+                outcomes[m.index] = Some(Err(collapsed(n, &m.watch, config.lr)));
             } else {
                 keep.push(k);
                 losses.push((train_loss, trained.as_ref().map(|t| t[k]), ab_initio[k]));

@@ -169,6 +169,7 @@ pub fn train(
         shared.optimizer,
         shared.lr,
     )?;
+    let classes = train.labelled_classes()?;
     let mut members: Vec<Member> = configs
         .iter()
         .enumerate()
@@ -182,7 +183,7 @@ pub fn train(
             reference: 0.0,
             stale: 0,
             curve: Vec::new(),
-            watch: CollapseWatch::new(train.classes(), c.collapse_after),
+            watch: CollapseWatch::new(classes, c.collapse_after),
             train_seconds: 0.0,
         })
         .collect();
@@ -287,7 +288,7 @@ pub fn train(
                 let steps = m.watch.at_chance();
                 let since = m.curve[m.curve.len() - steps].batches;
                 outcomes[m.index] = Some(Err(TrainError::Collapsed {
-                    classes: train.classes(),
+                    classes: m.watch.classes(),
                     chance: m.watch.chance(),
                     steps,
                     unit: "evaluations",
