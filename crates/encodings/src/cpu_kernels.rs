@@ -37,7 +37,10 @@ pub(crate) fn values<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&
 }
 
 /// The values of a CPU tensor, made contiguous first if need be, passed to `f`.
-fn with_values<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> candle_core::Result<R>) -> candle_core::Result<R> {
+pub(crate) fn with_values<R>(
+    t: &Tensor,
+    f: impl FnOnce(&[f32]) -> candle_core::Result<R>,
+) -> candle_core::Result<R> {
     let t = t.contiguous()?;
     let (s, l) = t.storage_and_layout();
     match &*s {
@@ -220,5 +223,34 @@ mod tests {
             assert!((total - inside(ours)?.abs()?.sum_all()?.to_scalar::<f32>()?).abs() < 1e-5, "{dims:?}");
         }
         Ok(())
+    }
+}
+
+/// `Σ t ⊙ g` for a fixed `g` of the same shape, one pass without an intermediate product: its
+/// gradient in `t` is `g` (times the incoming scalar). What [`crate::Mlp::surrogate_loss`] adds
+/// up on the CPU: as Candle operations a product, a sum, and backward a broadcast and a second
+/// product, each a pass over the developed weights.
+pub(crate) struct DotFixed(pub(crate) Tensor);
+
+impl candle_core::CustomOp1 for DotFixed {
+    fn name(&self) -> &'static str {
+        "dot-fixed"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, candle_core::Shape)> {
+        let t = values(s, l)?;
+        let dot = with_values(&self.0, |g| {
+            if g.len() != t.len() {
+                candle_core::bail!("dot-fixed: {} values against {}", t.len(), g.len());
+            }
+            Ok(t.iter().zip(g).map(|(&a, &b)| a * b).sum::<f32>())
+        })?;
+        Ok((CpuStorage::F32(vec![dot]), candle_core::Shape::from(())))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let g = self.0.reshape(arg.shape())?;
+        // A surrogate's terms are summed into the loss: their incoming gradient is 1.
+        if grad.to_scalar::<f32>()? == 1.0 { Ok(Some(g)) } else { Ok(Some(g.broadcast_mul(grad)?)) }
     }
 }

@@ -215,7 +215,12 @@ impl Mlp {
             if !t.track_op() {
                 continue;
             }
-            let term = (t * g)?.sum_all()?;
+            let term =
+                if t.device().is_cpu() && t.dtype() == candle_core::DType::F32 && g.dtype() == t.dtype() {
+                    t.contiguous()?.apply_op1(crate::cpu_kernels::DotFixed(g.detach()))?
+                } else {
+                    (t * g)?.sum_all()?
+                };
             total = Some(match total {
                 Some(s) => (s + term)?,
                 None => term,
@@ -332,6 +337,16 @@ mod tests {
         let (_, grads) = net.cross_entropy_grads(&x, &y)?;
         let hand = net.surrogate_loss(&grads)?.expect("the weights depend on v").backward()?;
         let diff = (auto.get(&v).unwrap() - hand.get(&v).unwrap())?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-6, "{diff}");
+        // Its value is Σ t ⊙ g; scaled, its gradient scales (the CPU's one-pass operation).
+        let s = net.surrogate_loss(&grads)?.expect("the weights depend on v");
+        let want = (&net.layers[0].weight * &grads[0])?.sum_all()?.to_scalar::<f32>()?;
+        assert!((s.to_scalar::<f32>()? - want).abs() < 1e-5);
+        let thrice = (s * 3.0)?.backward()?;
+        let diff = ((hand.get(&v).unwrap() * 3.0)? - thrice.get(&v).unwrap())?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
         assert!(diff < 1e-6, "{diff}");
         let fixed = Mlp {
             layers: vec![Dense { weight: Tensor::ones((3, 4), candle_core::DType::F32, &d)?, bias: None }],
