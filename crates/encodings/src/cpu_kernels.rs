@@ -189,6 +189,35 @@ impl CustomOp1 for AvgPool {
     }
 }
 
+/// `Σ t ⊙ g` for a fixed `g` of the same shape, one pass without an intermediate product: its
+/// gradient in `t` is `g` (times the incoming scalar). What [`crate::Mlp::surrogate_loss`] adds
+/// up on the CPU: as Candle operations a product, a sum, and backward a broadcast and a second
+/// product, each a pass over the developed weights.
+pub(crate) struct DotFixed(pub(crate) Tensor);
+
+impl candle_core::CustomOp1 for DotFixed {
+    fn name(&self) -> &'static str {
+        "dot-fixed"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, candle_core::Shape)> {
+        let t = values(s, l)?;
+        let dot = with_values(&self.0, |g| {
+            if g.len() != t.len() {
+                candle_core::bail!("dot-fixed: {} values against {}", t.len(), g.len());
+            }
+            Ok(t.iter().zip(g).map(|(&a, &b)| a * b).sum::<f32>())
+        })?;
+        Ok((CpuStorage::F32(vec![dot]), candle_core::Shape::from(())))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        let g = self.0.reshape(arg.shape())?;
+        // A surrogate's terms are summed into the loss: their incoming gradient is 1.
+        if grad.to_scalar::<f32>()? == 1.0 { Ok(Some(g)) } else { Ok(Some(g.broadcast_mul(grad)?)) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use candle_core::{Device, Var};
@@ -223,34 +252,5 @@ mod tests {
             assert!((total - inside(ours)?.abs()?.sum_all()?.to_scalar::<f32>()?).abs() < 1e-5, "{dims:?}");
         }
         Ok(())
-    }
-}
-
-/// `Σ t ⊙ g` for a fixed `g` of the same shape, one pass without an intermediate product: its
-/// gradient in `t` is `g` (times the incoming scalar). What [`crate::Mlp::surrogate_loss`] adds
-/// up on the CPU: as Candle operations a product, a sum, and backward a broadcast and a second
-/// product, each a pass over the developed weights.
-pub(crate) struct DotFixed(pub(crate) Tensor);
-
-impl candle_core::CustomOp1 for DotFixed {
-    fn name(&self) -> &'static str {
-        "dot-fixed"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, candle_core::Shape)> {
-        let t = values(s, l)?;
-        let dot = with_values(&self.0, |g| {
-            if g.len() != t.len() {
-                candle_core::bail!("dot-fixed: {} values against {}", t.len(), g.len());
-            }
-            Ok(t.iter().zip(g).map(|(&a, &b)| a * b).sum::<f32>())
-        })?;
-        Ok((CpuStorage::F32(vec![dot]), candle_core::Shape::from(())))
-    }
-
-    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        let g = self.0.reshape(arg.shape())?;
-        // A surrogate's terms are summed into the loss: their incoming gradient is 1.
-        if grad.to_scalar::<f32>()? == 1.0 { Ok(Some(g)) } else { Ok(Some(g.broadcast_mul(grad)?)) }
     }
 }

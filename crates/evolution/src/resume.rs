@@ -188,7 +188,7 @@ impl CollapseWatch {
     }
 
     /// A watch for a network learning `data`, whose chance is that of the classes its images
-    /// are labelled with ([`DeviceDataset::labelled_classes`]: a run on a subset of the classes,
+    /// are labelled with ([`innate_datasets::DeviceDataset::labelled_classes`]: a run on a subset of the classes,
     /// `--classes 0-4`, sits at `ln 5` when its outputs no longer depend on the input, not at
     /// `ln 10`).
     pub fn for_data(data: &innate_datasets::DeviceDataset, after: usize) -> crate::Result<Self> {
