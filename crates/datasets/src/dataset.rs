@@ -431,6 +431,7 @@ mod tests {
         assert_eq!((one.classes(), one.labelled_classes().unwrap()), (2, 1));
     }
 
+    #[cfg(feature = "tensors")]
     #[test]
     fn shuffled_from_goes_on_after_the_skipped_batches() {
         let d = tiny().to_device(&Device::Cpu).unwrap();
