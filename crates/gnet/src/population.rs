@@ -48,6 +48,7 @@ enum Rows<'a> {
 }
 
 /// One layer of the p-network: its label pairs and postsynaptic labels (the configuration's).
+#[derive(Clone)]
 struct Layer {
     n_in: usize,
     pairs: Tensor,
@@ -56,6 +57,7 @@ struct Layer {
     bias: Bias,
 }
 
+#[derive(Clone)]
 enum Bias {
     /// A bias g-network's tensor prefix.
     Net(String),
@@ -210,20 +212,7 @@ impl Population for GnetPopulation {
         Ok(Box::new(Self {
             stacked: self.stacked.retain(keep)?,
             config: self.config.clone(),
-            layers: self
-                .layers
-                .iter()
-                .map(|l| Layer {
-                    n_in: l.n_in,
-                    pairs: l.pairs.clone(),
-                    post: l.post.clone(),
-                    weight_net: l.weight_net.clone(),
-                    bias: match &l.bias {
-                        Bias::Net(p) => Bias::Net(p.clone()),
-                        Bias::Raw(n) => Bias::Raw(n.clone()),
-                    },
-                })
-                .collect(),
+            layers: self.layers.clone(),
             weight_depth: self.weight_depth,
             bias_depths: self.bias_depths.clone(),
         }))
